@@ -61,15 +61,17 @@ export function analyzePolicy(document: string | JsonValue, options: AnalyzeOpti
   const maxLength = options.maxLength ?? DEFAULT_MAX_POLICY_LENGTH;
   const findings: Finding[] = [];
   let value: JsonValue;
+  // A parsed document is measured as its compact text, so passing an object cannot skip the limit.
+  const length = typeof document === 'string' ? document.length : JSON.stringify(document).length;
+  if (length > maxLength) {
+    const finding = error(
+      'POLICY_SIZE_EXCEEDED',
+      '',
+      `The policy has ${length} characters; the limit is ${maxLength}. Split it into several policies or use wildcards.`,
+    );
+    return { findings: [finding], policy: undefined };
+  }
   if (typeof document === 'string') {
-    if (document.length > maxLength) {
-      const finding = error(
-        'POLICY_SIZE_EXCEEDED',
-        '',
-        `The policy has ${document.length} characters; the limit is ${maxLength}. Split it into several policies or use wildcards.`,
-      );
-      return { findings: [finding], policy: undefined };
-    }
     const read = readJson(document);
     if (!read.ok) return { findings: [error('INVALID_JSON', '', read.message)], policy: undefined };
     for (const duplicate of read.duplicates) {
@@ -182,8 +184,8 @@ class Walker {
     const effect = this.effect(value['Effect'], childPath(path, 'Effect'));
     const actions = this.pair(value, path, 'Action', 'NotAction', 'MISSING_ACTION', 'ACTION_AND_NOT_ACTION');
     const resources = this.pair(value, path, 'Resource', 'NotResource', 'MISSING_RESOURCE', 'RESOURCE_AND_NOT_RESOURCE');
-    const actionGlobs = actions === undefined ? [] : this.actions(actions.values, childPath(path, actions.element));
-    const resourcePatterns = resources === undefined ? [] : this.resources(resources.values, childPath(path, resources.element));
+    const actionGlobs = actions === undefined ? [] : this.actions(actions.values, childPath(path, actions.element), actions.listed);
+    const resourcePatterns = resources === undefined ? [] : this.resources(resources.values, childPath(path, resources.element), resources.listed);
     const covered = actions?.element === 'Action' ? this.coveredActions(actionGlobs) : undefined;
     const conditions = this.conditions(value['Condition'], childPath(path, 'Condition'), covered);
     if (effect === 'Allow' && actions?.element === 'NotAction' && resourcePatterns.some((pattern) => pattern.matchesEverything)) {
@@ -250,7 +252,7 @@ class Walker {
     negative: string,
     missing: 'MISSING_ACTION' | 'MISSING_RESOURCE',
     both: 'ACTION_AND_NOT_ACTION' | 'RESOURCE_AND_NOT_RESOURCE',
-  ): { element: string; values: string[] } | undefined {
+  ): { element: string; values: string[]; listed: boolean } | undefined {
     const hasPositive = positive in statement;
     const hasNegative = negative in statement;
     if (hasPositive && hasNegative) {
@@ -263,7 +265,8 @@ class Walker {
     }
     const element = hasPositive ? positive : negative;
     const values = this.stringList(statement[element], childPath(path, element), element === 'Action' || element === 'NotAction' ? 'INVALID_ACTION' : 'INVALID_RESOURCE');
-    return values === undefined ? undefined : { element, values };
+    // A list of one entry is still a list: its entry's path ends in [0].
+    return values === undefined ? undefined : { element, values, listed: Array.isArray(statement[element]) };
   }
 
   private stringList(value: JsonValue | undefined, path: string, code: 'INVALID_ACTION' | 'INVALID_RESOURCE'): string[] | undefined {
@@ -282,10 +285,10 @@ class Walker {
     return undefined;
   }
 
-  private actions(values: readonly string[], path: string): Glob[] {
+  private actions(values: readonly string[], path: string, listed: boolean): Glob[] {
     const globs: Glob[] = [];
     values.forEach((action, index) => {
-      const at = values.length === 1 ? path : indexPath(path, index);
+      const at = listed ? indexPath(path, index) : path;
       if (action !== '*' && !ACTION.test(action)) {
         this.findings.push(
           error('INVALID_ACTION', at, `"${action}" is not an action; write service:Operation, as in "ssm:StartSession", or "*".`),
@@ -334,10 +337,10 @@ class Walker {
     return covered;
   }
 
-  private resources(values: readonly string[], path: string): ArnPattern[] {
+  private resources(values: readonly string[], path: string, listed: boolean): ArnPattern[] {
     const patterns: ArnPattern[] = [];
     values.forEach((resource, index) => {
-      const at = values.length === 1 ? path : indexPath(path, index);
+      const at = listed ? indexPath(path, index) : path;
       const parsed = ArnPattern.parse(resource, this.variables);
       if ('error' in parsed) {
         this.findings.push(error('INVALID_RESOURCE', at, `${parsed.error}.`));

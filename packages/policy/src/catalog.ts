@@ -24,7 +24,7 @@ export function buildCatalog(actions: readonly { name: string; conditionKeys?: r
   for (const action of actions) {
     const [service = '', operation = ''] = action.name.toLowerCase().split(':');
     let byName = services.get(service);
-    if (byName === undefined) services.set(service, (byName = new Map()));
+    if (byName === undefined) services.set(service, (byName = new Map<string, ActionInfo>()));
     byName.set(operation, { name: action.name, conditionKeys: (action.conditionKeys ?? []).map((key) => key.toLowerCase()) });
   }
   return { services };

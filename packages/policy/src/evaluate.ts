@@ -10,8 +10,8 @@ import {
   actionApplies,
   failedCondition,
   resourceApplies,
-  statementApplies,
   type CompiledPolicy,
+  type CompiledStatement,
   type RequestResource,
   type StatementRef,
 } from './statement.js';
@@ -64,6 +64,25 @@ export function prepareRequest(input: RequestInput): PreparedRequest {
   };
 }
 
+/**
+ * Per policy, the statements whose Action/NotAction covers an action. Actions hold no variables,
+ * so this depends on the action alone, and a server sees a bounded set of actions.
+ */
+const statementsByAction = new WeakMap<CompiledPolicy, Map<string, readonly CompiledStatement[]>>();
+const MAX_ACTIONS_PER_POLICY = 4096;
+
+function statementsFor(policy: CompiledPolicy, action: string, context: RequestContext): readonly CompiledStatement[] {
+  let byAction = statementsByAction.get(policy);
+  if (byAction === undefined) statementsByAction.set(policy, (byAction = new Map<string, readonly CompiledStatement[]>()));
+  let statements = byAction.get(action);
+  if (statements === undefined) {
+    statements = policy.statements.filter((statement) => actionApplies(statement, action, context));
+    if (byAction.size >= MAX_ACTIONS_PER_POLICY) byAction.clear();
+    byAction.set(action, statements);
+  }
+  return statements;
+}
+
 export function evaluate(policies: readonly CompiledPolicy[], request: PreparedRequest): Decision {
   const { action, resources, context } = request;
   const denies: StatementRef[] = [];
@@ -72,8 +91,8 @@ export function evaluate(policies: readonly CompiledPolicy[], request: PreparedR
   for (const resource of resources) {
     let allowed = false;
     for (const policy of policies) {
-      for (const statement of policy.statements) {
-        if (!statementApplies(statement, action, resource, context)) continue;
+      for (const statement of statementsFor(policy, action, context)) {
+        if (!resourceApplies(statement, resource, context) || failedCondition(statement, context) !== undefined) continue;
         if (statement.effect === 'Deny') pushOnce(denies, statement.ref);
         else {
           allowed = true;

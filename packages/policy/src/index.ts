@@ -19,4 +19,5 @@ export type { ErrorCode, Finding, FindingType, WarningCode } from './findings.js
 export { readJson } from './json.js';
 export type { JsonObject, JsonValue } from './json.js';
 export { BASE_OPERATORS } from './operators.js';
-export type { CompiledPolicy, CompiledStatement, Effect, StatementRef } from './statement.js';
+export { actionApplies, resourceApplies } from './statement.js';
+export type { CompiledPolicy, CompiledStatement, Effect, RequestResource, StatementRef } from './statement.js';

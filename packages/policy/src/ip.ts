@@ -25,10 +25,11 @@ export function parseCidr(text: string): CidrBlock | undefined {
   if (address === undefined) return undefined;
   const bits = address.length * 8;
   if (slash < 0) return { bytes: address, prefix: bits };
-  const prefix = parseDecimal(text.slice(slash + 1), bits);
+  // A v4-mapped v6 block was narrowed to v4 above, but its prefix still counts 128 bits.
+  const mapped = address.length === 4 && text.includes(':');
+  const prefix = parseDecimal(text.slice(slash + 1), mapped ? 128 : bits);
   if (prefix === undefined) return undefined;
-  // A v4-mapped v6 block was narrowed to v4 above: move its prefix with it.
-  const mappedPrefix = address.length === 4 && text.includes(':') ? prefix - 96 : prefix;
+  const mappedPrefix = mapped ? prefix - 96 : prefix;
   if (mappedPrefix < 0) return undefined;
   return { bytes: address, prefix: mappedPrefix };
 }

@@ -78,6 +78,8 @@ export function parseOperator(text: string): OperatorParse {
     if (rest.startsWith(`${candidate}:`)) {
       qualifier = candidate;
       rest = rest.slice(candidate.length + 1);
+      // One qualifier at most: ForAnyValue:ForAllValues:StringEquals is no operator.
+      break;
     }
   }
   const ifExists = rest.endsWith('IfExists') && rest !== 'IfExists';
@@ -129,9 +131,17 @@ export function compileValue(base: BaseOperator, source: string, variables: bool
       return { matcher: { source, test: (request) => request.toLowerCase() === value } };
     }
     case 'Binary': {
-      const value = canonicalBase64(source);
+      const value = decodeBase64(source);
       if (value === undefined) return { error: `BinaryEquals needs base64 text, not "${source}"` };
-      return { matcher: { source, test: (request) => canonicalBase64(request) === value } };
+      return {
+        matcher: {
+          source,
+          test: (request) => {
+            const bytes = decodeBase64(request);
+            return bytes !== undefined && bytes.length === value.length && bytes.every((byte, i) => byte === value[i]);
+          },
+        },
+      };
     }
     case 'IpAddress': {
       const block = parseCidr(source);
@@ -196,11 +206,11 @@ function compare(comparison: Comparison, request: number | undefined, policy: nu
   }
 }
 
-const NUMBER = /^\s*-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
+const NUMBER = /^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const EPOCH_SECONDS = /^\d+$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const TRAILING_PADDING = /=+$/;
+const HAS_ZONE = /(Z|[+-]\d{2}:?\d{2})$/;
+const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 export function parseNumber(text: string): number | undefined {
   if (!NUMBER.test(text)) return undefined;
@@ -208,15 +218,36 @@ export function parseNumber(text: string): number | undefined {
   return Number.isFinite(value) ? value : undefined;
 }
 
-/** ISO 8601 or epoch seconds, as milliseconds since the epoch. */
+/**
+ * ISO 8601 or epoch seconds, as milliseconds since the epoch. A time without a zone is UTC, so a
+ * decision never depends on the server's time zone.
+ */
 export function parseDate(text: string): number | undefined {
   if (EPOCH_SECONDS.test(text)) return Number(text) * 1000;
   if (!ISO_DATE.test(text)) return undefined;
-  const value = Date.parse(text);
+  const value = Date.parse(text.includes('T') && !HAS_ZONE.test(text) ? `${text}Z` : text);
   return Number.isNaN(value) ? undefined : value;
 }
 
-function canonicalBase64(text: string): string | undefined {
-  if (!BASE64.test(text) || text.length % 4 === 1) return undefined;
-  return text.replace(TRAILING_PADDING, '');
+/** Strict base64 (padding optional), decoded, so that equal bytes compare equal. */
+function decodeBase64(text: string): Uint8Array | undefined {
+  const body = text.endsWith('==') ? text.slice(0, -2) : text.endsWith('=') ? text.slice(0, -1) : text;
+  if (body.length % 4 === 1 || (body.length !== text.length && text.length % 4 !== 0)) return undefined;
+  const bytes = new Uint8Array(Math.floor((body.length * 3) / 4));
+  let bits = 0;
+  let buffer = 0;
+  let out = 0;
+  for (let i = 0; i < body.length; i++) {
+    const digit = BASE64_ALPHABET.indexOf(body[i] as string);
+    if (digit < 0) return undefined;
+    buffer = (buffer << 6) | digit;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes[out++] = (buffer >> bits) & 0xff;
+    }
+  }
+  // Leftover bits must be zero, or two texts would name the same bytes.
+  if ((buffer & ((1 << bits) - 1)) !== 0) return undefined;
+  return bytes;
 }

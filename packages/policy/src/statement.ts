@@ -65,16 +65,3 @@ export function failedCondition(statement: CompiledStatement, context: RequestCo
   }
   return undefined;
 }
-
-export function statementApplies(
-  statement: CompiledStatement,
-  action: string,
-  resource: RequestResource,
-  context: RequestContext,
-): boolean {
-  return (
-    actionApplies(statement, action, context) &&
-    resourceApplies(statement, resource, context) &&
-    failedCondition(statement, context) === undefined
-  );
-}
