@@ -1,0 +1,83 @@
+/**
+ * One command per API operation, generated from @airlock/protocol's registry:
+ * `airlock identitystore create-user --user-name testuser01 …` calls
+ * identitystore:CreateUser and prints the response as JSON, as the AWS CLI does.
+ */
+import { AirlockApiError, AirlockClient } from '@airlock/client';
+import { kebab, OPERATIONS, type AnyOperation } from '@airlock/protocol';
+import { UsageError, type FlagReader } from '../args.js';
+import type { Command, Io, OptionSpec } from '../command.js';
+import { endpointUrl, token } from '../environment.js';
+import { printJson } from '../output.js';
+import { readParameter } from '../params.js';
+import { parseOptionValue } from '../shorthand.js';
+import { VERSION } from '../version.js';
+
+/** The AWS CLI's exit code when the service answered with an error. */
+export const SERVICE_ERROR_EXIT = 254;
+
+export const CONNECTION_OPTIONS: readonly OptionSpec[] = [
+  { name: 'endpoint-url', value: '<url>', help: 'The Airlock server (or AIRLOCK_ENDPOINT_URL; default http://127.0.0.1:4100).' },
+  { name: 'token-file', value: '<path>', help: 'A file holding the token (or AIRLOCK_TOKEN / AIRLOCK_TOKEN_FILE).' },
+];
+
+const GENERIC_OPTIONS: readonly OptionSpec[] = [
+  ...CONNECTION_OPTIONS,
+  { name: 'cli-input-json', value: '<json | file://path>', help: 'The whole request as JSON; options given as well override its fields.' },
+];
+
+function operationCommand(spec: AnyOperation): Command {
+  const members = Object.entries(spec.input.members);
+  const options: OptionSpec[] = members.map(([name, member]) => ({
+    name: kebab(name),
+    value: member.shape.kind === 'boolean' ? '' : `<${member.shape.kind === 'structure' || member.shape.kind === 'map' ? 'shorthand | json' : member.shape.kind}>`,
+    help: `${member.required ? '(required) ' : ''}${member.shape.doc ?? name}`,
+  }));
+  return {
+    path: `${spec.service} ${kebab(spec.name)}`,
+    summary: spec.summary,
+    service: spec.service,
+    options: [...options, ...GENERIC_OPTIONS],
+    async run(flags, io) {
+      const input = await buildInput(spec, flags);
+      const client = new AirlockClient(await connection(flags));
+      try {
+        printJson(io.stdout, await client.callByName(spec.service, spec.name, input));
+        return 0;
+      } catch (error) {
+        return reportError(error, spec.name, io);
+      }
+    },
+  };
+}
+
+export async function connection(flags: FlagReader): Promise<{ endpointUrl: string; token?: string; userAgent: string }> {
+  const bearer = await token(flags.one('token-file'));
+  return { endpointUrl: endpointUrl(flags.one('endpoint-url')), userAgent: `airlock-cli/${VERSION}`, ...(bearer === undefined ? {} : { token: bearer }) };
+}
+
+export function reportError(error: unknown, operation: string, io: Io): number {
+  if (!(error instanceof AirlockApiError)) throw error;
+  const where = error.code === 'NetworkError' ? '' : ` when calling the ${operation} operation`;
+  io.stderr.write(`\nAn error occurred (${error.code})${where}: ${error.message}\n`);
+  return SERVICE_ERROR_EXIT;
+}
+
+async function buildInput(spec: AnyOperation, flags: FlagReader): Promise<Record<string, unknown>> {
+  const base = flags.one('cli-input-json');
+  let input: Record<string, unknown> = {};
+  if (base !== undefined) {
+    const parsed = parseOptionValue('cli-input-json', { kind: 'document' }, [await readParameter(base)]);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('--cli-input-json must be a JSON object.');
+    input = parsed as Record<string, unknown>;
+  }
+  for (const [name, member] of Object.entries(spec.input.members)) {
+    const words = flags.has(kebab(name)) ? (flags.raw(kebab(name)) ?? []) : undefined;
+    if (words !== undefined) input[name] = parseOptionValue(kebab(name), member.shape, words);
+  }
+  const missing = Object.entries(spec.input.members).filter(([name, member]) => member.required && input[name] === undefined);
+  if (missing.length > 0) throw new UsageError(`the following arguments are required: ${missing.map(([name]) => `--${kebab(name)}`).join(', ')}`);
+  return input;
+}
+
+export const API_COMMANDS: readonly Command[] = OPERATIONS.map(operationCommand);

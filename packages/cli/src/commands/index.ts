@@ -1,0 +1,9 @@
+/** Every command the CLI has. Issues add theirs here; help lists them in this order. */
+import type { Command } from '../command.js';
+import { API_COMMANDS } from './api.js';
+import { demo } from './demo.js';
+import { policySimulate } from './policy-simulate.js';
+import { policyValidate } from './policy-validate.js';
+import { server } from './server.js';
+
+export const COMMANDS: readonly Command[] = [server, ...API_COMMANDS, policyValidate, policySimulate, demo];

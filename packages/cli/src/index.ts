@@ -1,0 +1,2 @@
+export { run } from './cli.js';
+export type { Command, Io } from './command.js';

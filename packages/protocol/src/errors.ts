@@ -1,0 +1,52 @@
+/**
+ * The error catalogue: every error the API answers with, named as AWS names it, with its HTTP
+ * status. On the wire an error is `{"__type": code, "message": text}`.
+ */
+
+export const ERRORS = {
+  ValidationException: 400,
+  SerializationException: 400,
+  InvalidRequestException: 400,
+  NotAuthorizedException: 400,
+  UnauthorizedException: 401,
+  AccessDeniedException: 403,
+  ResourceNotFoundException: 404,
+  UnknownOperationException: 404,
+  ConflictException: 409,
+  RequestEntityTooLargeException: 413,
+  ThrottlingException: 429,
+  ServiceQuotaExceededException: 402,
+  InternalServerException: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface ErrorBody {
+  readonly __type: ErrorCode;
+  readonly message: string;
+}
+
+/** An error meant for the caller: its code and message go on the wire as they are. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  get status(): number {
+    return ERRORS[this.code];
+  }
+
+  toBody(): ErrorBody {
+    return { __type: this.code, message: this.message };
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERRORS, value);
+}

@@ -1,0 +1,9 @@
+/**
+ * @airlock/protocol: the contract between Airlock's parts. API operations and their shapes,
+ * the error catalogue. No I/O, no Node or DOM types.
+ */
+export * from './errors.js';
+export * from './operation.js';
+export * from './schema.js';
+export * as identitystore from './identitystore.js';
+export { OPERATIONS } from './registry.js';

@@ -1,0 +1,158 @@
+/**
+ * The server's configuration: one schema, read from (highest first) command-line flags,
+ * `AIRLOCK_*` environment variables and a JSON config file, then validated as a whole. Every
+ * error names the key and where it came from, so a wrong setting is found at start, not later.
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ServerConfig {
+  readonly dataDir: string;
+  readonly listen: ListenAddress;
+  /** undefined: SQLite in dataDir. */
+  readonly databaseUrl: string | undefined;
+  /** undefined: mail goes to dataDir/outbox as .eml files. */
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string;
+  /** The address people and agents reach the server at, for links in mail; undefined: the listener's own. */
+  readonly publicUrl: string | undefined;
+  /** The deployment's region, as it appears in ARNs. */
+  readonly region: string;
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  /** Whether the listener must use TLS: every listener not on loopback. */
+  readonly tls: boolean;
+}
+
+interface KeySpec {
+  /** The config-file key and the flag (kebab-case of it). */
+  readonly key: keyof RawConfig;
+  readonly help: string;
+}
+
+type RawConfig = {
+  dataDir?: string;
+  listen?: string;
+  databaseUrl?: string;
+  smtpUrl?: string;
+  mailFrom?: string;
+  publicUrl?: string;
+  region?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+};
+
+export const CONFIG_KEYS: readonly KeySpec[] = [
+  { key: 'dataDir', help: 'Directory for the database, keys, outbox and recordings (default ./.airlock-data).' },
+  { key: 'listen', help: 'host:port to listen on (default 127.0.0.1:4100). Not on loopback: TLS.' },
+  { key: 'databaseUrl', help: 'postgres://… to use PostgreSQL instead of SQLite in the data directory.' },
+  { key: 'smtpUrl', help: 'smtp://user:pass@host:port (or smtps://) to send mail; default: .eml files in DATA/outbox.' },
+  { key: 'mailFrom', help: 'From address of mail (default "Airlock <no-reply@airlock.local>").' },
+  { key: 'publicUrl', help: 'The URL people reach the server at, for links (default from --listen).' },
+  { key: 'region', help: 'Region name used in ARNs (default "local").' },
+  { key: 'tlsCert', help: 'PEM certificate for TLS; without it a CA and certificate are made in the data directory.' },
+  { key: 'tlsKey', help: 'PEM private key for --tls-cert.' },
+];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export const flagOf = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const envOf = (key: string): string => `AIRLOCK_${flagOf(key).replace(/-/g, '_').toUpperCase()}`;
+
+const REGION = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * @param flags  flag name (kebab-case, without dashes) → value, from the command line
+ * @param env    the process environment
+ */
+export function loadConfig(flags: ReadonlyMap<string, string>, env: Readonly<Record<string, string | undefined>>): ServerConfig {
+  const known = new Set(['config', ...CONFIG_KEYS.map((spec) => flagOf(spec.key))]);
+  for (const flag of flags.keys()) {
+    if (!known.has(flag)) throw new ConfigError(`--${flag} is not a server option. Options: ${[...known].map((k) => `--${k}`).join(', ')}.`);
+  }
+  const file = flags.get('config') ?? env['AIRLOCK_CONFIG'];
+  const fromFile = file === undefined ? {} : readConfigFile(file);
+  const raw: RawConfig = {};
+  const origin = new Map<keyof RawConfig, string>();
+  for (const { key } of CONFIG_KEYS) {
+    const sources: [string | undefined, string][] = [
+      [flags.get(flagOf(key)), `--${flagOf(key)}`],
+      [env[envOf(key)], envOf(key)],
+      [fromFile[key], `${file ?? ''}: ${key}`],
+    ];
+    const found = sources.find(([value]) => value !== undefined);
+    if (found?.[0] !== undefined) {
+      raw[key] = found[0];
+      origin.set(key, found[1]);
+    }
+  }
+  return validate(raw, (key) => origin.get(key) ?? key);
+}
+
+function readConfigFile(path: string): RawConfig {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`Cannot read the config file ${path}: ${error instanceof Error ? error.message : String(error)}.`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`${path} must hold a JSON object.`);
+  const result: RawConfig = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    const spec = CONFIG_KEYS.find((candidate) => candidate.key === key);
+    if (spec === undefined) throw new ConfigError(`${path}: ${key} is not a server setting. Settings: ${CONFIG_KEYS.map((k) => k.key).join(', ')}.`);
+    if (typeof value !== 'string') throw new ConfigError(`${path}: ${key} must be a string.`);
+    result[spec.key] = value;
+  }
+  return result;
+}
+
+function validate(raw: RawConfig, where: (key: keyof RawConfig) => string): ServerConfig {
+  const listen = parseListen(raw.listen ?? '127.0.0.1:4100', where('listen'));
+  const tls = !LOOPBACK.has(listen.host);
+  if (raw.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(raw.databaseUrl)) {
+    throw new ConfigError(`${where('databaseUrl')} must be a postgres:// URL (SQLite needs no setting).`);
+  }
+  if (raw.smtpUrl !== undefined && !/^smtps?:\/\/[^/]+/.test(raw.smtpUrl)) {
+    throw new ConfigError(`${where('smtpUrl')} must look like smtp://user:password@host:587 or smtps://host:465.`);
+  }
+  const region = raw.region ?? 'local';
+  if (!REGION.test(region)) throw new ConfigError(`${where('region')} must be lower-case letters, digits and hyphens, like us-east-1.`);
+  if ((raw.tlsCert === undefined) !== (raw.tlsKey === undefined)) {
+    throw new ConfigError(`--tls-cert and --tls-key go together; ${raw.tlsCert === undefined ? where('tlsKey') : where('tlsCert')} is given alone.`);
+  }
+  const publicUrl = raw.publicUrl?.replace(/\/+$/, '');
+  if (publicUrl !== undefined && !/^https?:\/\/[^/]+/.test(publicUrl)) throw new ConfigError(`${where('publicUrl')} must be an http:// or https:// URL.`);
+  return {
+    dataDir: resolve(raw.dataDir ?? '.airlock-data'),
+    listen,
+    databaseUrl: raw.databaseUrl,
+    smtpUrl: raw.smtpUrl,
+    mailFrom: raw.mailFrom ?? 'Airlock <no-reply@airlock.local>',
+    publicUrl,
+    region,
+    tlsCert: raw.tlsCert,
+    tlsKey: raw.tlsKey,
+    tls: tls || raw.tlsCert !== undefined,
+  };
+}
+
+function parseListen(text: string, where: string): ListenAddress {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (host === undefined || !Number.isInteger(port) || port > 65535) {
+    throw new ConfigError(`${where} must be host:port, like 127.0.0.1:4100 or [::1]:4100; it is "${text}".`);
+  }
+  if (host !== 'localhost' && isIP(host) === 0 && !/^[a-zA-Z0-9.-]+$/.test(host)) throw new ConfigError(`${where}: "${host}" is not a host name or IP address.`);
+  return { host, port };
+}

@@ -1,0 +1,15 @@
+/** Turns a request's credentials into a Principal. Unknown or malformed credentials are refused. */
+import { ApiError } from '@airlock/protocol';
+import { ANONYMOUS, type Principal } from '../identity/principal.js';
+import { hashToken, sameHash } from '../identity/tokens.js';
+import type { Services } from '../services.js';
+
+const BEARER = /^Bearer ([A-Za-z0-9_\-.~+/]+=*)$/;
+
+export function authenticate(authorization: string | undefined, services: Services): Promise<Principal> {
+  if (authorization === undefined) return Promise.resolve(ANONYMOUS);
+  const token = BEARER.exec(authorization)?.[1];
+  if (token === undefined) throw new ApiError('UnauthorizedException', 'The Authorization header must be "Bearer <token>".');
+  if (sameHash(hashToken(token), services.rootTokenHash)) return Promise.resolve({ kind: 'root', accountId: services.accountId });
+  throw new ApiError('UnauthorizedException', 'The token is not valid, or has expired. Sign in again.');
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/** `airlock-server` (also `airlock server`): starts a server from flags, environment and config file. */
+import { ConfigError, CONFIG_KEYS, flagOf, loadConfig } from './config/config.js';
+import { startServer } from './server.js';
+
+function parseFlags(argv: readonly string[]): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (!arg.startsWith('--')) throw new ConfigError(`Unexpected argument "${arg}"; options start with --.`);
+    const eq = arg.indexOf('=');
+    if (eq >= 0) flags.set(arg.slice(2, eq), arg.slice(eq + 1));
+    else if (arg === '--help') flags.set('help', '');
+    else {
+      const value = argv[++i];
+      if (value === undefined) throw new ConfigError(`${arg} needs a value.`);
+      flags.set(arg.slice(2), value);
+    }
+  }
+  return flags;
+}
+
+function help(): string {
+  const lines = ['Usage: airlock server [--option value …]', '', 'Options (also AIRLOCK_* environment variables, or keys of a --config JSON file):'];
+  for (const spec of CONFIG_KEYS) lines.push(`  --${flagOf(spec.key).padEnd(14)} ${spec.help}`);
+  lines.push(`  --${'config'.padEnd(14)} A JSON file of settings (keys as above, in camelCase).`);
+  return lines.join('\n');
+}
+
+try {
+  const flags = parseFlags(process.argv.slice(2));
+  if (flags.has('help')) {
+    console.log(help());
+  } else {
+    // The one place the server reads its environment.
+    // eslint-disable-next-line no-restricted-syntax
+    const config = loadConfig(flags, process.env);
+    const server = await startServer(config);
+    console.log(`Airlock server listening on ${server.url} (links use ${server.services.publicUrl()})`);
+    console.log(`  data: ${config.dataDir} (${config.databaseUrl === undefined ? 'SQLite' : 'PostgreSQL'})`);
+    if (server.rootTokenFile !== undefined) console.log(`  root token written to ${server.rootTokenFile} (0600)`);
+    console.log(`  try: npx airlock identitystore list-users --endpoint-url ${server.url} --token-file ${config.dataDir}/root-token`);
+    if (server.caFingerprint !== undefined) console.log(`  TLS CA fingerprint (SHA-256): ${server.caFingerprint}`);
+    const stop = (): void => {
+      server.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  }
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`airlock server: ${error.message}`);
+    process.exit(2);
+  }
+  throw error;
+}

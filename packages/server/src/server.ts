@@ -1,0 +1,112 @@
+/**
+ * Starting and stopping a server: data directory, database and migrations, first-start
+ * bootstrap (identity store, management account, root token), mail, TLS, and the HTTP API.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { AuditTrail } from './audit/trail.js';
+import type { ServerConfig } from './config/config.js';
+import { buildApp } from './http/app.js';
+import { ensureServerCertificate, loadCertificateFiles } from './http/tls.js';
+import { DIRECTORY_OPERATIONS } from './identity/directory.js';
+import { ensureRootToken } from './identity/root-token.js';
+import { createMailer } from './mail/mailer.js';
+import type { BoundOperation } from './registry/handler.js';
+import { systemClock, type Clock, type Logger, type Services } from './services.js';
+import { openDatabase } from './storage/db.js';
+import { ensureSetting } from './storage/settings.js';
+
+export const OPERATIONS: readonly BoundOperation[] = [...DIRECTORY_OPERATIONS];
+
+export interface RunningServer {
+  /** The URL the server answers at (its real port when the config asked for port 0). */
+  readonly url: string;
+  readonly services: Services;
+  /** Set when this start made the root token. */
+  readonly rootTokenFile: string | undefined;
+  readonly caFingerprint: string | undefined;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly clock?: Clock;
+  readonly log?: Logger;
+}
+
+export const consoleLogger: Logger = {
+  info: (message) => {
+    console.log(message);
+  },
+  warn: (message) => {
+    console.warn(`warning: ${message}`);
+  },
+  error: (message, error) => {
+    console.error(`error: ${message}`, error instanceof Error ? (error.stack ?? error.message) : (error ?? ''));
+  },
+};
+
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const log = options.log ?? consoleLogger;
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const { db } = database;
+    const identityStoreId = await ensureSetting(db, 'identity_store_id', () => `d-${randomBytes(5).toString('hex')}`);
+    const accountId = await ensureSetting(db, 'management_account_id', () => String(randomInt(100_000_000_000, 1_000_000_000_000)));
+    const rootToken = await ensureRootToken(db, config.dataDir);
+    const mailer = createMailer({
+      ...(config.smtpUrl === undefined ? {} : { smtpUrl: config.smtpUrl }),
+      from: config.mailFrom,
+      outboxDir: join(config.dataDir, 'outbox'),
+      log: (line) => {
+        log.info(line);
+      },
+    });
+    let listenerUrl = '';
+    const services: Services = {
+      config,
+      publicUrl: () => config.publicUrl ?? listenerUrl,
+      db,
+      mailer,
+      clock: options.clock ?? systemClock,
+      log,
+      audit: new AuditTrail(db, config.region),
+      identityStoreId,
+      accountId,
+      rootTokenHash: rootToken.hash,
+    };
+    const tls = await tlsFor(config);
+    const app = buildApp({ services, operations: OPERATIONS, ...(tls === undefined ? {} : { https: tls }) });
+    await app.listen({ host: config.listen.host, port: config.listen.port });
+    const address = app.server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    listenerUrl = `${config.tls ? 'https' : 'http'}://${host}:${address.port}`;
+    return {
+      url: listenerUrl,
+      services,
+      rootTokenFile: rootToken.writtenTo,
+      caFingerprint: tls?.caFingerprint,
+      close: async () => {
+        await app.close();
+        await mailer.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+async function tlsFor(config: ServerConfig): Promise<{ cert: string; key: string; caFingerprint: string | undefined } | undefined> {
+  if (!config.tls) return undefined;
+  if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
+    return { ...(await loadCertificateFiles(config.tlsCert, config.tlsKey)), caFingerprint: undefined };
+  }
+  const publicHost = config.publicUrl === undefined ? [] : [new URL(config.publicUrl).hostname];
+  const hostnames = [...new Set([config.listen.host, ...publicHost, 'localhost'])].filter((host) => host !== '0.0.0.0' && host !== '::');
+  const generated = await ensureServerCertificate({ dataDir: config.dataDir, hostnames });
+  return { cert: generated.cert, key: generated.key, caFingerprint: generated.caFingerprint };
+}

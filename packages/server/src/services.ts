@@ -1,0 +1,34 @@
+/** What every handler may use: configuration, storage, mail, the clock, the audit trail. */
+import type { AuditTrail } from './audit/trail.js';
+import type { ServerConfig } from './config/config.js';
+import type { Mailer } from './mail/mailer.js';
+import type { Db } from './storage/db.js';
+
+export interface Clock {
+  /** Epoch milliseconds. Tests pass a clock they can move. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string, error?: unknown): void;
+}
+
+export interface Services {
+  readonly config: ServerConfig;
+  /** The URL for links: --public-url, else the address the server listens on. */
+  publicUrl(): string;
+  readonly db: Db;
+  readonly mailer: Mailer;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly audit: AuditTrail;
+  /** d-0123456789: this server's one identity store. */
+  readonly identityStoreId: string;
+  /** The management account's 12-digit id. */
+  readonly accountId: string;
+  readonly rootTokenHash: string;
+}

@@ -1,0 +1,9 @@
+/**
+ * @airlock/testkit: what Airlock's tests share. Real servers on loopback with random ports, on
+ * SQLite or PostgreSQL, each in its own temporary directory (and its own PostgreSQL schema).
+ */
+export { BACKENDS, testDatabaseUrl, withSchema, type Backend } from './backends.js';
+export { temporaryDirectory } from './files.js';
+export { MovableClock } from './clock.js';
+export { startTestServer, type TestServer, type TestServerOptions } from './server.js';
+export { quietLogger, type CapturedLog } from './log.js';
