@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /** `airlock-server` (also `airlock server`): starts a server from flags, environment and config file. */
 import { ConfigError, CONFIG_KEYS, flagOf, loadConfig } from './config/config.js';
 import { startServer } from './server.js';
