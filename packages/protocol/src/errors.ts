@@ -8,6 +8,8 @@ export const ERRORS = {
   SerializationException: 400,
   InvalidRequestException: 400,
   NotAuthorizedException: 400,
+  CodeMismatchException: 400,
+  InvalidPasswordException: 400,
   UnauthorizedException: 401,
   AccessDeniedException: 403,
   ResourceNotFoundException: 404,
@@ -15,6 +17,9 @@ export const ERRORS = {
   ConflictException: 409,
   RequestEntityTooLargeException: 413,
   ThrottlingException: 429,
+  AuthorizationPendingException: 400,
+  SlowDownException: 400,
+  ExpiredTokenException: 400,
   ServiceQuotaExceededException: 402,
   InternalServerException: 500,
 } as const;

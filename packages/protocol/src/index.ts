@@ -6,4 +6,5 @@ export * from './errors.js';
 export * from './operation.js';
 export * from './schema.js';
 export * as identitystore from './identitystore.js';
+export * as portal from './portal.js';
 export { OPERATIONS } from './registry.js';

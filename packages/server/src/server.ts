@@ -11,6 +11,9 @@ import type { ServerConfig } from './config/config.js';
 import { buildApp } from './http/app.js';
 import { ensureServerCertificate, loadCertificateFiles } from './http/tls.js';
 import { DIRECTORY_OPERATIONS } from './identity/directory.js';
+import { DEVICE_AUTHORIZATION_OPERATIONS } from './identity/device-authorization.js';
+import { PORTAL_OPERATIONS } from './identity/portal.js';
+import { SecretBox } from './identity/secrets.js';
 import { ensureRootToken } from './identity/root-token.js';
 import { createMailer } from './mail/mailer.js';
 import type { BoundOperation } from './registry/handler.js';
@@ -18,7 +21,7 @@ import { systemClock, type Clock, type Logger, type Services } from './services.
 import { openDatabase } from './storage/db.js';
 import { ensureSetting } from './storage/settings.js';
 
-export const OPERATIONS: readonly BoundOperation[] = [...DIRECTORY_OPERATIONS];
+export const OPERATIONS: readonly BoundOperation[] = [...DIRECTORY_OPERATIONS, ...PORTAL_OPERATIONS, ...DEVICE_AUTHORIZATION_OPERATIONS];
 
 export interface RunningServer {
   /** The URL the server answers at (its real port when the config asked for port 0). */
@@ -76,6 +79,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       identityStoreId,
       accountId,
       rootTokenHash: rootToken.hash,
+      secrets: await SecretBox.open(config.dataDir, config.secretKey),
     };
     const tls = await tlsFor(config);
     const app = buildApp({ services, operations: OPERATIONS, ...(tls === undefined ? {} : { https: tls }) });

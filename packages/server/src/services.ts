@@ -1,6 +1,7 @@
 /** What every handler may use: configuration, storage, mail, the clock, the audit trail. */
 import type { AuditTrail } from './audit/trail.js';
 import type { ServerConfig } from './config/config.js';
+import type { SecretBox } from './identity/secrets.js';
 import type { Mailer } from './mail/mailer.js';
 import type { Db } from './storage/db.js';
 
@@ -31,4 +32,6 @@ export interface Services {
   /** The management account's 12-digit id. */
   readonly accountId: string;
   readonly rootTokenHash: string;
+  /** Seals secrets kept at rest (TOTP seeds). */
+  readonly secrets: SecretBox;
 }

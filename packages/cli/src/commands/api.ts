@@ -16,9 +16,15 @@ import { VERSION } from '../version.js';
 /** The AWS CLI's exit code when the service answered with an error. */
 export const SERVICE_ERROR_EXIT = 254;
 
+export const ENDPOINT_OPTION: OptionSpec = {
+  name: 'endpoint-url',
+  value: '<url>',
+  help: 'The Airlock server (or AIRLOCK_ENDPOINT_URL; default http://127.0.0.1:4100).',
+};
+
 export const CONNECTION_OPTIONS: readonly OptionSpec[] = [
-  { name: 'endpoint-url', value: '<url>', help: 'The Airlock server (or AIRLOCK_ENDPOINT_URL; default http://127.0.0.1:4100).' },
-  { name: 'token-file', value: '<path>', help: 'A file holding the token (or AIRLOCK_TOKEN / AIRLOCK_TOKEN_FILE).' },
+  ENDPOINT_OPTION,
+  { name: 'token-file', value: '<path>', help: 'A file holding the token (or AIRLOCK_TOKEN / AIRLOCK_TOKEN_FILE; else the one airlock login cached).' },
 ];
 
 const GENERIC_OPTIONS: readonly OptionSpec[] = [
@@ -52,8 +58,9 @@ function operationCommand(spec: AnyOperation): Command {
 }
 
 export async function connection(flags: FlagReader): Promise<{ endpointUrl: string; token?: string; userAgent: string }> {
-  const bearer = await token(flags.one('token-file'));
-  return { endpointUrl: endpointUrl(flags.one('endpoint-url')), userAgent: `airlock-cli/${VERSION}`, ...(bearer === undefined ? {} : { token: bearer }) };
+  const endpoint = endpointUrl(flags.one('endpoint-url'));
+  const bearer = await token(flags.one('token-file'), endpoint);
+  return { endpointUrl: endpoint, userAgent: `airlock-cli/${VERSION}`, ...(bearer === undefined ? {} : { token: bearer }) };
 }
 
 export function reportError(error: unknown, operation: string, io: Io): number {

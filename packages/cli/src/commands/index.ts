@@ -2,8 +2,9 @@
 import type { Command } from '../command.js';
 import { API_COMMANDS } from './api.js';
 import { demo } from './demo.js';
+import { login, logout } from './login.js';
 import { policySimulate } from './policy-simulate.js';
 import { policyValidate } from './policy-validate.js';
 import { server } from './server.js';
 
-export const COMMANDS: readonly Command[] = [server, ...API_COMMANDS, policyValidate, policySimulate, demo];
+export const COMMANDS: readonly Command[] = [server, login, logout, ...API_COMMANDS, policyValidate, policySimulate, demo];

@@ -26,6 +26,8 @@ export interface ServerConfig {
   readonly region: string;
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
+  /** AIRLOCK_SECRET_KEY (environment only: a secret has no place on a command line); else DATA/secret.key. */
+  readonly secretKey: string | undefined;
   /** Whether the listener must use TLS: every listener not on loopback. */
   readonly tls: boolean;
 }
@@ -95,7 +97,7 @@ export function loadConfig(flags: ReadonlyMap<string, string>, env: Readonly<Rec
       origin.set(key, found[1]);
     }
   }
-  return validate(raw, (key) => origin.get(key) ?? key);
+  return { ...validate(raw, (key) => origin.get(key) ?? key), secretKey: env['AIRLOCK_SECRET_KEY'] };
 }
 
 function readConfigFile(path: string): RawConfig {
@@ -116,7 +118,7 @@ function readConfigFile(path: string): RawConfig {
   return result;
 }
 
-function validate(raw: RawConfig, where: (key: keyof RawConfig) => string): ServerConfig {
+function validate(raw: RawConfig, where: (key: keyof RawConfig) => string): Omit<ServerConfig, 'secretKey'> {
   const listen = parseListen(raw.listen ?? '127.0.0.1:4100', where('listen'));
   const tls = !LOOPBACK.has(listen.host);
   if (raw.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(raw.databaseUrl)) {

@@ -1,5 +1,6 @@
 /** Turns a request's credentials into a Principal. Unknown or malformed credentials are refused. */
 import { ApiError } from '@airlock/protocol';
+import { findPortalSession, PORTAL_TOKEN_PREFIX } from '../identity/portal-sessions.js';
 import { ANONYMOUS, type Principal } from '../identity/principal.js';
 import { hashToken, sameHash } from '../identity/tokens.js';
 import type { Services } from '../services.js';
@@ -11,5 +12,14 @@ export function authenticate(authorization: string | undefined, services: Servic
   const token = BEARER.exec(authorization)?.[1];
   if (token === undefined) throw new ApiError('UnauthorizedException', 'The Authorization header must be "Bearer <token>".');
   if (sameHash(hashToken(token), services.rootTokenHash)) return Promise.resolve({ kind: 'root', accountId: services.accountId });
-  throw new ApiError('UnauthorizedException', 'The token is not valid, or has expired. Sign in again.');
+  if (token.startsWith(PORTAL_TOKEN_PREFIX)) return portalPrincipal(token, services);
+  throw invalid();
+}
+
+const invalid = (): ApiError => new ApiError('UnauthorizedException', 'The token is not valid, or has expired. Sign in again.');
+
+async function portalPrincipal(token: string, services: Services): Promise<Principal> {
+  const session = await findPortalSession(services.db, token, services.clock.now());
+  if (session === undefined) throw invalid();
+  return { kind: 'portal', accountId: services.accountId, userId: session.userId, userName: session.userName, sessionId: session.sessionId, mfa: session.mfa };
 }

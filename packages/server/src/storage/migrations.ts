@@ -61,6 +61,70 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_events_time').on('audit_events').column('event_time').execute();
     },
   },
+  '0002-sign-in': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('mfa_devices')
+        .addColumn('device_id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.user_id').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('secret', 'text', (c) => c.notNull())
+        .addColumn('verified', 'integer', (c) => c.notNull())
+        .addColumn('last_used_step', 'bigint', (c) => c.notNull())
+        .addColumn('last_used_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('mfa_devices_user').on('mfa_devices').column('user_id').execute();
+      await db.schema
+        .createTable('auth_flows')
+        .addColumn('flow_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.user_id').onDelete('cascade'))
+        .addColumn('challenge', 'text', (c) => c.notNull())
+        .addColumn('email_code_hash', 'text')
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addColumn('device_known', 'integer', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('portal_sessions')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('session_id', 'text', (c) => c.notNull().unique())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.user_id').onDelete('cascade'))
+        .addColumn('mfa', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('portal_sessions_user').on('portal_sessions').column('user_id').execute();
+      await db.schema
+        .createTable('trusted_devices')
+        .addColumn('key_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.user_id').onDelete('cascade'))
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('throttles')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addColumn('window_start', 'bigint', (c) => c.notNull())
+        .addColumn('locked_until', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0003-device-authorization': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('device_authorizations')
+        .addColumn('device_code_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_code', 'text', (c) => c.notNull().unique())
+        .addColumn('client_name', 'text')
+        .addColumn('approved_user_id', 'text', (c) => c.references('users.user_id').onDelete('cascade'))
+        .addColumn('approved_mfa', 'integer', (c) => c.notNull())
+        .addColumn('last_poll_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -60,6 +60,69 @@ export interface AuditEventsTable {
   record: string;
 }
 
+export interface MfaDevicesTable {
+  device_id: string;
+  user_id: string;
+  name: string;
+  /** The TOTP seed, encrypted (see identity/secrets.ts). */
+  secret: string;
+  /** 0 while registration awaits its first code. */
+  verified: number;
+  /** The newest TOTP step accepted: a code is good once, and never after a newer one. */
+  last_used_step: number;
+  last_used_at: number | null;
+  created_at: number;
+}
+
+export type Challenge = 'SOFTWARE_TOKEN_MFA' | 'EMAIL_OTP' | 'MFA_SETUP' | 'NEW_PASSWORD_REQUIRED';
+
+/** A sign-in in progress: the password was right, a challenge is due. Keyed by its Session's hash. */
+export interface AuthFlowsTable {
+  flow_hash: string;
+  user_id: string;
+  challenge: Challenge;
+  email_code_hash: string | null;
+  failures: number;
+  /** 1 when a trusted DeviceKey came with the sign-in (CONTEXT_AWARE skips MFA). */
+  device_known: number;
+  expires_at: number;
+}
+
+export interface PortalSessionsTable {
+  token_hash: string;
+  session_id: string;
+  user_id: string;
+  mfa: number;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export interface TrustedDevicesTable {
+  key_hash: string;
+  user_id: string;
+  expires_at: number;
+}
+
+/** Failures counted per key (a user name, a source address) for lockouts and rate limits. */
+export interface ThrottlesTable {
+  key: string;
+  failures: number;
+  window_start: number;
+  locked_until: number;
+}
+
+/** An `airlock login` in progress (RFC 8628). The token is made only when the device collects it. */
+export interface DeviceAuthorizationsTable {
+  device_code_hash: string;
+  user_code: string;
+  client_name: string | null;
+  approved_user_id: string | null;
+  approved_mfa: number;
+  last_poll_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   settings: SettingsTable;
   users: UsersTable;
@@ -67,4 +130,10 @@ export interface Database {
   memberships: MembershipsTable;
   one_time_tokens: OneTimeTokensTable;
   audit_events: AuditEventsTable;
+  mfa_devices: MfaDevicesTable;
+  auth_flows: AuthFlowsTable;
+  portal_sessions: PortalSessionsTable;
+  trusted_devices: TrustedDevicesTable;
+  throttles: ThrottlesTable;
+  device_authorizations: DeviceAuthorizationsTable;
 }

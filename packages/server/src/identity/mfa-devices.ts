@@ -1,0 +1,88 @@
+/**
+ * Authenticator apps (TOTP, RFC 6238): registering one (a sealed secret, shown once, confirmed
+ * with a first code), checking codes (each accepted once, never older than the last), listing
+ * and removing them. At most two a user, as IAM Identity Center allows.
+ */
+import { randomUUID } from 'node:crypto';
+import type { portal as api} from '@airlock/protocol';
+import { ApiError, type InputOf, type OutputOf } from '@airlock/protocol';
+import type { CallContext } from '../registry/handler.js';
+import type { Services } from '../services.js';
+import { findFlow, failFlow, recordFailure, assertNotLocked } from './sign-in.js';
+import { base32Encode, generateTotpSecret, otpauthUri, qrCodeSvg, verifyTotp } from './totp.js';
+import { findUser, type UserRow } from './users.js';
+
+export const MAX_AUTHENTICATORS = 2;
+const ISSUER = 'Airlock';
+
+/** Whose device is meant: the signed-in user's, or the user of an MFA_SETUP sign-in's Session. */
+async function deviceOwner(services: Services, context: CallContext, session: string | undefined): Promise<{ user: UserRow; flow?: Awaited<ReturnType<typeof findFlow>> }> {
+  if (context.principal.kind === 'portal') return { user: await findUser(services.db, context.principal.userId) };
+  if (session === undefined) throw new ApiError('UnauthorizedException', 'Sign in first, or pass the Session of an MFA_SETUP challenge.');
+  const flow = await findFlow(services, session, context.now);
+  if (flow.challenge !== 'MFA_SETUP') throw new ApiError('NotAuthorizedException', `This sign-in is waiting for ${flow.challenge}, not for registering a device.`);
+  return { user: flow.user, flow };
+}
+
+export async function associateSoftwareToken(input: InputOf<typeof api.AssociateSoftwareToken>, context: CallContext): Promise<OutputOf<typeof api.AssociateSoftwareToken>> {
+  const { services, now } = context;
+  const { user } = await deviceOwner(services, context, input.Session);
+  const verified = await services.db.selectFrom('mfa_devices').select('device_id').where('user_id', '=', user.user_id).where('verified', '=', 1).execute();
+  if (verified.length >= MAX_AUTHENTICATORS) {
+    throw new ApiError('ServiceQuotaExceededException', `A user may register at most ${MAX_AUTHENTICATORS} authenticator apps; remove one first (DeleteMfaDevice).`);
+  }
+  const secret = generateTotpSecret();
+  await services.db.transaction().execute(async (trx) => {
+    // Only the newest unfinished registration counts.
+    await trx.deleteFrom('mfa_devices').where('user_id', '=', user.user_id).where('verified', '=', 0).execute();
+    await trx
+      .insertInto('mfa_devices')
+      .values({ device_id: randomUUID(), user_id: user.user_id, name: '', secret: services.secrets.seal(secret), verified: 0, last_used_step: -1, last_used_at: null, created_at: now })
+      .execute();
+  });
+  const uri = otpauthUri({ issuer: ISSUER, accountName: user.user_name, secret });
+  return { SecretCode: base32Encode(secret), OtpauthUri: uri, QrCodeSvg: await qrCodeSvg(uri), ...(input.Session === undefined ? {} : { Session: input.Session }) };
+}
+
+export async function verifySoftwareToken(input: InputOf<typeof api.VerifySoftwareToken>, context: CallContext): Promise<OutputOf<typeof api.VerifySoftwareToken>> {
+  const { services, now, sourceIp } = context;
+  const { user, flow } = await deviceOwner(services, context, input.Session);
+  await assertNotLocked(services, user.user_name, sourceIp, now);
+  const pending = await services.db.selectFrom('mfa_devices').selectAll().where('user_id', '=', user.user_id).where('verified', '=', 0).executeTakeFirst();
+  if (pending === undefined) throw new ApiError('InvalidRequestException', 'There is no registration to finish: call AssociateSoftwareToken first.');
+  const result = verifyTotp(services.secrets.open(pending.secret), input.UserCode, now);
+  if (!result.ok) {
+    const message = 'The code does not match: enter the 6-digit code the app shows now (check the phone\'s clock).';
+    if (flow !== undefined) return failFlow(services, flow, sourceIp, now, message);
+    await recordFailure(services, user.user_name, sourceIp, now);
+    throw new ApiError('CodeMismatchException', message);
+  }
+  const name = input.FriendlyDeviceName ?? `Authenticator ${new Date(now).toISOString().slice(0, 10)}`;
+  await services.db.updateTable('mfa_devices').set({ verified: 1, name, last_used_step: result.step, last_used_at: now }).where('device_id', '=', pending.device_id).execute();
+  return { Status: 'SUCCESS', ...(input.Session === undefined ? {} : { Session: input.Session }) };
+}
+
+export async function listMfaDevices(context: CallContext): Promise<OutputOf<typeof api.ListMfaDevices>> {
+  const userId = portalUser(context);
+  const rows = await context.services.db.selectFrom('mfa_devices').selectAll().where('user_id', '=', userId).where('verified', '=', 1).orderBy('created_at').execute();
+  return {
+    Devices: rows.map((row) => ({
+      DeviceId: row.device_id,
+      Type: 'AUTHENTICATOR_APP' as const,
+      FriendlyDeviceName: row.name,
+      CreatedDate: row.created_at / 1000,
+      ...(row.last_used_at === null ? {} : { LastUsedDate: row.last_used_at / 1000 }),
+    })),
+  };
+}
+
+export async function deleteMfaDevice(input: InputOf<typeof api.DeleteMfaDevice>, context: CallContext): Promise<OutputOf<typeof api.DeleteMfaDevice>> {
+  const result = await context.services.db.deleteFrom('mfa_devices').where('device_id', '=', input.DeviceId).where('user_id', '=', portalUser(context)).executeTakeFirst();
+  if (result.numDeletedRows === 0n) throw new ApiError('ResourceNotFoundException', `You have no MFA device ${input.DeviceId}.`);
+  return {};
+}
+
+export function portalUser(context: CallContext): string {
+  if (context.principal.kind !== 'portal') throw new ApiError('UnauthorizedException', 'Sign in to the portal first.');
+  return context.principal.userId;
+}

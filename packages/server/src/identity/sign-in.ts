@@ -1,0 +1,251 @@
+/**
+ * Signing in: password, then whatever challenge is due (a new password, the authenticator's
+ * code, an emailed code, or registering an authenticator), then a portal session.
+ *
+ * What an attacker learns is kept equal on every path: an unknown user name costs the same
+ * password hash as a known one and gets the same answer; failures lock the name (known or not)
+ * and the source address; a challenge Session lives 5 minutes and survives 5 wrong answers.
+ */
+import { randomInt } from 'node:crypto';
+import type { portal as api} from '@airlock/protocol';
+import { ApiError, type InputOf, type OutputOf } from '@airlock/protocol';
+import { signInCodeMail } from '../mail/templates.js';
+import type { CallContext } from '../registry/handler.js';
+import type { Services } from '../services.js';
+import type { Challenge } from '../storage/schema.js';
+import { mfaSettings } from './mfa-settings.js';
+import { checkPasswordPolicy, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
+import { createPortalSession, PORTAL_SESSION_TTL_MS } from './portal-sessions.js';
+import { ADDRESS_LIMIT, Throttle, USER_LOCKOUT } from './throttle.js';
+import { hashToken, newToken, sameHash } from './tokens.js';
+import { verifyUserCode } from './authenticator-codes.js';
+import { findUser, findUserByName, primaryEmail, type Profile, type UserRow } from './users.js';
+
+type ChallengeName = api.ChallengeName;
+
+export const FLOW_TTL_MS = 5 * 60 * 1000;
+export const EMAIL_CODE_TTL_MS = 10 * 60 * 1000;
+const MAX_FLOW_FAILURES = 5;
+
+type AuthOutput = OutputOf<typeof api.InitiateAuth>;
+
+const WRONG_CREDENTIALS = 'Incorrect username or password.';
+
+export function throttles(services: Services): { users: Throttle; addresses: Throttle } {
+  return { users: new Throttle(services.db, USER_LOCKOUT), addresses: new Throttle(services.db, ADDRESS_LIMIT) };
+}
+
+const userKey = (userName: string): string => `user:${userName.toLowerCase()}`;
+const addressKey = (address: string): string => `address:${address}`;
+
+/** Refuses while the name or the address is locked; the message says for how long. */
+export async function assertNotLocked(services: Services, userName: string | undefined, sourceIp: string, now: number): Promise<void> {
+  const { users, addresses } = throttles(services);
+  const address = await addresses.lockedFor(addressKey(sourceIp), now);
+  if (address > 0) throw new ApiError('ThrottlingException', `Too many failed attempts from this address; try again in ${Math.ceil(address / 1000)} seconds.`);
+  if (userName === undefined) return;
+  const user = await users.lockedFor(userKey(userName), now);
+  if (user > 0) throw new ApiError('NotAuthorizedException', `Too many failed sign-in attempts; try again in ${Math.ceil(user / 1000)} seconds.`);
+}
+
+export async function recordFailure(services: Services, userName: string | undefined, sourceIp: string, now: number): Promise<void> {
+  const { users, addresses } = throttles(services);
+  await addresses.fail(addressKey(sourceIp), now);
+  if (userName !== undefined) await users.fail(userKey(userName), now);
+}
+
+export async function initiateAuth(input: InputOf<typeof api.InitiateAuth>, { services, sourceIp, now }: CallContext): Promise<AuthOutput> {
+  await assertNotLocked(services, input.Username, sourceIp, now);
+  const user = await findUserByName(services.db, input.Username);
+  const hash = user?.password_hash ?? null;
+  const verdict = hash === null ? { ok: await verifyAgainstDummy(input.Password), needsRehash: false } : await verifyPassword(hash, input.Password);
+  if (user === undefined || !verdict.ok) {
+    await recordFailure(services, input.Username, sourceIp, now);
+    throw new ApiError('NotAuthorizedException', WRONG_CREDENTIALS);
+  }
+  if (verdict.needsRehash) {
+    await services.db.updateTable('users').set({ password_hash: await hashPassword(input.Password) }).where('user_id', '=', user.user_id).execute();
+  }
+  const deviceKnown = input.DeviceKey !== undefined && (await isTrustedDevice(services, user.user_id, input.DeviceKey, now));
+  return nextStep(services, user, deviceKnown, now);
+}
+
+/** Decides what comes after a good password (or a completed challenge). */
+async function nextStep(services: Services, user: UserRow, deviceKnown: boolean, now: number): Promise<AuthOutput> {
+  if (user.password_must_change === 1) return challenge(services, user, 'NEW_PASSWORD_REQUIRED', deviceKnown, now);
+  const settings = await mfaSettings(services.db);
+  if (settings.MfaMode === 'DISABLED') return signedIn(services, user, false, now);
+  if (settings.MfaMode === 'CONTEXT_AWARE' && deviceKnown) return signedIn(services, user, true, now);
+  const devices = await services.db.selectFrom('mfa_devices').select('device_id').where('user_id', '=', user.user_id).where('verified', '=', 1).execute();
+  if (devices.length > 0) return challenge(services, user, 'SOFTWARE_TOKEN_MFA', deviceKnown, now);
+  switch (settings.NoDeviceAction) {
+    case 'EMAIL_OTP':
+      if (primaryEmail(JSON.parse(user.profile) as Profile) !== undefined) return challenge(services, user, 'EMAIL_OTP', deviceKnown, now);
+      return challenge(services, user, 'MFA_SETUP', deviceKnown, now);
+    case 'REQUIRE_REGISTRATION':
+      return challenge(services, user, 'MFA_SETUP', deviceKnown, now);
+    case 'BLOCK':
+      throw new ApiError('NotAuthorizedException', 'Signing in needs an MFA device and this account has none. Ask an administrator.');
+    case 'ALLOW':
+      return signedIn(services, user, false, now);
+  }
+}
+
+async function challenge(services: Services, user: UserRow, name: Challenge, deviceKnown: boolean, now: number): Promise<AuthOutput> {
+  const session = newToken('');
+  let emailCodeHash: string | null = null;
+  const parameters: Record<string, string> = { USER_ID_FOR_SRP: user.user_name };
+  if (name === 'EMAIL_OTP') {
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    emailCodeHash = hashToken(`${session}:${code}`);
+    const to = primaryEmail(JSON.parse(user.profile) as Profile) ?? '';
+    await services.mailer.send({ to, ...signInCodeMail({ userName: user.user_name, code, expiresAt: new Date(now + EMAIL_CODE_TTL_MS), now: new Date(now) }) });
+    parameters['CODE_DELIVERY_DELIVERY_MEDIUM'] = 'EMAIL';
+    parameters['CODE_DELIVERY_DESTINATION'] = maskEmail(to);
+  }
+  await services.db
+    .insertInto('auth_flows')
+    .values({
+      flow_hash: hashToken(session),
+      user_id: user.user_id,
+      challenge: name,
+      email_code_hash: emailCodeHash,
+      failures: 0,
+      device_known: deviceKnown ? 1 : 0,
+      expires_at: now + (name === 'EMAIL_OTP' ? EMAIL_CODE_TTL_MS : FLOW_TTL_MS),
+    })
+    .execute();
+  return { ChallengeName: name, Session: session, ChallengeParameters: parameters };
+}
+
+async function signedIn(services: Services, user: UserRow, mfa: boolean, now: number): Promise<AuthOutput> {
+  await throttles(services).users.clear(userKey(user.user_name));
+  const { token } = await createPortalSession(services.db, user.user_id, mfa, now);
+  const settings = await mfaSettings(services.db);
+  const result: NonNullable<AuthOutput['AuthenticationResult']> = { AccessToken: token, ExpiresIn: PORTAL_SESSION_TTL_MS / 1000, TokenType: 'Bearer' };
+  if (settings.MfaMode === 'CONTEXT_AWARE' && mfa) {
+    const deviceKey = newToken('ald_');
+    await services.db
+      .insertInto('trusted_devices')
+      .values({ key_hash: hashToken(deviceKey), user_id: user.user_id, expires_at: now + settings.TrustedDeviceDays * 24 * 3600 * 1000 })
+      .execute();
+    return { AuthenticationResult: { ...result, NewDeviceMetadata: { DeviceKey: deviceKey } } };
+  }
+  return { AuthenticationResult: result };
+}
+
+async function isTrustedDevice(services: Services, userId: string, deviceKey: string, now: number): Promise<boolean> {
+  const row = await services.db
+    .selectFrom('trusted_devices')
+    .select('key_hash')
+    .where('key_hash', '=', hashToken(deviceKey))
+    .where('user_id', '=', userId)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export interface Flow {
+  readonly hash: string;
+  readonly user: UserRow;
+  readonly challenge: Challenge;
+  readonly emailCodeHash: string | null;
+  readonly failures: number;
+  readonly deviceKnown: boolean;
+}
+
+const EXPIRED = 'Invalid session for the user, session is expired. Sign in again.';
+
+/** The sign-in a Session names, if it is still live. */
+export async function findFlow(services: Services, session: string, now: number): Promise<Flow> {
+  const row = await services.db.selectFrom('auth_flows').selectAll().where('flow_hash', '=', hashToken(session)).where('expires_at', '>', now).executeTakeFirst();
+  if (row === undefined) throw new ApiError('NotAuthorizedException', EXPIRED);
+  return {
+    hash: row.flow_hash,
+    user: await findUser(services.db, row.user_id),
+    challenge: row.challenge,
+    emailCodeHash: row.email_code_hash,
+    failures: row.failures,
+    deviceKnown: row.device_known === 1,
+  };
+}
+
+/** Counts a wrong answer against the flow (which ends after 5) and the user's lockout. */
+export async function failFlow(services: Services, flow: Flow, sourceIp: string, now: number, message: string): Promise<never> {
+  if (flow.failures + 1 >= MAX_FLOW_FAILURES) await services.db.deleteFrom('auth_flows').where('flow_hash', '=', flow.hash).execute();
+  else await services.db.updateTable('auth_flows').set({ failures: flow.failures + 1 }).where('flow_hash', '=', flow.hash).execute();
+  await recordFailure(services, flow.user.user_name, sourceIp, now);
+  throw new ApiError('CodeMismatchException', message);
+}
+
+export async function respondToAuthChallenge(input: InputOf<typeof api.RespondToAuthChallenge>, { services, sourceIp, now }: CallContext): Promise<AuthOutput> {
+  await assertNotLocked(services, undefined, sourceIp, now);
+  const flow = await findFlow(services, input.Session, now);
+  await assertNotLocked(services, flow.user.user_name, sourceIp, now);
+  if (flow.challenge !== input.ChallengeName) {
+    throw new ApiError('InvalidRequestException', `This sign-in is waiting for ${flow.challenge}, not ${input.ChallengeName}.`);
+  }
+  const responses = input.ChallengeResponses ?? {};
+  const answer = (key: string): string => {
+    const value = responses[key];
+    if (value === undefined) throw new ApiError('InvalidRequestException', `ChallengeResponses needs ${key} for ${input.ChallengeName}.`);
+    return value;
+  };
+  await answerChallenge(services, flow, input.Session, input.ChallengeName, answer, sourceIp, now);
+  await services.db.deleteFrom('auth_flows').where('flow_hash', '=', flow.hash).execute();
+  const user = await findUser(services.db, flow.user.user_id);
+  if (input.ChallengeName === 'NEW_PASSWORD_REQUIRED') return nextStep(services, user, flow.deviceKnown, now);
+  return signedIn(services, user, true, now);
+}
+
+async function answerChallenge(
+  services: Services,
+  flow: Flow,
+  session: string,
+  name: ChallengeName,
+  answer: (key: string) => string,
+  sourceIp: string,
+  now: number,
+): Promise<void> {
+  switch (name) {
+    case 'NEW_PASSWORD_REQUIRED': {
+      const password = answer('NEW_PASSWORD');
+      await setPassword(services, flow.user, password);
+      return;
+    }
+    case 'SOFTWARE_TOKEN_MFA': {
+      const ok = await verifyUserCode(services, flow.user.user_id, answer('SOFTWARE_TOKEN_MFA_CODE'), now);
+      if (!ok) await failFlow(services, flow, sourceIp, now, 'Invalid code received for user: use the code your authenticator app shows now.');
+      return;
+    }
+    case 'EMAIL_OTP': {
+      // The code is bound to this sign-in: the stored hash covers the Session and the code.
+      const given = hashToken(`${session}:${answer('EMAIL_OTP_CODE')}`);
+      if (!sameHash(given, flow.emailCodeHash ?? '')) await failFlow(services, flow, sourceIp, now, 'Invalid code received for user: use the code from the latest email.');
+      return;
+    }
+    case 'MFA_SETUP': {
+      const devices = await services.db.selectFrom('mfa_devices').select('device_id').where('user_id', '=', flow.user.user_id).where('verified', '=', 1).execute();
+      if (devices.length === 0) throw new ApiError('InvalidRequestException', 'Register an authenticator first: AssociateSoftwareToken, then VerifySoftwareToken, with this Session.');
+      return;
+    }
+  }
+}
+
+/** Sets a password that passes the policy, and clears the must-change mark. */
+export async function setPassword(services: Services, user: UserRow, password: string): Promise<void> {
+  const profile = JSON.parse(user.profile) as Profile;
+  const problems = checkPasswordPolicy(password, { userName: user.user_name, email: primaryEmail(profile) });
+  if (problems.length > 0) throw new ApiError('InvalidPasswordException', problems.join(' '));
+  await services.db
+    .updateTable('users')
+    .set({ password_hash: await hashPassword(password), password_must_change: 0, updated_at: services.clock.now() })
+    .where('user_id', '=', user.user_id)
+    .execute();
+}
+
+function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  if (at <= 0) return '***';
+  return `${email.charAt(0)}***${email.slice(at)}`;
+}
