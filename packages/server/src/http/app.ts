@@ -10,6 +10,7 @@ import { ANONYMOUS, type Principal } from '../identity/principal.js';
 import type { BoundOperation } from '../registry/handler.js';
 import type { Services } from '../services.js';
 import { authenticate } from './authenticate.js';
+import { clearSessionCookies, cookieToken, setSessionCookies, wantsCookie } from './browser-session.js';
 import { authorize } from './authorize.js';
 
 /** Far above any legitimate request (a policy is at most 32 KiB), far below harm. */
@@ -57,7 +58,9 @@ export function buildApp({ services, operations, https }: AppOptions): FastifyIn
       throw new ApiError('UnknownOperationException', `There is no operation ${request.params.service}:${request.params.operation}.`);
     }
     const result = await call(bound, request, services);
-    return reply.code(200).send(result);
+    const secure = services.config.tls;
+    if (bound.spec.name === 'SignOut') clearSessionCookies(reply, secure);
+    return reply.code(200).send(wantsCookie(request) ? setSessionCookies(reply, result, secure) : result);
   });
 
   app.setNotFoundHandler(async (request, reply) => {
@@ -82,7 +85,7 @@ async function call(bound: BoundOperation, request: FastifyRequest, services: Se
   let output: unknown;
   let failure: ApiError | undefined;
   try {
-    principal = await authenticate(request.headers.authorization, services);
+    principal = await authenticate(request.headers.authorization ?? bearerFromCookie(request), services);
     const problems = validate(spec.input, input);
     if (problems.length > 0) {
       const count = `${problems.length} validation error${problems.length === 1 ? '' : 's'} detected`;
@@ -117,6 +120,11 @@ async function call(bound: BoundOperation, request: FastifyRequest, services: Se
       ...(failure === undefined ? {} : { error: { code: failure.code, message: failure.message } }),
     });
   }
+}
+
+function bearerFromCookie(request: FastifyRequest): string | undefined {
+  const token = cookieToken(request);
+  return token === undefined ? undefined : `Bearer ${token}`;
 }
 
 /** Any thrown value as the error the caller sees; internals are never exposed. */
