@@ -6,8 +6,10 @@ import { VERSION } from './version.js';
 
 export async function run(argv: readonly string[], io: Io, commands: readonly Command[] = COMMANDS): Promise<number> {
   try {
-    const passThrough = commands.find((candidate) => candidate.passThrough === true && argv[0] === candidate.path);
-    if (passThrough !== undefined) return await passThrough.run(new FlagReader(new Map(), [], passThrough.path), io, argv.slice(1));
+    const passThrough = commands.find((candidate) => candidate.passThrough === true && argv.slice(0, candidate.path.split(' ').length).join(' ') === candidate.path);
+    if (passThrough !== undefined) {
+      return await passThrough.run(new FlagReader(new Map(), [], passThrough.path), io, argv.slice(passThrough.path.split(' ').length));
+    }
     const { words, flags } = parseArgs(argv);
     if (flags.has('version')) {
       io.stdout.write(`airlock ${VERSION}\n`);

@@ -63,7 +63,7 @@ export const AIRLOCK_ACTIONS: ActionCatalog = buildCatalog([
     `CreateUser DescribeUser ListUsers UpdateUser DeleteUser GetUserId
      CreateGroup DescribeGroup ListGroups UpdateGroup DeleteGroup GetGroupId
      CreateGroupMembership DeleteGroupMembership DescribeGroupMembership ListGroupMemberships
-     ListGroupMembershipsForMember IsMemberInGroups GetGroupMembershipId`,
+     ListGroupMembershipsForMember IsMemberInGroups GetGroupMembershipId ResetUserPassword`,
   ),
   ...names(
     'sso',
@@ -78,6 +78,7 @@ export const AIRLOCK_ACTIONS: ActionCatalog = buildCatalog([
   ),
   ...names('organizations', 'CreateAccount DescribeAccount ListAccounts DescribeOrganization'),
   ...names('sts', 'GetCallerIdentity'),
+  ...names('sso', 'PutMfaSettings GetMfaSettings'),
   ...names(
     'logs',
     `CreateLogGroup DeleteLogGroup DescribeLogGroups CreateLogStream DeleteLogStream DescribeLogStreams

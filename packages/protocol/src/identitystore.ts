@@ -266,6 +266,14 @@ export const IsMemberInGroups = operation({
   }),
 });
 
+export const ResetUserPassword = operation({
+  service: 'identitystore',
+  name: 'ResetUserPassword',
+  summary: "Airlock's own: reset a user's password, by a mailed link (EMAIL, valid 24 h) or a one-time password; ends the user's portal sessions.",
+  input: s.struct({ ...store, UserId: s.required(resourceId), Mode: s.optional(s.enum(['EMAIL', 'ONE_TIME_PASSWORD'] as const, 'EMAIL (default) or ONE_TIME_PASSWORD.')) }),
+  output: s.struct({ OneTimePassword: s.optional(s.string({ sensitive: true })) }),
+});
+
 export const IDENTITYSTORE_OPERATIONS = [
   CreateUser,
   DescribeUser,
@@ -286,4 +294,5 @@ export const IDENTITYSTORE_OPERATIONS = [
   ListGroupMemberships,
   ListGroupMembershipsForMember,
   IsMemberInGroups,
+  ResetUserPassword,
 ] as const;

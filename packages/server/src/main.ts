@@ -1,5 +1,7 @@
 /** `airlock-server` (also `airlock server`): starts a server from flags, environment and config file. */
+import { resolve } from 'node:path';
 import { ConfigError, CONFIG_KEYS, flagOf, loadConfig } from './config/config.js';
+import { listOutbox } from './mail/outbox.js';
 import { startServer } from './server.js';
 
 function parseFlags(argv: readonly string[]): Map<string, string> {
@@ -26,9 +28,26 @@ function help(): string {
   return lines.join('\n');
 }
 
+/** `airlock-server mail [--data-dir D]`: the mails written to the outbox, newest last. */
+async function printOutbox(flags: Map<string, string>): Promise<void> {
+  const dir = resolve(flags.get('data-dir') ?? '.airlock-data', 'outbox');
+  const entries = await listOutbox(dir);
+  if (entries.length === 0) console.log(`No mail in ${dir}.`);
+  for (const entry of entries) {
+    console.log(`${entry.date.toISOString()}  to ${entry.to}  "${entry.subject}"`);
+    if (entry.firstLink !== undefined) console.log(`    link: ${entry.firstLink}`);
+    if (entry.code !== undefined) console.log(`    code: ${entry.code}`);
+    console.log(`    file: ${entry.file}`);
+  }
+}
+
 try {
-  const flags = parseFlags(process.argv.slice(2));
-  if (flags.has('help')) {
+  const args = process.argv.slice(2);
+  const mailOnly = args[0] === 'mail';
+  const flags = parseFlags(mailOnly ? args.slice(1) : args);
+  if (mailOnly) {
+    await printOutbox(flags);
+  } else if (flags.has('help')) {
     console.log(help());
   } else {
     // The one place the server reads its environment.

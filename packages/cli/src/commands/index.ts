@@ -5,6 +5,6 @@ import { demo } from './demo.js';
 import { login, logout } from './login.js';
 import { policySimulate } from './policy-simulate.js';
 import { policyValidate } from './policy-validate.js';
-import { server } from './server.js';
+import { devMail, server } from './server.js';
 
-export const COMMANDS: readonly Command[] = [server, login, logout, ...API_COMMANDS, policyValidate, policySimulate, demo];
+export const COMMANDS: readonly Command[] = [server, login, logout, devMail, ...API_COMMANDS, policyValidate, policySimulate, demo];

@@ -25,6 +25,14 @@ export function runProgram(program: string, args: readonly string[]): Promise<nu
   });
 }
 
+export const devMail: Command = {
+  path: 'dev mail',
+  summary: 'List the mails a server without SMTP wrote to its outbox, with their links and codes (--data-dir, default .airlock-data).',
+  options: [],
+  passThrough: true,
+  run: (_flags, _io, argv) => runProgram('airlock-server', ['mail', ...argv]),
+};
+
 export const server: Command = {
   path: 'server',
   summary: 'Run an Airlock server (airlock server --help lists its options).',

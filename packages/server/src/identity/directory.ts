@@ -259,6 +259,25 @@ async function listMemberships(services: Services, column: 'group_id' | 'user_id
   return { GroupMemberships: items.map((row) => membershipOf(row, services.identityStoreId)), ...(nextToken === undefined ? {} : { NextToken: nextToken }) };
 }
 
+async function resetUserPassword(input: InputOf<typeof api.ResetUserPassword>, { services, now }: CallContext) {
+  const mode = input.Mode ?? 'EMAIL';
+  const oneTime = mode === 'ONE_TIME_PASSWORD' ? oneTimePassword() : undefined;
+  const passwordHash = oneTime === undefined ? undefined : await hashPassword(oneTime);
+  await services.db.transaction().execute(async (trx) => {
+    const user = await findUser(trx, input.UserId);
+    if (mode === 'EMAIL' && user.email_key === null) throw new ApiError('ValidationException', `User ${user.user_name} has no email: use Mode ONE_TIME_PASSWORD.`);
+    // The old password and every session it opened stop working at once.
+    await trx.updateTable('portal_sessions').set({ revoked_at: now }).where('user_id', '=', user.user_id).where('revoked_at', 'is', null).execute();
+    await trx
+      .updateTable('users')
+      .set({ password_hash: passwordHash ?? null, password_must_change: oneTime === undefined ? 0 : 1, updated_at: now })
+      .where('user_id', '=', user.user_id)
+      .execute();
+    if (mode === 'EMAIL') await sendPasswordSetupLink(trx, services, user, 'password_reset', now);
+  });
+  return oneTime === undefined ? {} : { OneTimePassword: oneTime };
+}
+
 export const DIRECTORY_OPERATIONS: readonly BoundOperation[] = [
   bind(api.CreateUser, inStore(createUser)),
   bind(api.DescribeUser, inStore(async (input, { services }) => userOf(await findUser(services.db, input.UserId), services.identityStoreId))),
@@ -273,6 +292,7 @@ export const DIRECTORY_OPERATIONS: readonly BoundOperation[] = [
     }),
   ),
   bind(api.GetUserId, inStore(getUserId)),
+  bind(api.ResetUserPassword, inStore(resetUserPassword)),
   bind(api.CreateGroup, inStore(createGroup)),
   bind(api.DescribeGroup, inStore(async (input, { services }) => groupOf(await findGroup(services.db, input.GroupId), services.identityStoreId))),
   bind(api.ListGroups, inStore(listGroups)),
