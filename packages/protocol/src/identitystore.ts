@@ -64,6 +64,12 @@ const profile = {
   PreferredLanguage: s.optional(sensitive(1024)),
   Locale: s.optional(sensitive(1024)),
   Timezone: s.optional(sensitive(1024)),
+  Attributes: s.optional(
+    s.map(s.string({ min: 1, max: 128, pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u }), s.string({ max: 256 }), {
+      max: 50,
+      doc: "Airlock's own: attributes for access control; each becomes aws:PrincipalTag/{key} in the user's sessions (e.g. SSMSessionRunAs=ec2-user).",
+    }),
+  ),
 };
 
 export const user = s.struct({

@@ -124,3 +124,21 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('user attributes', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(async () => {
+    await server.stop();
+  });
+
+  test('users carry attributes for access control, set at creation and by UpdateUser', async () => {
+    const { UserId } = await server.root.call(api.CreateUser, { UserName: 'tagged', Attributes: { SSMSessionRunAs: 'ec2-user', team: 'ops' } });
+    await server.root.call(api.UpdateUser, { UserId, Operations: [{ AttributePath: 'attributes.team', AttributeValue: 'sre' }] });
+    const user = await server.root.call(api.DescribeUser, { UserId });
+    assert.deepEqual(user.Attributes, { SSMSessionRunAs: 'ec2-user', team: 'sre' });
+    await rejects(server.root.call(api.CreateUser, { UserName: 'bad-tags', Attributes: { 'no spaces?': 'x' } }), 'ValidationException', /Attributes/);
+  });
+});

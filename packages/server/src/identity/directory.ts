@@ -74,9 +74,16 @@ async function createUser(input: InputOf<typeof api.CreateUser>, { services, now
   return { UserId: userId, IdentityStoreId: services.identityStoreId, ...(oneTime === undefined ? {} : { OneTimePassword: oneTime }) };
 }
 
-/** `name.givenName` → ['Name', 'GivenName']: Identity Store's attribute paths are lower camel. */
+const capitalize = (segment: string): string => segment.charAt(0).toUpperCase() + segment.slice(1);
+
+/**
+ * `name.givenName` → ['Name', 'GivenName']: Identity Store's attribute paths are lower camel.
+ * The keys of Attributes are the customer's own and keep their spelling.
+ */
 function attributePath(path: string): string[] {
-  return path.split('.').map((segment) => segment.charAt(0).toUpperCase() + segment.slice(1));
+  const [head = '', ...rest] = path.split('.');
+  const field = capitalize(head);
+  return [field, ...(field === 'Attributes' ? rest : rest.map(capitalize))];
 }
 
 const IMMUTABLE = new Set(['UserId', 'UserName', 'IdentityStoreId', 'ExternalIds', 'GroupId']);
