@@ -8,9 +8,10 @@ import type { StructureShape, TypeOf } from './schema.js';
 /**
  * - `authorized`: a role session whose policies allow `service:Name`, or the root token;
  * - `portal`: a signed-in portal session acting on itself (MFA done);
- * - `public`: anyone; the operation does its own checks (sign-in, accepting an invitation).
+ * - `public`: anyone; the operation does its own checks (sign-in, accepting an invitation);
+ * - `any`: any authenticated caller, about itself (sts:GetCallerIdentity).
  */
-export type Caller = 'authorized' | 'portal' | 'public';
+export type Caller = 'authorized' | 'portal' | 'public' | 'any';
 
 export interface OperationSpec<I = unknown, O = unknown> {
   readonly service: string;

@@ -1,6 +1,9 @@
 /** Every API operation, in the order help and docs list them. */
 import { IDENTITYSTORE_OPERATIONS } from './identitystore.js';
 import type { AnyOperation } from './operation.js';
+import { ROLE_SESSION_OPERATIONS } from './role-sessions.js';
+import { SSO_ADMIN_OPERATIONS } from './sso-admin.js';
+import { ORGANIZATIONS_OPERATIONS } from './organizations.js';
 import { DEVICE_AUTHORIZATION_OPERATIONS, MFA_SETTINGS_OPERATIONS, PORTAL_OPERATIONS } from './portal.js';
 
 export const OPERATIONS: readonly AnyOperation[] = [
@@ -8,4 +11,7 @@ export const OPERATIONS: readonly AnyOperation[] = [
   ...PORTAL_OPERATIONS,
   ...DEVICE_AUTHORIZATION_OPERATIONS,
   ...MFA_SETTINGS_OPERATIONS,
+  ...ORGANIZATIONS_OPERATIONS,
+  ...SSO_ADMIN_OPERATIONS,
+  ...ROLE_SESSION_OPERATIONS,
 ];

@@ -6,6 +6,9 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { ensureManagementAccount, ORGANIZATIONS_OPERATIONS } from './access/accounts.js';
+import { SSO_ADMIN_OPERATIONS } from './access/permission-sets.js';
+import { ROLE_SESSION_OPERATIONS } from './access/role-sessions.js';
 import { AuditTrail } from './audit/trail.js';
 import type { ServerConfig } from './config/config.js';
 import { buildApp } from './http/app.js';
@@ -21,7 +24,14 @@ import { systemClock, type Clock, type Logger, type Services } from './services.
 import { openDatabase } from './storage/db.js';
 import { ensureSetting } from './storage/settings.js';
 
-export const OPERATIONS: readonly BoundOperation[] = [...DIRECTORY_OPERATIONS, ...PORTAL_OPERATIONS, ...DEVICE_AUTHORIZATION_OPERATIONS];
+export const OPERATIONS: readonly BoundOperation[] = [
+  ...DIRECTORY_OPERATIONS,
+  ...PORTAL_OPERATIONS,
+  ...DEVICE_AUTHORIZATION_OPERATIONS,
+  ...ORGANIZATIONS_OPERATIONS,
+  ...SSO_ADMIN_OPERATIONS,
+  ...ROLE_SESSION_OPERATIONS,
+];
 
 export interface RunningServer {
   /** The URL the server answers at (its real port when the config asked for port 0). */
@@ -58,6 +68,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const { db } = database;
     const identityStoreId = await ensureSetting(db, 'identity_store_id', () => `d-${randomBytes(5).toString('hex')}`);
     const accountId = await ensureSetting(db, 'management_account_id', () => String(randomInt(100_000_000_000, 1_000_000_000_000)));
+    const ssoInstanceId = await ensureSetting(db, 'sso_instance_id', () => `ssoins-${randomBytes(8).toString('hex')}`);
+    await ensureManagementAccount(db, accountId, (options.clock ?? systemClock).now());
     const rootToken = await ensureRootToken(db, config.dataDir);
     const mailer = createMailer({
       ...(config.smtpUrl === undefined ? {} : { smtpUrl: config.smtpUrl }),
@@ -78,6 +90,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       audit: new AuditTrail(db, config.region),
       identityStoreId,
       accountId,
+      ssoInstanceId,
       rootTokenHash: rootToken.hash,
       secrets: await SecretBox.open(config.dataDir, config.secretKey),
     };

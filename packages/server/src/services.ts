@@ -31,6 +31,8 @@ export interface Services {
   readonly identityStoreId: string;
   /** The management account's 12-digit id. */
   readonly accountId: string;
+  /** ssoins-{16 hex}: this server's one IAM Identity Center instance. */
+  readonly ssoInstanceId: string;
   readonly rootTokenHash: string;
   /** Seals secrets kept at rest (TOTP seeds). */
   readonly secrets: SecretBox;

@@ -4,11 +4,11 @@
  * access issue chains them by hash.
  */
 import { randomUUID } from 'node:crypto';
-import type { Principal } from '../identity/principal.js';
+import { assumedRoleArn, type Principal } from '../identity/principal.js';
 import type { Db } from '../storage/db.js';
 
 export interface UserIdentity {
-  readonly type: 'Root' | 'IdentityCenterUser' | 'Unknown';
+  readonly type: 'Root' | 'IdentityCenterUser' | 'AssumedRole' | 'Unknown';
   readonly accountId?: string;
   readonly arn?: string;
   readonly userName?: string;
@@ -116,6 +116,15 @@ function identityOf(principal: Principal): UserIdentity {
         userName: principal.userName,
         principalId: principal.userId,
         sessionContext: { mfaAuthenticated: principal.mfa },
+      };
+    case 'role':
+      return {
+        type: 'AssumedRole',
+        accountId: principal.accountId,
+        arn: assumedRoleArn(principal),
+        userName: principal.userName,
+        principalId: `${principal.roleName}:${principal.userName}`,
+        sessionContext: { mfaAuthenticated: principal.mfaAt !== null },
       };
     case 'anonymous':
       return { type: 'Unknown' };

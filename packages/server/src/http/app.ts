@@ -91,7 +91,7 @@ async function call(bound: BoundOperation, request: FastifyRequest, services: Se
       const count = `${problems.length} validation error${problems.length === 1 ? '' : 's'} detected`;
       throw new ApiError('ValidationException', `${count}: ${problems.map((problem) => problem.message).join(' ')}`);
     }
-    authorize(spec, principal);
+    await authorize(spec, principal, { sourceIp: request.ip, now: time, secure: services.config.tls }, services);
     output = await bound.handle(input, {
       principal,
       requestId: request.id,

@@ -1,5 +1,6 @@
 /** Turns a request's credentials into a Principal. Unknown or malformed credentials are refused. */
 import { ApiError } from '@airlock/protocol';
+import { findRoleSession, ROLE_TOKEN_PREFIX } from '../access/role-sessions.js';
 import { findPortalSession, PORTAL_TOKEN_PREFIX } from '../identity/portal-sessions.js';
 import { ANONYMOUS, type Principal } from '../identity/principal.js';
 import { hashToken, sameHash } from '../identity/tokens.js';
@@ -13,10 +14,17 @@ export function authenticate(authorization: string | undefined, services: Servic
   if (token === undefined) throw new ApiError('UnauthorizedException', 'The Authorization header must be "Bearer <token>".');
   if (sameHash(hashToken(token), services.rootTokenHash)) return Promise.resolve({ kind: 'root', accountId: services.accountId });
   if (token.startsWith(PORTAL_TOKEN_PREFIX)) return portalPrincipal(token, services);
+  if (token.startsWith(ROLE_TOKEN_PREFIX)) return rolePrincipal(token, services);
   throw invalid();
 }
 
 const invalid = (): ApiError => new ApiError('UnauthorizedException', 'The token is not valid, or has expired. Sign in again.');
+
+async function rolePrincipal(token: string, services: Services): Promise<Principal> {
+  const principal = await findRoleSession(services, token, services.clock.now());
+  if (principal === undefined) throw invalid();
+  return principal;
+}
 
 async function portalPrincipal(token: string, services: Services): Promise<Principal> {
   const session = await findPortalSession(services.db, token, services.clock.now());

@@ -125,6 +125,72 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004-access': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('accounts')
+        .addColumn('account_id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('email', 'text', (c) => c.notNull())
+        .addColumn('joined_method', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('permission_sets')
+        .addColumn('ps_id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('name_key', 'text', (c) => c.notNull().unique())
+        .addColumn('description', 'text')
+        .addColumn('session_duration', 'text', (c) => c.notNull())
+        .addColumn('relay_state', 'text')
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addColumn('inline_policy', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('permission_set_managed_policies')
+        .addColumn('ps_id', 'text', (c) => c.notNull().references('permission_sets.ps_id').onDelete('cascade'))
+        .addColumn('policy_arn', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('permission_set_managed_policies_pk', ['ps_id', 'policy_arn'])
+        .execute();
+      await db.schema
+        .createTable('assignments')
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.account_id'))
+        .addColumn('ps_id', 'text', (c) => c.notNull().references('permission_sets.ps_id'))
+        .addColumn('principal_type', 'text', (c) => c.notNull())
+        .addColumn('principal_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('assignments_pk', ['account_id', 'ps_id', 'principal_type', 'principal_id'])
+        .execute();
+      await db.schema.createIndex('assignments_principal').on('assignments').columns(['principal_type', 'principal_id']).execute();
+      await db.schema
+        .createTable('provisioned')
+        .addColumn('ps_id', 'text', (c) => c.notNull().references('permission_sets.ps_id').onDelete('cascade'))
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.account_id'))
+        .addPrimaryKeyConstraint('provisioned_pk', ['ps_id', 'account_id'])
+        .execute();
+      await db.schema
+        .createTable('access_requests')
+        .addColumn('request_id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('role_sessions')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('session_id', 'text', (c) => c.notNull().unique())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.user_id').onDelete('cascade'))
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('ps_id', 'text', (c) => c.notNull())
+        .addColumn('mfa_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('role_sessions_user').on('role_sessions').column('user_id').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

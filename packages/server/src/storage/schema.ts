@@ -123,6 +123,69 @@ export interface DeviceAuthorizationsTable {
   expires_at: number;
 }
 
+export interface AccountsTable {
+  account_id: string;
+  name: string;
+  email: string;
+  joined_method: 'CREATED' | 'INVITED';
+  created_at: number;
+}
+
+export interface PermissionSetsTable {
+  /** `ps-` + 16 hex; the ARN adds the instance. */
+  ps_id: string;
+  name: string;
+  name_key: string;
+  description: string | null;
+  session_duration: string;
+  relay_state: string | null;
+  /** [{Key, Value}] as JSON. */
+  tags: string;
+  /** As it was put: the text is what GetInlinePolicyForPermissionSet gives back. */
+  inline_policy: string | null;
+  created_at: number;
+}
+
+export interface PermissionSetManagedPoliciesTable {
+  ps_id: string;
+  policy_arn: string;
+}
+
+export interface AssignmentsTable {
+  account_id: string;
+  ps_id: string;
+  principal_type: 'USER' | 'GROUP';
+  principal_id: string;
+  created_at: number;
+}
+
+export interface ProvisionedTable {
+  ps_id: string;
+  account_id: string;
+}
+
+/** The record of an asynchronous-looking request (AWS answers with a status to poll). */
+export interface AccessRequestsTable {
+  request_id: string;
+  kind: 'provision' | 'assignment_create' | 'assignment_delete';
+  /** The status structure the Describe…Status operation returns, as JSON. */
+  status: string;
+  created_at: number;
+}
+
+export interface RoleSessionsTable {
+  token_hash: string;
+  session_id: string;
+  user_id: string;
+  account_id: string;
+  ps_id: string;
+  /** When the portal session behind it passed MFA; null without MFA. */
+  mfa_at: number | null;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
 export interface Database {
   settings: SettingsTable;
   users: UsersTable;
@@ -136,4 +199,11 @@ export interface Database {
   trusted_devices: TrustedDevicesTable;
   throttles: ThrottlesTable;
   device_authorizations: DeviceAuthorizationsTable;
+  accounts: AccountsTable;
+  permission_sets: PermissionSetsTable;
+  permission_set_managed_policies: PermissionSetManagedPoliciesTable;
+  assignments: AssignmentsTable;
+  provisioned: ProvisionedTable;
+  access_requests: AccessRequestsTable;
+  role_sessions: RoleSessionsTable;
 }

@@ -1,0 +1,87 @@
+/**
+ * Authorization of a role session's call: the permission set's inline and managed policies,
+ * evaluated by @airlock/policy against the action, the resources and the request context
+ * (who, from where, when, with or without MFA). Policies are read at every call, so an edit
+ * applies to the next one; compiled forms are cached by their text.
+ */
+import { analyzePolicy, evaluate, prepareRequest, type CompiledPolicy, type ContextEntries } from '@airlock/policy';
+import { actionOf, ApiError, type AnyOperation } from '@airlock/protocol';
+import { assumedRoleArn, roleArn, type RolePrincipal } from '../identity/principal.js';
+import type { Services } from '../services.js';
+import { managedPolicy } from './managed-policies.js';
+import { roleUniqueId } from './role-sessions.js';
+
+export interface RequestFacts {
+  readonly sourceIp: string;
+  readonly now: number;
+  readonly secure: boolean;
+}
+
+const CACHE_LIMIT = 1000;
+const compiledInline = new Map<string, CompiledPolicy>();
+
+function compileInline(name: string, text: string): CompiledPolicy | undefined {
+  const key = `${name}\u0000${text}`;
+  let policy = compiledInline.get(key);
+  if (policy === undefined) {
+    // Stored policies were validated when put; a document that no longer compiles grants nothing.
+    policy = analyzePolicy(text, { name: `${name} inline policy` }).policy;
+    if (policy === undefined) return undefined;
+    if (compiledInline.size >= CACHE_LIMIT) compiledInline.clear();
+    compiledInline.set(key, policy);
+  }
+  return policy;
+}
+
+export async function effectivePolicies(services: Services, permissionSetId: string): Promise<CompiledPolicy[]> {
+  const [set, managed] = await Promise.all([
+    services.db.selectFrom('permission_sets').select(['name', 'inline_policy']).where('ps_id', '=', permissionSetId).executeTakeFirst(),
+    services.db.selectFrom('permission_set_managed_policies').select('policy_arn').where('ps_id', '=', permissionSetId).execute(),
+  ]);
+  if (set === undefined) return [];
+  const policies = managed.map((row) => managedPolicy(row.policy_arn)).filter((policy): policy is CompiledPolicy => policy !== undefined);
+  const inline = set.inline_policy === null ? undefined : compileInline(set.name, set.inline_policy);
+  return inline === undefined ? policies : [inline, ...policies];
+}
+
+/** The global condition keys of a role session's request. */
+export function requestContext(principal: RolePrincipal, facts: RequestFacts, services: Services): Record<string, string> {
+  const context: Record<string, string> = {
+    'aws:username': principal.userName,
+    'aws:userid': `${roleUniqueId(principal.roleName)}:${principal.userName}`,
+    'aws:PrincipalArn': roleArn(principal),
+    'aws:PrincipalAccount': principal.accountId,
+    'aws:PrincipalType': 'AssumedRole',
+    'aws:MultiFactorAuthPresent': String(principal.mfaAt !== null),
+    'aws:SourceIp': facts.sourceIp,
+    'aws:CurrentTime': new Date(facts.now).toISOString(),
+    'aws:EpochTime': String(Math.floor(facts.now / 1000)),
+    'aws:SecureTransport': String(facts.secure),
+    'aws:RequestedRegion': services.config.region,
+  };
+  if (principal.mfaAt !== null) context['aws:MultiFactorAuthAge'] = String(Math.floor((facts.now - principal.mfaAt) / 1000));
+  for (const [key, value] of Object.entries(principal.tags)) context[`aws:PrincipalTag/${key}`] = value;
+  return context;
+}
+
+/** Throws AccessDeniedException, worded as AWS words it, unless the policies allow the call. */
+export async function authorizeRole(
+  spec: AnyOperation,
+  principal: RolePrincipal,
+  facts: RequestFacts,
+  services: Services,
+  resources: readonly string[] = ['*'],
+  extraContext: ContextEntries = {},
+): Promise<void> {
+  const action = actionOf(spec);
+  const policies = await effectivePolicies(services, principal.permissionSetId);
+  const context = { ...requestContext(principal, facts, services), ...extraContext };
+  const decision = evaluate(policies, prepareRequest({ action, resource: resources, context }));
+  if (decision.decision === 'allowed') return;
+  const resource = decision.decision === 'implicitDeny' ? (decision.misses[0]?.resource ?? resources[0] ?? '*') : (resources[0] ?? '*');
+  const because =
+    decision.decision === 'explicitDeny'
+      ? 'with an explicit deny in an identity-based policy'
+      : `because no identity-based policy allows the ${action} action`;
+  throw new ApiError('AccessDeniedException', `User: ${assumedRoleArn(principal)} is not authorized to perform: ${action} on resource: ${resource} ${because}`);
+}
