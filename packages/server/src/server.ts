@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { ensureManagementAccount, ORGANIZATIONS_OPERATIONS } from './access/accounts.js';
+import { ChangeGeneration } from './access/cache.js';
 import { SSO_ADMIN_OPERATIONS } from './access/permission-sets.js';
 import { ROLE_SESSION_OPERATIONS } from './access/role-sessions.js';
 import { AuditTrail } from './audit/trail.js';
@@ -93,6 +94,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       ssoInstanceId,
       rootTokenHash: rootToken.hash,
       secrets: await SecretBox.open(config.dataDir, config.secretKey),
+      changes: new ChangeGeneration(),
     };
     const tls = await tlsFor(config);
     const app = buildApp({ services, operations: OPERATIONS, ...(tls === undefined ? {} : { https: tls }) });

@@ -1,4 +1,5 @@
 /** What every handler may use: configuration, storage, mail, the clock, the audit trail. */
+import type { ChangeGeneration } from './access/cache.js';
 import type { AuditTrail } from './audit/trail.js';
 import type { ServerConfig } from './config/config.js';
 import type { SecretBox } from './identity/secrets.js';
@@ -36,4 +37,6 @@ export interface Services {
   readonly rootTokenHash: string;
   /** Seals secrets kept at rest (TOTP seeds). */
   readonly secrets: SecretBox;
+  /** Moves on every successful write, invalidating the caches of the access checks. */
+  readonly changes: ChangeGeneration;
 }

@@ -8,6 +8,7 @@ import { analyzePolicy, evaluate, prepareRequest, type CompiledPolicy, type Cont
 import { actionOf, ApiError, type AnyOperation } from '@airlock/protocol';
 import { assumedRoleArn, roleArn, type RolePrincipal } from '../identity/principal.js';
 import type { Services } from '../services.js';
+import { GenerationCache } from './cache.js';
 import { managedPolicy } from './managed-policies.js';
 import { roleUniqueId } from './role-sessions.js';
 
@@ -31,6 +32,15 @@ function compileInline(name: string, text: string): CompiledPolicy | undefined {
     compiledInline.set(key, policy);
   }
   return policy;
+}
+
+const policyCaches = new WeakMap<Services, GenerationCache<CompiledPolicy[]>>();
+
+/** The permission set's policies, from the cache when nothing has changed since. */
+function cachedPolicies(services: Services, permissionSetId: string, now: number): Promise<CompiledPolicy[]> {
+  let cache = policyCaches.get(services);
+  if (cache === undefined) policyCaches.set(services, (cache = new GenerationCache(services.changes)));
+  return cache.get(permissionSetId, now, () => effectivePolicies(services, permissionSetId));
 }
 
 export async function effectivePolicies(services: Services, permissionSetId: string): Promise<CompiledPolicy[]> {
@@ -74,7 +84,7 @@ export async function authorizeRole(
   extraContext: ContextEntries = {},
 ): Promise<void> {
   const action = actionOf(spec);
-  const policies = await effectivePolicies(services, principal.permissionSetId);
+  const policies = await cachedPolicies(services, principal.permissionSetId, facts.now);
   const context = { ...requestContext(principal, facts, services), ...extraContext };
   const decision = evaluate(policies, prepareRequest({ action, resource: resources, context }));
   if (decision.decision === 'allowed') return;

@@ -94,7 +94,17 @@ export async function findRoleSession(services: Services, token: string, now: nu
     .selectFrom('role_sessions')
     .innerJoin('users', 'users.user_id', 'role_sessions.user_id')
     .innerJoin('permission_sets', 'permission_sets.ps_id', 'role_sessions.ps_id')
-    .select(['role_sessions.session_id', 'role_sessions.user_id', 'role_sessions.account_id', 'role_sessions.ps_id', 'role_sessions.mfa_at', 'users.user_name', 'users.profile', 'permission_sets.name'])
+    .select([
+      'role_sessions.session_id',
+      'role_sessions.user_id',
+      'role_sessions.account_id',
+      'role_sessions.ps_id',
+      'role_sessions.mfa_at',
+      'role_sessions.expires_at',
+      'users.user_name',
+      'users.profile',
+      'permission_sets.name',
+    ])
     .where('role_sessions.token_hash', '=', hashToken(token))
     .where('role_sessions.revoked_at', 'is', null)
     .where('role_sessions.expires_at', '>', now)
@@ -111,6 +121,7 @@ export async function findRoleSession(services: Services, token: string, now: nu
     roleName: roleNameOf(services, row.name, row.ps_id, row.account_id),
     mfaAt: row.mfa_at,
     tags: (JSON.parse(row.profile) as Profile).Attributes ?? {},
+    expiresAt: row.expires_at,
   };
 }
 

@@ -100,6 +100,7 @@ async function call(bound: BoundOperation, request: FastifyRequest, services: Se
       now: time,
       services,
     });
+    if (!spec.readOnly) services.changes.bump();
     return output;
   } catch (error) {
     failure = toApiError(error);

@@ -2,7 +2,8 @@
 import { ApiError } from '@airlock/protocol';
 import { findRoleSession, ROLE_TOKEN_PREFIX } from '../access/role-sessions.js';
 import { findPortalSession, PORTAL_TOKEN_PREFIX } from '../identity/portal-sessions.js';
-import { ANONYMOUS, type Principal } from '../identity/principal.js';
+import { GenerationCache } from '../access/cache.js';
+import { ANONYMOUS, type Principal, type RolePrincipal } from '../identity/principal.js';
 import { hashToken, sameHash } from '../identity/tokens.js';
 import type { Services } from '../services.js';
 
@@ -18,11 +19,21 @@ export function authenticate(authorization: string | undefined, services: Servic
   throw invalid();
 }
 
+const roleSessionCaches = new WeakMap<Services, GenerationCache<RolePrincipal | undefined>>();
+
+/** One cache per server: tests run several servers in one process. */
+function roleSessionCache(services: Services): GenerationCache<RolePrincipal | undefined> {
+  let cache = roleSessionCaches.get(services);
+  if (cache === undefined) roleSessionCaches.set(services, (cache = new GenerationCache(services.changes)));
+  return cache;
+}
+
 const invalid = (): ApiError => new ApiError('UnauthorizedException', 'The token is not valid, or has expired. Sign in again.');
 
 async function rolePrincipal(token: string, services: Services): Promise<Principal> {
-  const principal = await findRoleSession(services, token, services.clock.now());
-  if (principal === undefined) throw invalid();
+  const now = services.clock.now();
+  const principal = await roleSessionCache(services).get(hashToken(token), now, () => findRoleSession(services, token, now));
+  if (principal === undefined || principal.expiresAt <= now) throw invalid();
   return principal;
 }
 

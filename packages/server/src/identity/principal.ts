@@ -23,6 +23,7 @@ export interface RolePrincipal {
   readonly mfaAt: number | null;
   /** The user's Attributes: they become aws:PrincipalTag/{key}. */
   readonly tags: Readonly<Record<string, string>>;
+  readonly expiresAt: number;
 }
 
 /** arn:aws:sts::{account}:assumed-role/AWSReservedSSO_{Name}_{hex}/{user} */
