@@ -21,13 +21,20 @@ export function configDir(): string {
   return env['AIRLOCK_CONFIG_DIR'] ?? join(homedir(), '.airlock');
 }
 
-/**
- * --token-file, else AIRLOCK_TOKEN, else AIRLOCK_TOKEN_FILE, else the token `airlock login`
- * cached for this endpoint; undefined when there is none.
- */
-export async function token(tokenFile: string | undefined, endpoint: string): Promise<string | undefined> {
+/** The profile to use: --profile, else AIRLOCK_PROFILE. */
+export function profileName(flag: string | undefined): string | undefined {
+  return flag ?? env['AIRLOCK_PROFILE'];
+}
+
+/** The portal token `airlock login` cached for this endpoint, if it is still good. */
+export function loginToken(endpoint: string): Promise<string | undefined> {
+  return cachedToken(configDir(), endpoint, Date.now());
+}
+
+/** --token-file, else AIRLOCK_TOKEN, else AIRLOCK_TOKEN_FILE; undefined when none is given. */
+export async function explicitToken(tokenFile: string | undefined): Promise<string | undefined> {
   const file = tokenFile ?? (env['AIRLOCK_TOKEN'] === undefined ? env['AIRLOCK_TOKEN_FILE'] : undefined);
-  if (file === undefined) return env['AIRLOCK_TOKEN'] ?? (await cachedToken(configDir(), endpoint, Date.now()));
+  if (file === undefined) return env['AIRLOCK_TOKEN'];
   try {
     return (await readFile(file, 'utf8')).trim();
   } catch {

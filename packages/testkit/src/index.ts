@@ -7,4 +7,4 @@ export { temporaryDirectory } from './files.js';
 export { MovableClock } from './clock.js';
 export { startTestServer, type TestServer, type TestServerOptions } from './server.js';
 export { quietLogger, type CapturedLog } from './log.js';
-export { createPerson, roleSession, signIn, TEST_PASSWORD } from './people.js';
+export { createPerson, roleSession, signIn, signInToken, TEST_PASSWORD } from './people.js';

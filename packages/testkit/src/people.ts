@@ -29,6 +29,11 @@ export async function createPerson(server: TestServer, userName: string, attribu
 
 /** Signs in with password and the emailed code (the guide's MFA for users without an app). */
 export async function signIn(server: TestServer, userName: string): Promise<AirlockClient> {
+  return server.client(await signInToken(server, userName));
+}
+
+/** The portal token of a sign-in with password and the emailed code. */
+export async function signInToken(server: TestServer, userName: string): Promise<string> {
   const first = await server.client().call(portal.InitiateAuth, { Username: userName, Password: TEST_PASSWORD });
   const result =
     first.AuthenticationResult ??
@@ -40,7 +45,7 @@ export async function signIn(server: TestServer, userName: string): Promise<Airl
       })
     ).AuthenticationResult;
   if (result === undefined) throw new Error(`${userName} did not finish signing in`);
-  return server.client(result.AccessToken);
+  return result.AccessToken;
 }
 
 /** A role session: the signed-in person picks an account and permission set. */

@@ -7,8 +7,9 @@ import { AirlockApiError, AirlockClient } from '@airlock/client';
 import { kebab, OPERATIONS, type AnyOperation } from '@airlock/protocol';
 import { UsageError, type FlagReader } from '../args.js';
 import type { Command, Io, OptionSpec } from '../command.js';
-import { endpointUrl, token } from '../environment.js';
+import { endpointUrl, explicitToken, loginToken, profileName } from '../environment.js';
 import { printJson } from '../output.js';
+import { readProfile, roleToken } from '../profiles.js';
 import { readParameter } from '../params.js';
 import { parseOptionValue } from '../shorthand.js';
 import { VERSION } from '../version.js';
@@ -27,8 +28,11 @@ export const CONNECTION_OPTIONS: readonly OptionSpec[] = [
   { name: 'token-file', value: '<path>', help: 'A file holding the token (or AIRLOCK_TOKEN / AIRLOCK_TOKEN_FILE; else the one airlock login cached).' },
 ];
 
+export const PROFILE_OPTION: OptionSpec = { name: 'profile', value: '<name>', help: 'The account and permission set to work as (airlock configure sso; or AIRLOCK_PROFILE).' };
+
 const GENERIC_OPTIONS: readonly OptionSpec[] = [
   ...CONNECTION_OPTIONS,
+  PROFILE_OPTION,
   { name: 'cli-input-json', value: '<json | file://path>', help: 'The whole request as JSON; options given as well override its fields.' },
 ];
 
@@ -46,7 +50,7 @@ function operationCommand(spec: AnyOperation): Command {
     options: [...options, ...GENERIC_OPTIONS],
     async run(flags, io) {
       const input = await buildInput(spec, flags);
-      const client = new AirlockClient(await connection(flags));
+      const client = new AirlockClient(await connection(flags, spec.caller === 'authorized'));
       try {
         printJson(io.stdout, await client.callByName(spec.service, spec.name, input));
         return 0;
@@ -57,10 +61,20 @@ function operationCommand(spec: AnyOperation): Command {
   };
 }
 
-export async function connection(flags: FlagReader): Promise<{ endpointUrl: string; token?: string; userAgent: string }> {
-  const endpoint = endpointUrl(flags.one('endpoint-url'));
-  const bearer = await token(flags.one('token-file'), endpoint);
-  return { endpointUrl: endpoint, userAgent: `airlock-cli/${VERSION}`, ...(bearer === undefined ? {} : { token: bearer }) };
+/**
+ * Where to connect and with which token: an explicit token (--token-file, AIRLOCK_TOKEN…) as it
+ * is; otherwise the portal token of `airlock login`, turned into a role session (the profile's,
+ * or the user's only permission set) when the operation is decided by policy.
+ */
+export async function connection(flags: FlagReader, needsRole = false): Promise<{ endpointUrl: string; token?: string; userAgent: string }> {
+  const userAgent = `airlock-cli/${VERSION}`;
+  const name = profileName(flags.has('profile') ? flags.one('profile') : undefined);
+  const profile = name === undefined ? undefined : await readProfile(name);
+  const endpoint = endpointUrl(flags.one('endpoint-url') ?? profile?.endpointUrl);
+  const bearer = (await explicitToken(flags.one('token-file'))) ?? (await loginToken(endpoint));
+  if (bearer === undefined) return { endpointUrl: endpoint, userAgent };
+  const useRole = needsRole && bearer.startsWith('alp_');
+  return { endpointUrl: endpoint, userAgent, token: useRole ? await roleToken(endpoint, bearer, profile, userAgent) : bearer };
 }
 
 export function reportError(error: unknown, operation: string, io: Io): number {
