@@ -8,10 +8,11 @@
 // directory. Each key is written before its certificate, so an interrupted run leaves at worst a
 // key without a certificate, which the next start treats as absent.
 
+import { writeFileAtomically } from '../storage/files.js';
 import { createPrivateKey, KeyObject, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 // @peculiar/x509 registers its algorithms through tsyringe, which needs the Reflect metadata API.
 import 'reflect-metadata';
 import * as X509 from '@peculiar/x509';
@@ -300,38 +301,6 @@ async function readNamed(path: string, what: string): Promise<string> {
   }
 }
 
-async function writeFileAtomically(path: string, data: string, mode: number): Promise<void> {
-  const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', mode);
-  try {
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  await syncDirectory(dir);
-}
-
-/** Makes the rename durable. Best effort: some platforms cannot open or fsync a directory. */
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // The file is written; only its durability across a power loss is in question.
-  }
-}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

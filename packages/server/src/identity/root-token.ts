@@ -3,10 +3,9 @@
  * DATA/root-token (0600) and stored only as its hash. It bypasses policy; every use is audited
  * as root. Deleting the file does not revoke it; `airlock server --rotate-root-token` would.
  */
-import { constants } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from '../storage/db.js';
+import { writeFileAtomically } from '../storage/files.js';
 import { readSetting, writeSetting } from '../storage/settings.js';
 import { hashToken, newToken } from './tokens.js';
 
@@ -23,21 +22,8 @@ export async function ensureRootToken(db: Db, dataDir: string): Promise<RootToke
   if (existing !== undefined) return { hash: existing, writtenTo: undefined };
   const token = newToken('alr_root_');
   const path = join(dataDir, 'root-token');
-  await writeSecretFile(path, `${token}\n`);
+  await writeFileAtomically(path, `${token}\n`, 0o600);
   const hash = hashToken(token);
   await writeSetting(db, SETTING, hash);
   return { hash, writtenTo: path };
-}
-
-/** Writes a file only its owner can read, atomically: a reader never sees half of it. */
-export async function writeSecretFile(path: string, content: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temporary, path);
 }

@@ -6,7 +6,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeSecretFile } from './root-token.js';
+import { writeFileAtomically } from '../storage/files.js';
 
 const VERSION = 'v1';
 
@@ -22,7 +22,7 @@ export class SecretBox {
     } catch (error) {
       if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
       const key = randomBytes(32);
-      await writeSecretFile(path, `${key.toString('base64')}\n`);
+      await writeFileAtomically(path, `${key.toString('base64')}\n`, 0o600);
       return new SecretBox(key);
     }
   }

@@ -7,9 +7,10 @@
 // and are written atomically (temporary name, fsync, rename): a reader never sees half a mail.
 
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { chmod, mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import { writeFileAtomically } from '../storage/files.js';
 import type { Mailer, MailMessage } from './mailer.js';
 
 export interface OutboxEntry {
@@ -60,7 +61,7 @@ export class OutboxMailer implements Mailer {
     const raw = await composer.compile().build();
     const name = `${date.toISOString().replace(/:/g, '-')}-${randomBytes(6).toString('hex')}.eml`;
     const path = join(this.dir, name);
-    await writeFileAtomically(path, raw);
+    await writeFileAtomically(path, raw, 0o600);
     return path;
   }
 
@@ -162,38 +163,6 @@ function nextTimestamp(): Date {
   return new Date(lastStamp);
 }
 
-async function writeFileAtomically(path: string, data: Buffer): Promise<void> {
-  const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', 0o600);
-  try {
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  await syncDirectory(dir);
-}
-
-/** Makes the rename durable. Best effort: some platforms cannot open or fsync a directory. */
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // The mail is written; only its durability across a power loss is in question.
-  }
-}
 
 // A light MIME reader: enough for the messages nodemailer writes ------------------------------------
 
