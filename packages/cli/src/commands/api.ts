@@ -8,7 +8,7 @@ import { kebab, OPERATIONS, type AnyOperation } from '@airlock/protocol';
 import { UsageError, type FlagReader } from '../args.js';
 import type { Command, Io, OptionSpec } from '../command.js';
 import { endpointUrl, explicitToken, loginToken, profileName } from '../environment.js';
-import { printJson } from '../output.js';
+import { outputFormat, render } from '../formats.js';
 import { readProfile, roleToken } from '../profiles.js';
 import { readParameter } from '../params.js';
 import { parseOptionValue } from '../shorthand.js';
@@ -33,6 +33,7 @@ export const PROFILE_OPTION: OptionSpec = { name: 'profile', value: '<name>', he
 const GENERIC_OPTIONS: readonly OptionSpec[] = [
   ...CONNECTION_OPTIONS,
   PROFILE_OPTION,
+  { name: 'output', value: '<json | text | table>', help: 'How to print the answer (default json).' },
   { name: 'cli-input-json', value: '<json | file://path>', help: 'The whole request as JSON; options given as well override its fields.' },
 ];
 
@@ -50,9 +51,10 @@ function operationCommand(spec: AnyOperation): Command {
     options: [...options, ...GENERIC_OPTIONS],
     async run(flags, io) {
       const input = await buildInput(spec, flags);
+      const format = outputFormat(flags.one('output'));
       const client = new AirlockClient(await connection(flags, spec.caller === 'authorized'));
       try {
-        printJson(io.stdout, await client.callByName(spec.service, spec.name, input));
+        io.stdout.write(render(await client.callByName(spec.service, spec.name, input), format));
         return 0;
       } catch (error) {
         return reportError(error, spec.name, io);
