@@ -16,6 +16,6 @@ test('text and table render lists as rows and scalars as one row', async () => {
   assert.equal(render(answer, 'text'), 'xyz\nUSERS\ta\tA\nUSERS\tb\t\n');
   const table = render(answer, 'table');
   assert.match(table, /\| UserName \| Name\.GivenName \|/);
-  assert.match(table, /\| b        \|                \|/);
+  assert.match(table, /\| b {8}\| {16}\|/);
   assert.deepEqual(JSON.parse(render(answer, 'json')), answer);
 });
