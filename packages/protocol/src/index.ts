@@ -10,4 +10,5 @@ export * as portal from './portal.js';
 export * as organizations from './organizations.js';
 export * as ssoAdmin from './sso-admin.js';
 export * as roleSessions from './role-sessions.js';
+export * as control from './control.js';
 export { OPERATIONS } from './registry.js';

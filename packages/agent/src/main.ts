@@ -1,0 +1,1 @@
+process.stdout.write('airlock-agent: not yet\n');
