@@ -5,7 +5,7 @@
  */
 import { ArnPattern } from './arn.js';
 import { AIRLOCK_ACTIONS, keySupported, type ActionCatalog, type ActionInfo } from './catalog.js';
-import type { CompiledCondition } from './conditions.js';
+import { literalsOf, type CompiledCondition } from './conditions.js';
 import { error, hasErrors, warning, type Finding } from './findings.js';
 import { Glob } from './glob.js';
 import { childPath, indexPath, isObject, readJson, type JsonObject, type JsonValue } from './json.js';
@@ -437,7 +437,8 @@ class Walker {
       values.push(compiled.matcher);
     });
     if (values.length !== items.length) return undefined;
-    return { operator, keyName, key, values };
+    const literals = literalsOf(operator, values);
+    return literals === undefined ? { operator, keyName, key, values } : { operator, keyName, key, values, literals };
   }
 }
 

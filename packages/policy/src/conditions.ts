@@ -16,14 +16,30 @@ export interface CompiledCondition {
   /** Lower-cased: keys are case-insensitive. */
   readonly key: string;
   readonly values: readonly ValueMatcher[];
+  /**
+   * When every value is plain text for string equality: the texts as a set, so that a request
+   * value is looked up once instead of compared with each.
+   */
+  readonly literals?: { readonly texts: ReadonlySet<string>; readonly ignoreCase: boolean };
+}
+
+export function literalsOf(operator: ConditionOperator, values: readonly ValueMatcher[]): CompiledCondition['literals'] {
+  if (operator.base.family !== 'String' || operator.base.comparison === 'like' || values.length < 2) return undefined;
+  const texts = values.map((value) => value.literal);
+  if (texts.some((text) => text === undefined)) return undefined;
+  return { texts: new Set(texts as string[]), ignoreCase: operator.base.comparison === 'equalsIgnoreCase' };
 }
 
 function passes(condition: CompiledCondition, value: string, context: RequestContext): boolean {
   let matched = false;
-  for (const policyValue of condition.values) {
-    if (policyValue.test(value, context)) {
-      matched = true;
-      break;
+  const { literals } = condition;
+  if (literals !== undefined) matched = literals.texts.has(literals.ignoreCase ? value.toLowerCase() : value);
+  else {
+    for (const policyValue of condition.values) {
+      if (policyValue.test(value, context)) {
+        matched = true;
+        break;
+      }
     }
   }
   return condition.operator.base.negated ? !matched : matched;

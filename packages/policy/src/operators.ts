@@ -104,6 +104,8 @@ export interface ValueMatcher {
   readonly source: string;
   /** Whether one request value stands in the operator's relation to this policy value. */
   test(requestValue: string, variables: VariableSource): boolean;
+  /** For string equality with no wildcard or variable: the one text it matches (lower-cased when case is ignored). */
+  readonly literal?: string;
 }
 
 export type ValueCompile = { readonly matcher: ValueMatcher; readonly warning?: string } | { readonly error: string };
@@ -181,9 +183,11 @@ function compileString(base: BaseOperator, source: string, variables: boolean): 
   const parsed = parseTemplate(source, { wildcards: like, variables });
   if ('error' in parsed) return { error: parsed.error };
   const glob = new Glob(source, parsed.parts, ignoreCase);
+  const plain = parsed.parts.every((part) => part.kind === 'text');
+  const literal = plain ? parsed.parts.map((part) => (part.kind === 'text' ? part.text : '')).join('') : undefined;
   const matcher: ValueMatcher = ignoreCase
-    ? { source, test: (request, vars) => glob.matches(request.toLowerCase(), vars) }
-    : { source, test: (request, vars) => glob.matches(request, vars) };
+    ? { source, test: (request, vars) => glob.matches(request.toLowerCase(), vars), ...(literal === undefined ? {} : { literal: literal.toLowerCase() }) }
+    : { source, test: (request, vars) => glob.matches(request, vars), ...(literal === undefined ? {} : { literal }) };
   if (like && !hasWildcards(parsed.parts)) {
     return { matcher, warning: `${base.name} value "${source}" has no wildcard; ${base.name.replace('Like', 'Equals')} says the same more plainly` };
   }
