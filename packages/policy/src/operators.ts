@@ -183,8 +183,8 @@ function compileString(base: BaseOperator, source: string, variables: boolean): 
   const parsed = parseTemplate(source, { wildcards: like, variables });
   if ('error' in parsed) return { error: parsed.error };
   const glob = new Glob(source, parsed.parts, ignoreCase);
-  const plain = parsed.parts.every((part) => part.kind === 'text');
-  const literal = plain ? parsed.parts.map((part) => (part.kind === 'text' ? part.text : '')).join('') : undefined;
+  const texts = parsed.parts.flatMap((part) => (part.kind === 'text' ? [part.text] : []));
+  const literal = texts.length === parsed.parts.length ? texts.join('') : undefined;
   const matcher: ValueMatcher = ignoreCase
     ? { source, test: (request, vars) => glob.matches(request.toLowerCase(), vars), ...(literal === undefined ? {} : { literal: literal.toLowerCase() }) }
     : { source, test: (request, vars) => glob.matches(request, vars), ...(literal === undefined ? {} : { literal }) };
