@@ -93,7 +93,7 @@ export function parseAgentMessage(text: string): AgentMessage | undefined {
   const inventory = parseInventory(value['inventory']);
   if (!isString(instanceId, 64) || !isString(signature, 256) || typeof protocolVersion !== 'number' || !isString(agentVersion, 64)) return undefined;
   if (!Array.isArray(capabilities) || capabilities.length > 32 || !capabilities.every((capability) => isString(capability, 64)) || inventory === undefined) return undefined;
-  return { type: 'hello', instanceId, signature, protocolVersion, agentVersion, capabilities: capabilities as string[], inventory };
+  return { type: 'hello', instanceId, signature, protocolVersion, agentVersion, capabilities: capabilities, inventory };
 }
 
 /** Reads a server's frame into a message, or undefined when it is not one. */

@@ -10,7 +10,7 @@ export const CHALLENGE_NAMES = ['SOFTWARE_TOKEN_MFA', 'EMAIL_OTP', 'MFA_SETUP', 
 export type ChallengeName = (typeof CHALLENGE_NAMES)[number];
 
 const secret = (max: number, doc?: string) => s.string({ min: 1, max, sensitive: true, ...(doc === undefined ? {} : { doc }) });
-const session = secret(2048, 'The Session a previous step returned; valid 5 minutes.');
+const session = secret(2048, 'The Session a previous step returned; valid 5 minutes (10 for an emailed code).');
 const code = s.string({ min: 6, max: 6, pattern: /^\d{6}$/, sensitive: true, doc: 'Six digits.' });
 
 const authenticationResult = s.struct({
@@ -36,7 +36,8 @@ export const InitiateAuth = operation({
   caller: 'public',
   readOnly: false,
   input: s.struct({
-    Username: s.required(s.string({ min: 1, max: 128 })),
+    // Sensitive: people type their password into the user-name field, and CloudTrail hides it too.
+    Username: s.required(s.string({ min: 1, max: 128, sensitive: true })),
     Password: s.required(secret(256)),
     DeviceKey: s.optional(secret(2048, 'From NewDeviceMetadata of an earlier sign-in (CONTEXT_AWARE).')),
   }),

@@ -206,11 +206,14 @@ function kindOf(value: unknown): string {
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
-/** A copy of a value with every sensitive string replaced, for logs and the audit trail. */
+/** What the audit trail shows in place of a secret, as CloudTrail words it. */
+export const HIDDEN = 'HIDDEN_DUE_TO_SECURITY_REASONS';
+
+/** A copy of a value with every sensitive string and every unknown field replaced, for logs and the audit trail. */
 export function redact(shape: AnyShape, value: unknown): unknown {
   switch (shape.kind) {
     case 'string':
-      return shape.sensitive === true && typeof value === 'string' ? 'HIDDEN_DUE_TO_SECURITY_REASONS' : value;
+      return shape.sensitive === true && typeof value === 'string' ? HIDDEN : value;
     case 'list':
       return Array.isArray(value) ? value.map((item) => redact(shape.member, item)) : value;
     case 'map':
@@ -220,7 +223,8 @@ export function redact(shape: AnyShape, value: unknown): unknown {
       return Object.fromEntries(
         Object.entries(value).map(([k, v]) => {
           const member = shape.members[k];
-          return [k, member === undefined ? v : redact(member.shape, v)];
+          // A field the schema does not know (a refused request) may be anything, a password too.
+          return [k, member === undefined ? HIDDEN : redact(member.shape, v)];
         }),
       );
     default:

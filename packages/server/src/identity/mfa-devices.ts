@@ -8,7 +8,7 @@ import type { portal as api} from '@airlock/protocol';
 import { ApiError, type InputOf, type OutputOf } from '@airlock/protocol';
 import type { CallContext } from '../registry/handler.js';
 import type { Services } from '../services.js';
-import { findFlow, failFlow, recordFailure, assertNotLocked } from './sign-in.js';
+import { assertNotLocked, failFlow, findFlow, guarded, type Flow } from './sign-in.js';
 import { base32Encode, generateTotpSecret, otpauthUri, qrCodeSvg, verifyTotp } from './totp.js';
 import { findUser, type UserRow } from './users.js';
 
@@ -16,10 +16,11 @@ export const MAX_AUTHENTICATORS = 2;
 const ISSUER = 'Airlock';
 
 /** Whose device is meant: the signed-in user's, or the user of an MFA_SETUP sign-in's Session. */
-async function deviceOwner(services: Services, context: CallContext, session: string | undefined): Promise<{ user: UserRow; flow?: Awaited<ReturnType<typeof findFlow>> }> {
+/** `attempt`: the call answers a code, which counts against the Session (see findFlow). */
+async function deviceOwner(services: Services, context: CallContext, session: string | undefined, attempt = false): Promise<{ user: UserRow; flow?: Flow }> {
   if (context.principal.kind === 'portal') return { user: await findUser(services.db, context.principal.userId) };
   if (session === undefined) throw new ApiError('UnauthorizedException', 'Sign in first, or pass the Session of an MFA_SETUP challenge.');
-  const flow = await findFlow(services, session, context.now);
+  const flow = await findFlow(services, session, context.now, attempt);
   if (flow.challenge !== 'MFA_SETUP') throw new ApiError('NotAuthorizedException', `This sign-in is waiting for ${flow.challenge}, not for registering a device.`);
   return { user: flow.user, flow };
 }
@@ -46,17 +47,19 @@ export async function associateSoftwareToken(input: InputOf<typeof api.Associate
 
 export async function verifySoftwareToken(input: InputOf<typeof api.VerifySoftwareToken>, context: CallContext): Promise<OutputOf<typeof api.VerifySoftwareToken>> {
   const { services, now, sourceIp } = context;
-  const { user, flow } = await deviceOwner(services, context, input.Session);
-  await assertNotLocked(services, user.user_name, sourceIp, now);
+  const { user, flow } = await deviceOwner(services, context, input.Session, true);
   const pending = await services.db.selectFrom('mfa_devices').selectAll().where('user_id', '=', user.user_id).where('verified', '=', 0).executeTakeFirst();
   if (pending === undefined) throw new ApiError('InvalidRequestException', 'There is no registration to finish: call AssociateSoftwareToken first.');
   const result = verifyTotp(services.secrets.open(pending.secret), input.UserCode, now);
-  if (!result.ok) {
-    const message = 'The code does not match: enter the 6-digit code the app shows now (check the phone\'s clock).';
-    if (flow !== undefined) return failFlow(services, flow, sourceIp, now, message);
-    await recordFailure(services, user.user_name, sourceIp, now);
+  const message = "The code does not match: enter the 6-digit code the app shows now (check the phone's clock).";
+  if (flow !== undefined) {
+    // The Session already counted this answer (findFlow with attempt).
+    await assertNotLocked(services, user.user_name, sourceIp, now);
+    if (!result.ok) return failFlow(services, flow, sourceIp, now, message);
+  } else if (!(await guarded(services, user.user_name, sourceIp, now, () => Promise.resolve(result.ok)))) {
     throw new ApiError('CodeMismatchException', message);
   }
+  if (!result.ok) throw new ApiError('CodeMismatchException', message);
   const name = input.FriendlyDeviceName ?? `Authenticator ${new Date(now).toISOString().slice(0, 10)}`;
   await services.db.updateTable('mfa_devices').set({ verified: 1, name, last_used_step: result.step, last_used_at: now }).where('device_id', '=', pending.device_id).execute();
   return { Status: 'SUCCESS', ...(input.Session === undefined ? {} : { Session: input.Session }) };

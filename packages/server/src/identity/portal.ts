@@ -5,42 +5,38 @@ import { associateSoftwareToken, deleteMfaDevice, listMfaDevices, portalUser, ve
 import { MFA_SETTINGS_OPERATIONS } from './mfa-settings.js';
 import { verifyPassword } from './passwords.js';
 import { revokePortalSession } from './portal-sessions.js';
-import { assertNotLocked, initiateAuth, recordFailure, respondToAuthChallenge, setPassword } from './sign-in.js';
+import type { Db } from '../storage/db.js';
+import { guarded, initiateAuth, preparePassword, respondToAuthChallenge, setPassword, storePassword } from './sign-in.js';
 import { hashToken } from './tokens.js';
 import { findUser } from './users.js';
 
 const BAD_LINK = 'This link is not valid: it may have expired or been used already. Ask an administrator for a new one.';
 
 async function acceptInvitation(input: InputOf<typeof api.AcceptInvitation>, { services, sourceIp, now }: CallContext) {
-  await assertNotLocked(services, undefined, sourceIp, now);
-  const row = await services.db
-    .selectFrom('one_time_tokens')
-    .selectAll()
-    .where('token_hash', '=', hashToken(input.InvitationToken))
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', now)
-    .executeTakeFirst();
-  if (row === undefined) {
-    await recordFailure(services, undefined, sourceIp, now);
+  const tokenHash = hashToken(input.InvitationToken);
+  const live = (db: Db) => db.selectFrom('one_time_tokens').selectAll().where('token_hash', '=', tokenHash).where('used_at', 'is', null).where('expires_at', '>', now);
+  const row = await live(services.db).executeTakeFirst();
+  if (!(await guarded(services, undefined, sourceIp, now, () => Promise.resolve(row !== undefined))) || row === undefined) {
     throw new ApiError('NotAuthorizedException', BAD_LINK);
   }
   const user = await findUser(services.db, row.user_id);
-  await setPassword(services, user, input.Password);
-  // Single use: a second request with the same token finds nothing to update.
-  const used = await services.db.updateTable('one_time_tokens').set({ used_at: now }).where('token_hash', '=', row.token_hash).where('used_at', 'is', null).executeTakeFirst();
-  if (used.numUpdatedRows === 0n) throw new ApiError('NotAuthorizedException', BAD_LINK);
+  const passwordHash = await preparePassword(user, input.Password);
+  // Single use: the link is claimed and the password stored together; of two requests at
+  // once, only the one that claims the link sets its password.
+  await services.db.transaction().execute(async (trx) => {
+    const claimed = await trx.updateTable('one_time_tokens').set({ used_at: now }).where('token_hash', '=', tokenHash).where('used_at', 'is', null).executeTakeFirst();
+    if (claimed.numUpdatedRows === 0n) throw new ApiError('NotAuthorizedException', BAD_LINK);
+    await storePassword(services, user.user_id, passwordHash, trx);
+  });
   return { UserName: user.user_name };
 }
 
 async function changePassword(input: InputOf<typeof api.ChangePassword>, context: CallContext) {
   const { services, sourceIp, now } = context;
   const user = await findUser(services.db, portalUser(context));
-  await assertNotLocked(services, user.user_name, sourceIp, now);
-  const verdict = user.password_hash === null ? { ok: false } : await verifyPassword(user.password_hash, input.PreviousPassword);
-  if (!verdict.ok) {
-    await recordFailure(services, user.user_name, sourceIp, now);
-    throw new ApiError('NotAuthorizedException', 'Incorrect password: PreviousPassword must be the current password.');
-  }
+  const hash = user.password_hash;
+  const ok = await guarded(services, user.user_name, sourceIp, now, async () => hash !== null && (await verifyPassword(hash, input.PreviousPassword)).ok);
+  if (!ok) throw new ApiError('NotAuthorizedException', 'Incorrect password: PreviousPassword must be the current password.');
   await setPassword(services, user, input.ProposedPassword);
   return {};
 }

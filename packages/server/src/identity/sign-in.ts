@@ -48,21 +48,46 @@ export async function assertNotLocked(services: Services, userName: string | und
   if (user > 0) throw new ApiError('NotAuthorizedException', `Too many failed sign-in attempts; try again in ${Math.ceil(user / 1000)} seconds.`);
 }
 
+/** Counts a failure against the address and, when given, the user name. */
 export async function recordFailure(services: Services, userName: string | undefined, sourceIp: string, now: number): Promise<void> {
   const { users, addresses } = throttles(services);
   await addresses.fail(addressKey(sourceIp), now);
   if (userName !== undefined) await users.fail(userKey(userName), now);
 }
 
+/**
+ * Runs a guessable check (a password, a code) under the lockout: refused while locked; the
+ * attempt is counted before the check and taken back when it passes, so attempts sent at once
+ * get no more checks than attempts sent one after another.
+ */
+export async function guarded(services: Services, userName: string | undefined, sourceIp: string, now: number, check: () => Promise<boolean>): Promise<boolean> {
+  await assertNotLocked(services, userName, sourceIp, now);
+  const { users, addresses } = throttles(services);
+  const byAddress = await addresses.count(addressKey(sourceIp), now);
+  const byUser = userName === undefined ? 'check' : await users.count(userKey(userName), now);
+  if (byAddress === 'locked' || byUser === 'locked') {
+    await assertNotLocked(services, userName, sourceIp, now);
+    throw new ApiError('NotAuthorizedException', 'Too many failed attempts; try again later.');
+  }
+  const ok = await check();
+  if (ok) {
+    await addresses.forgive(addressKey(sourceIp));
+    if (userName !== undefined) await users.forgive(userKey(userName));
+  }
+  return ok;
+}
+
 export async function initiateAuth(input: InputOf<typeof api.InitiateAuth>, { services, sourceIp, now }: CallContext): Promise<AuthOutput> {
-  await assertNotLocked(services, input.Username, sourceIp, now);
   const user = await findUserByName(services.db, input.Username);
   const hash = user?.password_hash ?? null;
-  const verdict = hash === null ? { ok: await verifyAgainstDummy(input.Password), needsRehash: false } : await verifyPassword(hash, input.Password);
-  if (user === undefined || !verdict.ok) {
-    await recordFailure(services, input.Username, sourceIp, now);
-    throw new ApiError('NotAuthorizedException', WRONG_CREDENTIALS);
-  }
+  const verdict: { needsRehash: boolean } = { needsRehash: false };
+  const ok = await guarded(services, input.Username, sourceIp, now, async () => {
+    if (hash === null) return verifyAgainstDummy(input.Password);
+    const result = await verifyPassword(hash, input.Password);
+    verdict.needsRehash = result.needsRehash;
+    return result.ok;
+  });
+  if (user === undefined || !ok) throw new ApiError('NotAuthorizedException', WRONG_CREDENTIALS);
   if (verdict.needsRehash) {
     await services.db.updateTable('users').set({ password_hash: await hashPassword(input.Password) }).where('user_id', '=', user.user_id).execute();
   }
@@ -75,7 +100,7 @@ async function nextStep(services: Services, user: UserRow, deviceKnown: boolean,
   if (user.password_must_change === 1) return challenge(services, user, 'NEW_PASSWORD_REQUIRED', deviceKnown, now);
   const settings = await mfaSettings(services.db);
   if (settings.MfaMode === 'DISABLED') return signedIn(services, user, false, now);
-  if (settings.MfaMode === 'CONTEXT_AWARE' && deviceKnown) return signedIn(services, user, true, now);
+  if (settings.MfaMode === 'CONTEXT_AWARE' && deviceKnown) return signedIn(services, user, true, now, false);
   const devices = await services.db.selectFrom('mfa_devices').select('device_id').where('user_id', '=', user.user_id).where('verified', '=', 1).execute();
   if (devices.length > 0) return challenge(services, user, 'SOFTWARE_TOKEN_MFA', deviceKnown, now);
   switch (settings.NoDeviceAction) {
@@ -118,12 +143,13 @@ async function challenge(services: Services, user: UserRow, name: Challenge, dev
   return { ChallengeName: name, Session: session, ChallengeParameters: parameters };
 }
 
-async function signedIn(services: Services, user: UserRow, mfa: boolean, now: number): Promise<AuthOutput> {
+/** `trustDevice`: under CONTEXT_AWARE, an MFA just passed makes this device trusted (a new DeviceKey). */
+async function signedIn(services: Services, user: UserRow, mfa: boolean, now: number, trustDevice = mfa): Promise<AuthOutput> {
   await throttles(services).users.clear(userKey(user.user_name));
   const { token } = await createPortalSession(services.db, user.user_id, mfa, now);
   const settings = await mfaSettings(services.db);
   const result: NonNullable<AuthOutput['AuthenticationResult']> = { AccessToken: token, ExpiresIn: PORTAL_SESSION_TTL_MS / 1000, TokenType: 'Bearer' };
-  if (settings.MfaMode === 'CONTEXT_AWARE' && mfa) {
+  if (settings.MfaMode === 'CONTEXT_AWARE' && trustDevice) {
     const deviceKey = newToken('ald_');
     await services.db
       .insertInto('trusted_devices')
@@ -156,9 +182,23 @@ export interface Flow {
 
 const EXPIRED = 'Invalid session for the user, session is expired. Sign in again.';
 
-/** The sign-in a Session names, if it is still live. */
-export async function findFlow(services: Services, session: string, now: number): Promise<Flow> {
-  const row = await services.db.selectFrom('auth_flows').selectAll().where('flow_hash', '=', hashToken(session)).where('expires_at', '>', now).executeTakeFirst();
+/**
+ * The sign-in a Session names, if it is still live. With `attempt`, one answer is counted
+ * against it first, atomically: a Session takes at most MAX_FLOW_FAILURES answers, however
+ * many arrive at once.
+ */
+export async function findFlow(services: Services, session: string, now: number, attempt = false): Promise<Flow> {
+  const hash = hashToken(session);
+  const row = attempt
+    ? await services.db
+        .updateTable('auth_flows')
+        .set((eb) => ({ failures: eb('failures', '+', 1) }))
+        .where('flow_hash', '=', hash)
+        .where('expires_at', '>', now)
+        .where('failures', '<', MAX_FLOW_FAILURES)
+        .returningAll()
+        .executeTakeFirst()
+    : await services.db.selectFrom('auth_flows').selectAll().where('flow_hash', '=', hash).where('expires_at', '>', now).executeTakeFirst();
   if (row === undefined) throw new ApiError('NotAuthorizedException', EXPIRED);
   return {
     hash: row.flow_hash,
@@ -170,17 +210,22 @@ export async function findFlow(services: Services, session: string, now: number)
   };
 }
 
-/** Counts a wrong answer against the flow (which ends after 5) and the user's lockout. */
+/** A wrong answer (already counted by findFlow): the user's lockout counts it too; the 5th ends the flow. */
 export async function failFlow(services: Services, flow: Flow, sourceIp: string, now: number, message: string): Promise<never> {
-  if (flow.failures + 1 >= MAX_FLOW_FAILURES) await services.db.deleteFrom('auth_flows').where('flow_hash', '=', flow.hash).execute();
-  else await services.db.updateTable('auth_flows').set({ failures: flow.failures + 1 }).where('flow_hash', '=', flow.hash).execute();
+  if (flow.failures >= MAX_FLOW_FAILURES) await services.db.deleteFrom('auth_flows').where('flow_hash', '=', flow.hash).execute();
   await recordFailure(services, flow.user.user_name, sourceIp, now);
   throw new ApiError('CodeMismatchException', message);
 }
 
+/** Ends a flow that was answered; false when another request ended it first (the answer is then void). */
+async function finishFlow(services: Services, flow: Flow): Promise<boolean> {
+  const deleted = await services.db.deleteFrom('auth_flows').where('flow_hash', '=', flow.hash).executeTakeFirst();
+  return deleted.numDeletedRows > 0n;
+}
+
 export async function respondToAuthChallenge(input: InputOf<typeof api.RespondToAuthChallenge>, { services, sourceIp, now }: CallContext): Promise<AuthOutput> {
   await assertNotLocked(services, undefined, sourceIp, now);
-  const flow = await findFlow(services, input.Session, now);
+  const flow = await findFlow(services, input.Session, now, true);
   await assertNotLocked(services, flow.user.user_name, sourceIp, now);
   if (flow.challenge !== input.ChallengeName) {
     throw new ApiError('InvalidRequestException', `This sign-in is waiting for ${flow.challenge}, not ${input.ChallengeName}.`);
@@ -191,10 +236,13 @@ export async function respondToAuthChallenge(input: InputOf<typeof api.RespondTo
     if (value === undefined) throw new ApiError('InvalidRequestException', `ChallengeResponses needs ${key} for ${input.ChallengeName}.`);
     return value;
   };
-  await answerChallenge(services, flow, input.Session, input.ChallengeName, answer, sourceIp, now);
-  await services.db.deleteFrom('auth_flows').where('flow_hash', '=', flow.hash).execute();
+  const newPasswordHash = await answerChallenge(services, flow, input.Session, input.ChallengeName, answer, sourceIp, now);
+  if (!(await finishFlow(services, flow))) throw new ApiError('NotAuthorizedException', EXPIRED);
+  if (newPasswordHash !== undefined) await storePassword(services, flow.user.user_id, newPasswordHash);
   const user = await findUser(services.db, flow.user.user_id);
   if (input.ChallengeName === 'NEW_PASSWORD_REQUIRED') return nextStep(services, user, flow.deviceKnown, now);
+  // A sign-in that skipped MFA on a trusted device does not renew the trust: it lapses
+  // TrustedDeviceDays after the last real MFA.
   return signedIn(services, user, true, now);
 }
 
@@ -206,42 +254,45 @@ async function answerChallenge(
   answer: (key: string) => string,
   sourceIp: string,
   now: number,
-): Promise<void> {
+): Promise<string | undefined> {
   switch (name) {
-    case 'NEW_PASSWORD_REQUIRED': {
-      const password = answer('NEW_PASSWORD');
-      await setPassword(services, flow.user, password);
-      return;
-    }
+    case 'NEW_PASSWORD_REQUIRED':
+      // Checked and hashed now, stored once the flow is claimed.
+      return preparePassword(flow.user, answer('NEW_PASSWORD'));
     case 'SOFTWARE_TOKEN_MFA': {
       const ok = await verifyUserCode(services, flow.user.user_id, answer('SOFTWARE_TOKEN_MFA_CODE'), now);
       if (!ok) await failFlow(services, flow, sourceIp, now, 'Invalid code received for user: use the code your authenticator app shows now.');
-      return;
+      return undefined;
     }
     case 'EMAIL_OTP': {
       // The code is bound to this sign-in: the stored hash covers the Session and the code.
       const given = hashToken(`${session}:${answer('EMAIL_OTP_CODE')}`);
       if (!sameHash(given, flow.emailCodeHash ?? '')) await failFlow(services, flow, sourceIp, now, 'Invalid code received for user: use the code from the latest email.');
-      return;
+      return undefined;
     }
     case 'MFA_SETUP': {
       const devices = await services.db.selectFrom('mfa_devices').select('device_id').where('user_id', '=', flow.user.user_id).where('verified', '=', 1).execute();
       if (devices.length === 0) throw new ApiError('InvalidRequestException', 'Register an authenticator first: AssociateSoftwareToken, then VerifySoftwareToken, with this Session.');
-      return;
+      return undefined;
     }
   }
 }
 
-/** Sets a password that passes the policy, and clears the must-change mark. */
-export async function setPassword(services: Services, user: UserRow, password: string): Promise<void> {
+/** Checks a new password against the policy and hashes it (InvalidPasswordException names the problems). */
+export async function preparePassword(user: UserRow, password: string): Promise<string> {
   const profile = JSON.parse(user.profile) as Profile;
   const problems = checkPasswordPolicy(password, { userName: user.user_name, email: primaryEmail(profile) });
   if (problems.length > 0) throw new ApiError('InvalidPasswordException', problems.join(' '));
-  await services.db
-    .updateTable('users')
-    .set({ password_hash: await hashPassword(password), password_must_change: 0, updated_at: services.clock.now() })
-    .where('user_id', '=', user.user_id)
-    .execute();
+  return hashPassword(password);
+}
+
+/** Stores a prepared password and clears the must-change mark. */
+export async function storePassword(services: Services, userId: string, passwordHash: string, db = services.db): Promise<void> {
+  await db.updateTable('users').set({ password_hash: passwordHash, password_must_change: 0, updated_at: services.clock.now() }).where('user_id', '=', userId).execute();
+}
+
+export async function setPassword(services: Services, user: UserRow, password: string): Promise<void> {
+  await storePassword(services, user.user_id, await preparePassword(user, password));
 }
 
 function maskEmail(email: string): string {

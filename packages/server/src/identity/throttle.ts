@@ -4,6 +4,7 @@
  * up to `maxLockMs`. Keys are counted whether or not the user exists, so a lockout tells
  * nothing about which names are real.
  */
+import { sql } from 'kysely';
 import type { Db } from '../storage/db.js';
 
 export interface ThrottlePolicy {
@@ -29,20 +30,45 @@ export class Throttle {
     return Math.max(0, (row?.locked_until ?? 0) - now);
   }
 
+  /**
+   * Counts one attempt, atomically (attempts arriving together are all counted), and says
+   * whether it may be checked. Under the limit it may. At the limit, only the first attempt
+   * after a lock ends may: it sets the next, longer lock before it is checked, so a burst gets
+   * one check, not one each. Count before checking, and forgive() what turned out right.
+   */
+  async count(key: string, now: number): Promise<'check' | 'locked'> {
+    const { windowMs, maxFailures } = this.policy;
+    const row = await this.db
+      .insertInto('throttles')
+      .values({ key, failures: 1, window_start: now, locked_until: 0 })
+      .onConflict((conflict) =>
+        conflict.column('key').doUpdateSet({
+          failures: sql<number>`CASE WHEN ${now} - throttles.window_start > ${windowMs} THEN 1 ELSE throttles.failures + 1 END`,
+          window_start: sql<number>`CASE WHEN ${now} - throttles.window_start > ${windowMs} THEN ${now} ELSE throttles.window_start END`,
+        }),
+      )
+      .returning(['failures', 'locked_until'])
+      .executeTakeFirstOrThrow();
+    if (row.locked_until > now) return 'locked';
+    if (row.failures < maxFailures) return 'check';
+    const until = now + Math.min(this.policy.baseLockMs * 2 ** (row.failures - maxFailures), this.policy.maxLockMs);
+    const claimed = await this.db.updateTable('throttles').set({ locked_until: until }).where('key', '=', key).where('locked_until', '<=', now).executeTakeFirst();
+    return claimed.numUpdatedRows > 0n ? 'check' : 'locked';
+  }
+
+  /** Takes back one counted attempt that turned out right, and the lock it set. */
+  async forgive(key: string): Promise<void> {
+    await this.db
+      .updateTable('throttles')
+      .set((eb) => ({ failures: eb('failures', '-', 1), locked_until: 0 }))
+      .where('key', '=', key)
+      .where('failures', '>', 0)
+      .execute();
+  }
+
+  /** Counts a failure found without a guarded check (an unknown link, a bad signature). */
   async fail(key: string, now: number): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('throttles').selectAll().where('key', '=', key).executeTakeFirst();
-      const fresh = row === undefined || now - row.window_start > this.policy.windowMs;
-      const failures = fresh ? 1 : row.failures + 1;
-      const over = failures - this.policy.maxFailures;
-      const lockedUntil = over >= 0 ? now + Math.min(this.policy.baseLockMs * 2 ** over, this.policy.maxLockMs) : 0;
-      const values = { key, failures, window_start: fresh ? now : row.window_start, locked_until: lockedUntil };
-      await trx
-        .insertInto('throttles')
-        .values(values)
-        .onConflict((conflict) => conflict.column('key').doUpdateSet({ failures, window_start: values.window_start, locked_until: lockedUntil }))
-        .execute();
-    });
+    await this.count(key, now);
   }
 
   async clear(key: string): Promise<void> {
