@@ -1,5 +1,6 @@
 /** `airlock-server` (also `airlock server`): starts a server from flags, environment and config file. */
 import { resolve } from 'node:path';
+import { runAuditCommand } from './audit/command.js';
 import { ConfigError, CONFIG_KEYS, flagOf, loadConfig } from './config/config.js';
 import { listOutbox } from './mail/outbox.js';
 import { startServer } from './server.js';
@@ -25,6 +26,7 @@ function help(): string {
   const lines = ['Usage: airlock server [--option value …]', '', 'Options (also AIRLOCK_* environment variables, or keys of a --config JSON file):'];
   for (const spec of CONFIG_KEYS) lines.push(`  --${flagOf(spec.key).padEnd(14)} ${spec.help}`);
   lines.push(`  --${'config'.padEnd(14)} A JSON file of settings (keys as above, in camelCase).`);
+  lines.push('', 'Also: airlock server audit verify|export (the audit trail; audit --help), airlock server mail (the outbox).');
   return lines.join('\n');
 }
 
@@ -44,8 +46,12 @@ async function printOutbox(flags: Map<string, string>): Promise<void> {
 try {
   const args = process.argv.slice(2);
   const mailOnly = args[0] === 'mail';
-  const flags = parseFlags(mailOnly ? args.slice(1) : args);
-  if (mailOnly) {
+  const audit = args[0] === 'audit';
+  const flags = audit ? new Map<string, string>() : parseFlags(mailOnly ? args.slice(1) : args);
+  if (audit) {
+    // eslint-disable-next-line no-restricted-syntax -- as below: the audit commands read the server's settings
+    process.exitCode = await runAuditCommand(args.slice(1), process.env, { stdout: process.stdout, stderr: process.stderr });
+  } else if (mailOnly) {
     await printOutbox(flags);
   } else if (flags.has('help')) {
     console.log(help());

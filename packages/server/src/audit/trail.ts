@@ -1,11 +1,16 @@
 /**
  * The audit trail: one CloudTrail-shaped record for every API call, successful or not, with
- * secrets redacted by the operation's own schema. Records are numbered in order (seq); the
- * access issue chains them by hash.
+ * secrets redacted by the operation's own schema. Records are numbered in order (seq) and
+ * hash-chained (chain.ts): each stores the hash of the one before and its own, so an edit, a
+ * deletion or a reordering shows in `airlock audit verify` (verify.ts).
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PostgresAdapter, sql } from 'kysely';
 import { assumedRoleArn, type Principal } from '../identity/principal.js';
 import type { Db } from '../storage/db.js';
+import { chainHash, GENESIS_HASH, identityColumns } from './chain.js';
+import { resourcesOf } from './resources.js';
 
 export interface UserIdentity {
   readonly type: 'Root' | 'IdentityCenterUser' | 'AssumedRole' | 'Unknown';
@@ -13,6 +18,8 @@ export interface UserIdentity {
   readonly arn?: string;
   readonly userName?: string;
   readonly principalId?: string;
+  /** The id of the portal or role session whose token made the call (not the token). */
+  readonly accessKeyId?: string;
   readonly sessionContext?: { readonly mfaAuthenticated: boolean };
 }
 
@@ -49,9 +56,18 @@ export interface CallOutcome {
   readonly error?: { readonly code: string; readonly message: string };
 }
 
-const MAX_APPEND_ATTEMPTS = 5;
+/**
+ * Operations whose answers are not kept: what LookupEvents answers is records already in the
+ * trail, and keeping them again would grow the trail with every look (AWS records null too).
+ */
+const RESPONSE_NOT_RECORDED = new Set(['cloudtrail:LookupEvents']);
+
+const MAX_APPEND_ATTEMPTS = 8;
 
 export class AuditTrail {
+  /** Appends from this process, one after another; other nodes are held off by the lock. */
+  private tail: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly db: Db,
     private readonly region: string,
@@ -69,37 +85,63 @@ export class AuditTrail {
       sourceIPAddress: outcome.sourceIp,
       userAgent: outcome.userAgent,
       requestParameters: outcome.requestParameters,
-      responseElements: outcome.responseElements,
+      responseElements: RESPONSE_NOT_RECORDED.has(`${outcome.service}:${outcome.operation}`) ? null : outcome.responseElements,
       ...(outcome.error === undefined ? {} : { errorCode: outcome.error.code, errorMessage: outcome.error.message }),
       requestID: outcome.requestId,
       readOnly: outcome.readOnly,
     };
-    await this.append(record, outcome.time);
+    const appended = this.tail.then(() => this.append(record, outcome.time));
+    this.tail = appended.catch(() => undefined);
+    await appended;
     return record;
   }
 
-  /** Appends with the next sequence number; concurrent writers on other nodes retry. */
+  /**
+   * Appends with the next sequence number and the previous record's hash, both read in the
+   * same transaction as the insert. The primary key refuses a second record with the same seq,
+   * so two writers that read the same last record cannot both append: the loser retries.
+   */
   private async append(record: AuditRecord, time: number): Promise<void> {
+    const text = JSON.stringify(record);
+    // The hash covers the record as it is stored and read back (JSON drops undefined members).
+    const stored = JSON.parse(text) as unknown;
+    const columns = identityColumns(stored);
+    const resources = resourcesOf(stored);
+    const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.db.transaction().execute(async (trx) => {
-          const last = await trx.selectFrom('audit_events').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
+          // Nodes sharing PostgreSQL append one at a time: a lock per schema, held to commit.
+          if (postgres) await sql`select pg_advisory_xact_lock(hashtext(current_schema() || '.audit_events'))`.execute(trx);
+          const last = await trx.selectFrom('audit_events').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+          const seq = (last?.seq ?? 0) + 1;
+          const prevHash = last?.hash ?? GENESIS_HASH;
           await trx
             .insertInto('audit_events')
             .values({
-              seq: (last?.seq ?? 0) + 1,
+              seq,
               event_id: record.eventID,
               event_time: time,
               event_source: record.eventSource,
               event_name: record.eventName,
               read_only: record.readOnly ? 1 : 0,
-              record: JSON.stringify(record),
+              record: text,
+              prev_hash: prevHash,
+              hash: chainHash(seq, prevHash, stored),
+              ...columns,
             })
             .execute();
+          if (resources.length > 0) {
+            await trx
+              .insertInto('audit_event_resources')
+              .values(resources.map((resource) => ({ seq, resource_type: resource.type, resource_name: resource.name })))
+              .execute();
+          }
         });
         return;
       } catch (error) {
         if (attempt >= MAX_APPEND_ATTEMPTS) throw error;
+        await sleep(Math.random() * 10 * attempt);
       }
     }
   }
@@ -115,6 +157,7 @@ function identityOf(principal: Principal): UserIdentity {
         accountId: principal.accountId,
         userName: principal.userName,
         principalId: principal.userId,
+        accessKeyId: principal.sessionId,
         sessionContext: { mfaAuthenticated: principal.mfa },
       };
     case 'role':
@@ -124,6 +167,7 @@ function identityOf(principal: Principal): UserIdentity {
         arn: assumedRoleArn(principal),
         userName: principal.userName,
         principalId: `${principal.roleName}:${principal.userName}`,
+        accessKeyId: principal.sessionId,
         sessionContext: { mfaAuthenticated: principal.mfaAt !== null },
       };
     case 'anonymous':
