@@ -1,1 +1,13 @@
-export {};
+/** airlock-agent as a library: what its tests and tools use. The program is main.ts. */
+export { Backoff, systemClock, type BackoffOptions, type Clock } from './backoff.js';
+export { main, HELP, type Io } from './cli.js';
+export { DEFAULT_CONFIG_FILE, DEFAULT_STATE_DIR, ENV, loadConfigFile, parseCommandLine, registerSettings, runSettings, UsageError } from './config.js';
+export { apiUrl, controlUrl, EndpointError, isLoopbackHost, normalizeEndpoint } from './endpoint.js';
+export { collectInventory, parseOsRelease, type Inventory, type InventoryOptions, type SystemInfo } from './inventory.js';
+export { generateKeyPair, loadPrivateKey, publicKeyOf, signChallenge, type KeyPair } from './keys.js';
+export { streamLogger, type Logger } from './log.js';
+export { register, RegistrationError, type RegisterOptions, type RegisterResult } from './registration.js';
+export { loadState, readRegistration, statePaths, type AgentState, type Registration } from './state.js';
+export { parseCaBundle, type PinnedCa } from './tls.js';
+export { CAPABILITIES, ControlChannel, type ChannelEvent, type ChannelOutcome, type ControlChannelOptions } from './tunnel.js';
+export { AGENT_VERSION } from './version.js';

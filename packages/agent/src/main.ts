@@ -1,1 +1,3 @@
-process.stdout.write('airlock-agent: not yet\n');
+import { main } from './cli.js';
+
+process.exitCode = await main(process.argv.slice(2));

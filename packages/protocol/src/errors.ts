@@ -21,6 +21,21 @@ export const ERRORS = {
   SlowDownException: 400,
   ExpiredTokenException: 400,
   ServiceQuotaExceededException: 402,
+  // ssm (fleet): as AWS Systems Manager names them.
+  InvalidActivation: 400,
+  InvalidActivationId: 400,
+  ActivationExpired: 400,
+  RegistrationLimitExceeded: 400,
+  InvalidPublicKey: 400,
+  InstanceAlreadyRegistered: 400,
+  InvalidInstanceId: 400,
+  InvalidFilterKey: 400,
+  InvalidNextToken: 400,
+  InvalidInstanceInformationFilterValue: 400,
+  InvalidResourceId: 400,
+  InvalidResourceType: 400,
+  TooManyTagsError: 400,
+  ServiceSettingNotFound: 400,
   InternalServerException: 500,
 } as const;
 

@@ -11,4 +11,6 @@ export * as organizations from './organizations.js';
 export * as ssoAdmin from './sso-admin.js';
 export * as roleSessions from './role-sessions.js';
 export * as control from './control.js';
+export * as fleet from './ssm-fleet.js';
+export * as cloudtrail from './cloudtrail.js';
 export { OPERATIONS } from './registry.js';

@@ -1,10 +1,12 @@
 /** Every API operation, in the order help and docs list them. */
+import { CLOUDTRAIL_OPERATIONS } from './cloudtrail.js';
 import { IDENTITYSTORE_OPERATIONS } from './identitystore.js';
 import type { AnyOperation } from './operation.js';
 import { ROLE_SESSION_OPERATIONS } from './role-sessions.js';
 import { SSO_ADMIN_OPERATIONS } from './sso-admin.js';
 import { ORGANIZATIONS_OPERATIONS } from './organizations.js';
 import { DEVICE_AUTHORIZATION_OPERATIONS, MFA_SETTINGS_OPERATIONS, PORTAL_OPERATIONS } from './portal.js';
+import { FLEET_OPERATIONS } from './ssm-fleet.js';
 
 export const OPERATIONS: readonly AnyOperation[] = [
   ...IDENTITYSTORE_OPERATIONS,
@@ -14,4 +16,6 @@ export const OPERATIONS: readonly AnyOperation[] = [
   ...ORGANIZATIONS_OPERATIONS,
   ...SSO_ADMIN_OPERATIONS,
   ...ROLE_SESSION_OPERATIONS,
+  ...FLEET_OPERATIONS,
+  ...CLOUDTRAIL_OPERATIONS,
 ];

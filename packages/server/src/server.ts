@@ -5,13 +5,21 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { control } from '@airlock/protocol';
+import { WebSocketServer } from 'ws';
 import { ensureManagementAccount, ORGANIZATIONS_OPERATIONS } from './access/accounts.js';
 import { ChangeGeneration } from './access/cache.js';
 import { SSO_ADMIN_OPERATIONS } from './access/permission-sets.js';
 import { ROLE_SESSION_OPERATIONS } from './access/role-sessions.js';
+import { CLOUDTRAIL_OPERATIONS } from './audit/lookup.js';
 import { AuditTrail } from './audit/trail.js';
 import type { ServerConfig } from './config/config.js';
+import { AgentHub, type FleetOptions } from './fleet/agents.js';
+import { acceptControlChannel, closeControlChannel, controlChannelOptions } from './fleet/control-channel.js';
+import { FLEET_OPERATIONS } from './fleet/operations.js';
 import { buildApp } from './http/app.js';
 import { ensureServerCertificate, loadCertificateFiles } from './http/tls.js';
 import { DIRECTORY_OPERATIONS } from './identity/directory.js';
@@ -32,6 +40,8 @@ export const OPERATIONS: readonly BoundOperation[] = [
   ...ORGANIZATIONS_OPERATIONS,
   ...SSO_ADMIN_OPERATIONS,
   ...ROLE_SESSION_OPERATIONS,
+  ...FLEET_OPERATIONS,
+  ...CLOUDTRAIL_OPERATIONS,
 ];
 
 export interface RunningServer {
@@ -47,6 +57,8 @@ export interface RunningServer {
 export interface StartOptions {
   readonly clock?: Clock;
   readonly log?: Logger;
+  /** The agents' control channel: heartbeat interval, hello timeout (tests shorten them). */
+  readonly fleet?: Partial<FleetOptions>;
 }
 
 export const consoleLogger: Logger = {
@@ -81,24 +93,41 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       },
     });
     let listenerUrl = '';
+    const clock = options.clock ?? systemClock;
+    const audit = new AuditTrail(db, config.region);
+    const agents = new AgentHub({ db, clock, audit, log }, options.fleet);
     const services: Services = {
       config,
       publicUrl: () => config.publicUrl ?? listenerUrl,
       db,
       mailer,
-      clock: options.clock ?? systemClock,
+      clock,
       log,
-      audit: new AuditTrail(db, config.region),
+      audit,
       identityStoreId,
       accountId,
       ssoInstanceId,
       rootTokenHash: rootToken.hash,
       secrets: await SecretBox.open(config.dataDir, config.secretKey),
       changes: new ChangeGeneration(),
+      agents,
     };
     const tls = await tlsFor(config);
     const app = buildApp({ services, operations: OPERATIONS, ...(tls === undefined ? {} : { https: tls }) });
+    // WebSocket paths: the agents' control channel. Any other upgrade is refused.
+    const controlChannel = new WebSocketServer(controlChannelOptions());
+    controlChannel.on('connection', (socket, request) => {
+      acceptControlChannel(agents, db, socket, request);
+    });
+    app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (new URL(request.url ?? '/', 'http://localhost').pathname === control.CONTROL_PATH) {
+        controlChannel.handleUpgrade(request, socket, head, (client) => controlChannel.emit('connection', client, request));
+      } else {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      }
+    });
     await app.listen({ host: config.listen.host, port: config.listen.port });
+    agents.start();
     const address = app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     listenerUrl = `${config.tls ? 'https' : 'http'}://${host}:${address.port}`;
@@ -108,6 +137,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       rootTokenFile: rootToken.writtenTo,
       caFingerprint: tls?.caFingerprint,
       close: async () => {
+        await closeControlChannel(controlChannel, agents);
         await app.close();
         await mailer.close();
         await database.close();

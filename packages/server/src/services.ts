@@ -2,6 +2,7 @@
 import type { ChangeGeneration } from './access/cache.js';
 import type { AuditTrail } from './audit/trail.js';
 import type { ServerConfig } from './config/config.js';
+import type { AgentHub } from './fleet/agents.js';
 import type { SecretBox } from './identity/secrets.js';
 import type { Mailer } from './mail/mailer.js';
 import type { Db } from './storage/db.js';
@@ -39,4 +40,6 @@ export interface Services {
   readonly secrets: SecretBox;
   /** Moves on every successful write, invalidating the caches of the access checks. */
   readonly changes: ChangeGeneration;
+  /** The agents connected to this node (their control channels), and their ping status. */
+  readonly agents: AgentHub;
 }

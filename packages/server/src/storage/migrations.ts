@@ -4,6 +4,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
+import { auditChainMigration } from '../audit/migration.js';
 
 const migrations: Record<string, Migration> = {
   '0001-identity': {
@@ -191,6 +192,60 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('role_sessions_user').on('role_sessions').column('user_id').execute();
     },
   },
+  '0006-fleet': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('activations')
+        .addColumn('activation_id', 'text', (c) => c.primaryKey())
+        .addColumn('code_hash', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('default_instance_name', 'text')
+        .addColumn('iam_role', 'text', (c) => c.notNull())
+        .addColumn('registration_limit', 'integer', (c) => c.notNull())
+        .addColumn('registrations_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('deleted_at', 'bigint')
+        .execute();
+      await db.schema
+        .createTable('instances')
+        .addColumn('instance_id', 'text', (c) => c.primaryKey())
+        .addColumn('resource_type', 'text', (c) => c.notNull())
+        .addColumn('activation_id', 'text')
+        .addColumn('iam_role', 'text')
+        .addColumn('name', 'text')
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('public_key', 'text')
+        .addColumn('public_key_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('registered_at', 'bigint', (c) => c.notNull())
+        .addColumn('deregistered_at', 'bigint')
+        .addColumn('agent_version', 'text')
+        .addColumn('platform_type', 'text')
+        .addColumn('platform_name', 'text')
+        .addColumn('platform_version', 'text')
+        .addColumn('computer_name', 'text')
+        .addColumn('ip_address', 'text')
+        .addColumn('inventory', 'text')
+        .addColumn('last_ping_at', 'bigint')
+        .addColumn('connected_node', 'text')
+        .addColumn('connection_id', 'text')
+        .addColumn('connected_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('instances_activation').on('instances').column('activation_id').execute();
+      await db.schema.createIndex('instances_deregistered').on('instances').column('deregistered_at').execute();
+      await db.schema.createIndex('instances_connected').on('instances').column('connected_at').execute();
+      await db.schema
+        .createTable('instance_tags')
+        .addColumn('instance_id', 'text', (c) => c.notNull().references('instances.instance_id').onDelete('cascade'))
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('instance_tags_pk', ['instance_id', 'key'])
+        .execute();
+      await db.schema.createIndex('instance_tags_key').on('instance_tags').columns(['key', 'value']).execute();
+    },
+  },
+  '0004-audit-chain': auditChainMigration,
 };
 
 export const migrationProvider: MigrationProvider = {

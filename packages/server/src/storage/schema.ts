@@ -58,6 +58,19 @@ export interface AuditEventsTable {
   read_only: number;
   /** The whole CloudTrail-shaped record, as JSON. */
   record: string;
+  /** The hash of the record before (64 zeros for the first), and this record's (audit/chain.ts). */
+  prev_hash: string;
+  hash: string;
+  /** From the record, for LookupEvents: userIdentity.userName (root for Root), userIdentity.accessKeyId. */
+  user_name: string | null;
+  access_key_id: string | null;
+}
+
+/** The resources each audit record names, for LookupEvents' ResourceName and ResourceType. */
+export interface AuditEventResourcesTable {
+  seq: number;
+  resource_type: string;
+  resource_name: string;
 }
 
 export interface MfaDevicesTable {
@@ -186,6 +199,58 @@ export interface RoleSessionsTable {
   revoked_at: number | null;
 }
 
+/** A hybrid activation. Deleted ones are kept (deleted_at) so that a registration can say so. */
+export interface ActivationsTable {
+  activation_id: string;
+  /** SHA-256 of the ActivationCode: the code itself is never stored. */
+  code_hash: string;
+  description: string | null;
+  default_instance_name: string | null;
+  iam_role: string;
+  registration_limit: number;
+  registrations_count: number;
+  expires_at: number;
+  /** [{Key, Value}] as JSON: copied to each instance registered with it. */
+  tags: string;
+  created_at: number;
+  deleted_at: number | null;
+}
+
+/** A managed instance (`mi-…`), its agent's key, what its agent last reported, and its connection. */
+export interface InstancesTable {
+  instance_id: string;
+  resource_type: 'ManagedInstance' | 'EC2Instance';
+  activation_id: string | null;
+  iam_role: string | null;
+  name: string | null;
+  fingerprint: string;
+  /** Base64 SPKI DER of the agent's Ed25519 key; null once deregistered (the key is revoked). */
+  public_key: string | null;
+  /** SHA-256 of the key, kept after revocation: a key registers once, ever. */
+  public_key_hash: string;
+  registered_at: number;
+  deregistered_at: number | null;
+  agent_version: string | null;
+  platform_type: string | null;
+  platform_name: string | null;
+  platform_version: string | null;
+  computer_name: string | null;
+  ip_address: string | null;
+  /** The agent's whole Inventory, as JSON. */
+  inventory: string | null;
+  last_ping_at: number | null;
+  /** The server node holding the agent's control channel, and which connection; null when none. */
+  connected_node: string | null;
+  connection_id: string | null;
+  connected_at: number | null;
+}
+
+export interface InstanceTagsTable {
+  instance_id: string;
+  key: string;
+  value: string;
+}
+
 export interface Database {
   settings: SettingsTable;
   users: UsersTable;
@@ -193,6 +258,7 @@ export interface Database {
   memberships: MembershipsTable;
   one_time_tokens: OneTimeTokensTable;
   audit_events: AuditEventsTable;
+  audit_event_resources: AuditEventResourcesTable;
   mfa_devices: MfaDevicesTable;
   auth_flows: AuthFlowsTable;
   portal_sessions: PortalSessionsTable;
@@ -206,4 +272,7 @@ export interface Database {
   provisioned: ProvisionedTable;
   access_requests: AccessRequestsTable;
   role_sessions: RoleSessionsTable;
+  activations: ActivationsTable;
+  instances: InstancesTable;
+  instance_tags: InstanceTagsTable;
 }

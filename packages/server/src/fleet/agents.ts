@@ -1,0 +1,341 @@
+/**
+ * The agents connected to this node: one live control channel per instance, held in memory.
+ * Heartbeats touch only memory; what the database needs (the last ping time) is written in
+ * batches every few seconds, so a heartbeat costs no write. The same tick looks for changes made
+ * through other nodes: an instance deregistered there, or an agent that reconnected there.
+ *
+ * Ping status (AWS's PingStatus) is computed, never stored: Inactive once deregistered; Online
+ * while a control channel is open and the last heartbeat is at most three intervals old (by the
+ * services' clock, so tests can move it); ConnectionLost otherwise.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { control, type fleet } from '@airlock/protocol';
+import { sql } from 'kysely';
+import type { AuditTrail } from '../audit/trail.js';
+import { ANONYMOUS } from '../identity/principal.js';
+import type { Db } from '../storage/db.js';
+import type { InstancesTable } from '../storage/schema.js';
+
+export interface FleetOptions {
+  /** What the welcome tells agents; 30 s. */
+  readonly heartbeatIntervalMs: number;
+  /** How long a new connection has to send its hello; 10 s. */
+  readonly helloTimeoutMs: number;
+  /** How often last-ping times are written and other nodes' changes are looked at (real time); 5 s. */
+  readonly flushIntervalMs: number;
+}
+
+export const DEFAULT_FLEET_OPTIONS: FleetOptions = { heartbeatIntervalMs: 30_000, helloTimeoutMs: 10_000, flushIntervalMs: 5_000 };
+
+/** Heartbeats an agent may miss before it is ConnectionLost. */
+export const MISSED_HEARTBEATS = 3;
+/** Largest control frame accepted (ws closes the connection with 1009 above it). */
+export const CONTROL_MAX_FRAME = 64 * 1024;
+
+/** What the hub needs from the server, and no more (the services object depends on the hub). */
+export interface HubDeps {
+  readonly db: Db;
+  readonly clock: { now(): number };
+  readonly audit: AuditTrail;
+  readonly log: { warn(message: string): void; error(message: string, error?: unknown): void };
+}
+
+/** One open, authenticated control channel. */
+export interface LiveAgent {
+  readonly instanceId: string;
+  readonly connectionId: string;
+  readonly sourceIp: string;
+  readonly connectedAt: number;
+  agentVersion: string;
+  inventory: control.Inventory;
+  /** Services' clock: the last hello or heartbeat. */
+  lastPingAt: number;
+  /** performance.now() of the last frame: a dead TCP connection is dropped on real time. */
+  lastFrameAt: number;
+  /** The last ping is not yet in the database. */
+  pingDirty: boolean;
+  inventoryDirty: boolean;
+  /** Sends `message` (if any), then closes with `code`. */
+  close(code: number, reason: string, message?: control.ServerMessage): void;
+}
+
+export interface ConnectFacts {
+  readonly platformType: string;
+  readonly ipAddress: string | null;
+}
+
+/** What a connection attempt left in the audit trail: AWS-style names, the instance in the parameters. */
+export interface AgentEvent {
+  readonly sourceIp: string;
+  readonly userAgent: string;
+  readonly parameters: Record<string, unknown>;
+  readonly response?: Record<string, unknown>;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+type PresenceRow = Pick<InstancesTable, 'instance_id' | 'deregistered_at' | 'last_ping_at' | 'connected_node'>;
+
+/** WebSocket close reasons are at most 123 bytes. */
+export function closeReason(text: string): string {
+  const bytes = Buffer.from(text, 'utf8');
+  return bytes.length <= 123 ? text : `${bytes.subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '')}...`;
+}
+
+export class AgentHub {
+  /** This process: rows naming it with no live connection here are stale (a restart). */
+  readonly nodeId = randomUUID();
+  private readonly agents = new Map<string, LiveAgent>();
+  private settings: FleetOptions;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private lastSweep: number;
+  private closed = false;
+
+  constructor(
+    private readonly deps: HubDeps,
+    options: Partial<FleetOptions> = {},
+  ) {
+    this.settings = { ...DEFAULT_FLEET_OPTIONS, ...options };
+    this.lastSweep = deps.clock.now();
+  }
+
+  get options(): FleetOptions {
+    return this.settings;
+  }
+
+  /** Changes the options; new connections (and the next tick) use them. For tests and tuning. */
+  configure(options: Partial<FleetOptions>): void {
+    this.settings = { ...this.settings, ...options };
+    if (this.timer !== undefined) {
+      this.stopTimer();
+      this.start();
+    }
+  }
+
+  now(): number {
+    return this.deps.clock.now();
+  }
+
+  get size(): number {
+    return this.agents.size;
+  }
+
+  get(instanceId: string): LiveAgent | undefined {
+    return this.agents.get(instanceId);
+  }
+
+  start(): void {
+    if (this.closed || this.timer !== undefined) return;
+    this.timer = setInterval(() => {
+      void this.tick();
+    }, this.settings.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  private stopTimer(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One flush and sweep; never two at once. */
+  tick(): Promise<void> {
+    this.ticking ??= (async () => {
+      try {
+        await this.flush();
+        await this.sweep();
+        this.dropSilent();
+      } catch (error) {
+        if (!this.closed) this.deps.log.error('fleet: writing agent state failed', error);
+      } finally {
+        this.ticking = undefined;
+      }
+    })();
+    return this.ticking;
+  }
+
+  /**
+   * Makes `agent` the instance's connection (an older one here is closed with 4409) and records
+   * it. False when the instance was deregistered meanwhile: the caller cuts the agent off.
+   */
+  async connect(agent: LiveAgent, facts: ConnectFacts): Promise<boolean> {
+    const previous = this.agents.get(agent.instanceId);
+    this.agents.set(agent.instanceId, agent);
+    if (previous !== undefined && previous !== agent) {
+      previous.close(control.AgentCloseCode.Replaced, 'replaced by a newer connection of the same instance');
+    }
+    const { inventory } = agent;
+    const result = await this.deps.db
+      .updateTable('instances')
+      .set({
+        agent_version: agent.agentVersion,
+        platform_type: facts.platformType,
+        platform_name: inventory.platformName,
+        platform_version: inventory.platformVersion,
+        computer_name: inventory.hostname,
+        ip_address: facts.ipAddress,
+        inventory: JSON.stringify(inventory),
+        last_ping_at: agent.lastPingAt,
+        connected_node: this.nodeId,
+        connection_id: agent.connectionId,
+        connected_at: agent.connectedAt,
+      })
+      .where('instance_id', '=', agent.instanceId)
+      .where('deregistered_at', 'is', null)
+      .executeTakeFirst();
+    agent.pingDirty = false;
+    agent.inventoryDirty = false;
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** A hello or heartbeat: memory only; the database catches up at the next tick. */
+  heartbeat(agent: LiveAgent, inventory: control.Inventory | undefined): void {
+    agent.lastPingAt = this.now();
+    agent.lastFrameAt = performance.now();
+    agent.pingDirty = true;
+    if (inventory !== undefined && JSON.stringify(inventory) !== JSON.stringify(agent.inventory)) {
+      agent.inventory = inventory;
+      agent.inventoryDirty = true;
+    }
+  }
+
+  /** The connection closed: forget it (unless a newer one took its place) and record when it was last seen. */
+  async release(agent: LiveAgent): Promise<void> {
+    if (this.agents.get(agent.instanceId) === agent) this.agents.delete(agent.instanceId);
+    try {
+      await this.deps.db
+        .updateTable('instances')
+        .set({ connected_node: null, connection_id: null, last_ping_at: agent.lastPingAt })
+        .where('instance_id', '=', agent.instanceId)
+        .where('connection_id', '=', agent.connectionId)
+        .execute();
+    } catch (error) {
+      if (!this.closed) this.deps.log.error(`fleet: recording that ${agent.instanceId} disconnected failed`, error);
+    }
+  }
+
+  /** Deregistration: the agent is told, then cut off (4403). */
+  cutOff(instanceId: string): void {
+    const agent = this.agents.get(instanceId);
+    if (agent === undefined) return;
+    this.agents.delete(instanceId);
+    agent.close(control.AgentCloseCode.Deregistered, 'the instance was deregistered', { type: 'deregistered' });
+  }
+
+  /** Online, ConnectionLost or Inactive, and the last ping, from the row and this node's memory. */
+  presence(row: PresenceRow, now = this.now()): { status: fleet.PingStatus; lastPingAt: number | null } {
+    if (row.deregistered_at !== null) return { status: 'Inactive', lastPingAt: row.last_ping_at };
+    const live = this.agents.get(row.instance_id);
+    const lastPingAt = live?.lastPingAt ?? row.last_ping_at;
+    // A row naming this node without a live connection here is left from before a restart.
+    const connected = live !== undefined || (row.connected_node !== null && row.connected_node !== this.nodeId);
+    const fresh = lastPingAt !== null && now - lastPingAt <= MISSED_HEARTBEATS * this.settings.heartbeatIntervalMs;
+    return { status: connected && fresh ? 'Online' : 'ConnectionLost', lastPingAt };
+  }
+
+  /** Logs a failure, unless the server is shutting down (then the database may be gone). */
+  internalError(message: string, error: unknown): void {
+    if (!this.closed) this.deps.log.error(message, error);
+  }
+
+  /** One audit record for a control-channel connection, as the API leaves for its calls. */
+  audit(event: AgentEvent): void {
+    this.deps.audit
+      .record({
+        service: 'ssm',
+        operation: 'AgentConnect',
+        readOnly: false,
+        principal: ANONYMOUS,
+        sourceIp: event.sourceIp,
+        userAgent: event.userAgent,
+        requestId: randomUUID(),
+        time: this.now(),
+        requestParameters: event.parameters,
+        responseElements: event.response ?? null,
+        ...(event.error === undefined ? {} : { error: event.error }),
+      })
+      .catch((error: unknown) => {
+        if (!this.closed) this.deps.log.error('fleet: recording an agent connection in the audit trail failed', error);
+      });
+  }
+
+  /** Writes the last pings (one statement per 200 agents) and changed inventories. */
+  async flush(): Promise<void> {
+    const dirty = [...this.agents.values()].filter((agent) => agent.pingDirty || agent.inventoryDirty);
+    for (let start = 0; start < dirty.length; start += 200) {
+      const chunk = dirty.slice(start, start + 200);
+      for (const agent of chunk) agent.pingDirty = false;
+      const cases = chunk.map((agent) => sql`WHEN ${agent.connectionId} THEN CAST(${agent.lastPingAt} AS BIGINT)`);
+      const ids = chunk.map((agent) => agent.connectionId);
+      await sql`UPDATE instances SET last_ping_at = CASE connection_id ${sql.join(cases, sql` `)} ELSE last_ping_at END WHERE connection_id IN (${sql.join(ids)})`.execute(
+        this.deps.db,
+      );
+    }
+    for (const agent of dirty.filter((candidate) => candidate.inventoryDirty)) {
+      agent.inventoryDirty = false;
+      const { inventory } = agent;
+      await this.deps.db
+        .updateTable('instances')
+        .set({
+          platform_name: inventory.platformName,
+          platform_version: inventory.platformVersion,
+          computer_name: inventory.hostname,
+          ip_address: inventory.ipAddresses[0] ?? agent.sourceIp,
+          agent_version: inventory.agentVersion,
+          inventory: JSON.stringify(inventory),
+        })
+        .where('connection_id', '=', agent.connectionId)
+        .execute();
+    }
+  }
+
+  /** Instances deregistered, or reconnected elsewhere, since the last look: cut off or replaced here. */
+  async sweep(): Promise<void> {
+    if (this.agents.size === 0) {
+      this.lastSweep = this.now();
+      return;
+    }
+    const since = this.lastSweep - 60_000;
+    this.lastSweep = this.now();
+    const rows = await this.deps.db
+      .selectFrom('instances')
+      .select(['instance_id', 'connection_id', 'deregistered_at'])
+      .where((eb) => eb.or([eb('deregistered_at', '>=', since), eb('connected_at', '>=', since)]))
+      .execute();
+    for (const row of rows) {
+      const agent = this.agents.get(row.instance_id);
+      if (agent === undefined) continue;
+      if (row.deregistered_at !== null) {
+        this.cutOff(row.instance_id);
+      } else if (row.connection_id !== null && row.connection_id !== agent.connectionId) {
+        this.agents.delete(row.instance_id);
+        agent.close(control.AgentCloseCode.Replaced, 'replaced by a newer connection of the same instance (on another node)');
+      }
+    }
+  }
+
+  /** Connections silent (no frame at all) for three intervals and more are dead: drop them. */
+  private dropSilent(): void {
+    const limit = MISSED_HEARTBEATS * this.settings.heartbeatIntervalMs + this.settings.flushIntervalMs;
+    const now = performance.now();
+    for (const agent of this.agents.values()) {
+      if (now - agent.lastFrameAt > limit) agent.close(1001, 'no heartbeat');
+    }
+  }
+
+  /** Server shutdown: agents are told to come back (1001), and their last pings are written. */
+  async close(): Promise<void> {
+    this.stopTimer();
+    await this.ticking;
+    const agents = [...this.agents.values()];
+    for (const agent of agents) agent.close(1001, 'server shutting down');
+    try {
+      await this.flush();
+      await Promise.all(agents.map((agent) => this.release(agent)));
+    } catch (error) {
+      this.deps.log.error('fleet: writing agent state at shutdown failed', error);
+    }
+    this.closed = true;
+    this.agents.clear();
+  }
+}
