@@ -7,6 +7,7 @@
 import { analyzePolicy, evaluate, prepareRequest, type CompiledPolicy, type ContextEntries } from '@airlock/policy';
 import { actionOf, ApiError, type AnyOperation } from '@airlock/protocol';
 import { assumedRoleArn, roleArn, type RolePrincipal } from '../identity/principal.js';
+import type { ResourceRef } from '../registry/handler.js';
 import type { Services } from '../services.js';
 import { GenerationCache } from './cache.js';
 import { managedPolicy } from './managed-policies.js';
@@ -74,24 +75,39 @@ export function requestContext(principal: RolePrincipal, facts: RequestFacts, se
   return context;
 }
 
-/** Throws AccessDeniedException, worded as AWS words it, unless the policies allow the call. */
+/** The condition keys of a resource's tags: `aws:ResourceTag/K` and the service's own (`ssm:resourceTag/K`). */
+export function resourceTagContext(service: string, tags: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const context: Record<string, string> = {};
+  for (const [key, value] of Object.entries(tags)) {
+    context[`aws:ResourceTag/${key}`] = value;
+    context[`${service}:resourceTag/${key}`] = value;
+  }
+  return context;
+}
+
+/**
+ * Throws AccessDeniedException, worded as AWS words it, unless the policies allow the call on
+ * every resource. Each resource is decided with its own tags in the context, as AWS does.
+ */
 export async function authorizeRole(
   spec: AnyOperation,
   principal: RolePrincipal,
   facts: RequestFacts,
   services: Services,
-  resources: readonly string[] = ['*'],
+  resources: readonly ResourceRef[] = [{ arn: '*' }],
   extraContext: ContextEntries = {},
 ): Promise<void> {
   const action = actionOf(spec);
   const policies = await cachedPolicies(services, principal.permissionSetId, facts.now);
-  const context = { ...requestContext(principal, facts, services), ...extraContext };
-  const decision = evaluate(policies, prepareRequest({ action, resource: resources, context }));
-  if (decision.decision === 'allowed') return;
-  const resource = decision.decision === 'implicitDeny' ? (decision.misses[0]?.resource ?? resources[0] ?? '*') : (resources[0] ?? '*');
-  const because =
-    decision.decision === 'explicitDeny'
-      ? 'with an explicit deny in an identity-based policy'
-      : `because no identity-based policy allows the ${action} action`;
-  throw new ApiError('AccessDeniedException', `User: ${assumedRoleArn(principal)} is not authorized to perform: ${action} on resource: ${resource} ${because}`);
+  const base = { ...requestContext(principal, facts, services), ...extraContext };
+  for (const resource of resources) {
+    const context = resource.tags === undefined ? base : { ...base, ...resourceTagContext(spec.service, resource.tags) };
+    const decision = evaluate(policies, prepareRequest({ action, resource: resource.arn, context }));
+    if (decision.decision === 'allowed') continue;
+    const because =
+      decision.decision === 'explicitDeny'
+        ? 'with an explicit deny in an identity-based policy'
+        : `because no identity-based policy allows the ${action} action`;
+    throw new ApiError('AccessDeniedException', `User: ${assumedRoleArn(principal)} is not authorized to perform: ${action} on resource: ${resource.arn} ${because}`);
+  }
 }

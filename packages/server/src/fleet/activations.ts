@@ -12,6 +12,7 @@ import { createHash, createPublicKey, randomBytes, randomUUID } from 'node:crypt
 import { ApiError, fleet as api, type InputOf } from '@airlock/protocol';
 import { Throttle, type ThrottlePolicy } from '../identity/throttle.js';
 import { hashToken, sameHash } from '../identity/tokens.js';
+import { callerAccount } from '../identity/principal.js';
 import type { CallContext } from '../registry/handler.js';
 import type { Db } from '../storage/db.js';
 import type { ActivationsTable } from '../storage/schema.js';
@@ -40,7 +41,7 @@ export function managedInstanceId(): string {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-async function createActivation(input: InputOf<typeof api.CreateActivation>, { services, now }: CallContext) {
+async function createActivation(input: InputOf<typeof api.CreateActivation>, { services, now, principal }: CallContext) {
   const expiresAt = input.ExpirationDate === undefined ? now + DAY_MS : Math.round(input.ExpirationDate * 1000);
   if (expiresAt <= now) throw new ApiError('ValidationException', `ExpirationDate ${iso(expiresAt)} is in the past.`);
   if (expiresAt > now + api.MAX_ACTIVATION_DAYS * DAY_MS) {
@@ -50,6 +51,7 @@ async function createActivation(input: InputOf<typeof api.CreateActivation>, { s
   const code = activationCode();
   const row: ActivationsTable = {
     activation_id: randomUUID(),
+    account_id: callerAccount(principal),
     code_hash: hashToken(code),
     description: input.Description ?? null,
     default_instance_name: input.DefaultInstanceName ?? null,
@@ -81,10 +83,10 @@ function describe(row: ActivationsTable, now: number) {
   };
 }
 
-async function describeActivations(input: InputOf<typeof api.DescribeActivations>, { services, now }: CallContext) {
+async function describeActivations(input: InputOf<typeof api.DescribeActivations>, { services, now, principal }: CallContext) {
   const size = input.MaxResults ?? 50;
   const after = decodeToken(input.NextToken);
-  let query = services.db.selectFrom('activations').selectAll().where('deleted_at', 'is', null).orderBy('activation_id').limit(size + 1);
+  let query = services.db.selectFrom('activations').selectAll().where('account_id', '=', callerAccount(principal)).where('deleted_at', 'is', null).orderBy('activation_id').limit(size + 1);
   if (after !== undefined) query = query.where('activation_id', '>', after);
   for (const filter of input.Filters ?? []) {
     const column = filter.FilterKey === 'ActivationIds' ? 'activation_id' : filter.FilterKey === 'DefaultInstanceName' ? 'default_instance_name' : 'iam_role';
@@ -99,11 +101,12 @@ async function describeActivations(input: InputOf<typeof api.DescribeActivations
   };
 }
 
-async function deleteActivation(input: InputOf<typeof api.DeleteActivation>, { services, now }: CallContext) {
+async function deleteActivation(input: InputOf<typeof api.DeleteActivation>, { services, now, principal }: CallContext) {
   const result = await services.db
     .updateTable('activations')
     .set({ deleted_at: now })
     .where('activation_id', '=', input.ActivationId)
+    .where('account_id', '=', callerAccount(principal))
     .where('deleted_at', 'is', null)
     .executeTakeFirst();
   if (result.numUpdatedRows === 0n) throw new ApiError('InvalidActivationId', `Activation ${input.ActivationId} does not exist (or was deleted already).`);
@@ -177,6 +180,8 @@ async function registerManagedInstance(input: InputOf<typeof api.RegisterManaged
       .values({
         instance_id: instanceId,
         resource_type: 'ManagedInstance',
+        account_id: activation.account_id,
+        region: null,
         activation_id: activation.activation_id,
         iam_role: activation.iam_role,
         name: activation.default_instance_name,

@@ -5,6 +5,7 @@
  */
 import { ApiError, fleet as api, type InputOf } from '@airlock/protocol';
 import type { ExpressionBuilder, SelectQueryBuilder } from 'kysely';
+import { callerAccount } from '../identity/principal.js';
 import type { CallContext } from '../registry/handler.js';
 import type { Services } from '../services.js';
 import type { Database, InstancesTable } from '../storage/schema.js';
@@ -95,14 +96,14 @@ function information(services: Services, row: InstancesTable, now: number) {
   };
 }
 
-async function describeInstanceInformation(input: InputOf<typeof api.DescribeInstanceInformation>, { services, now }: CallContext) {
+async function describeInstanceInformation(input: InputOf<typeof api.DescribeInstanceInformation>, { services, now, principal }: CallContext) {
   if (input.Filters !== undefined && input.InstanceInformationFilterList !== undefined) {
     throw new ApiError('ValidationException', 'Give Filters or InstanceInformationFilterList, not both.');
   }
   const filters: Filter[] = input.Filters ?? (input.InstanceInformationFilterList ?? []).map((filter) => ({ Key: filter.key, Values: filter.valueSet }));
   const size = input.MaxResults ?? 10;
   let after = decodeToken(input.NextToken);
-  const { query, ping } = applyFilters(services.db.selectFrom('instances').selectAll(), filters);
+  const { query, ping } = applyFilters(services.db.selectFrom('instances').selectAll().where('account_id', '=', callerAccount(principal)), filters);
   const found: ReturnType<typeof information>[] = [];
   for (;;) {
     const rows = await (after === undefined ? query : query.where('instance_id', '>', after)).orderBy('instance_id').limit(ping === undefined ? size + 1 : BATCH).execute();
@@ -120,16 +121,25 @@ async function describeInstanceInformation(input: InputOf<typeof api.DescribeIns
   return { InstanceInformationList: items, ...(found.length > size && last !== undefined ? { NextToken: encodeToken(last.InstanceId) } : {}) };
 }
 
-async function getConnectionStatus(input: InputOf<typeof api.GetConnectionStatus>, { services, now }: CallContext) {
+async function getConnectionStatus(input: InputOf<typeof api.GetConnectionStatus>, { services, now, principal }: CallContext) {
   const row = api.INSTANCE_ID.test(input.Target)
-    ? await services.db.selectFrom('instances').select(['instance_id', 'deregistered_at', 'last_ping_at', 'connected_node']).where('instance_id', '=', input.Target).executeTakeFirst()
+    ? await services.db.selectFrom('instances').select(['instance_id', 'deregistered_at', 'last_ping_at', 'connected_node'])
+        .where('instance_id', '=', input.Target)
+        .where('account_id', '=', callerAccount(principal))
+        .executeTakeFirst()
     : undefined;
   const connected = row !== undefined && services.agents.presence(row, now).status === 'Online';
   return { Target: input.Target, Status: connected ? ('connected' as const) : ('notconnected' as const) };
 }
 
-async function deregisterManagedInstance(input: InputOf<typeof api.DeregisterManagedInstance>, { services, now }: CallContext) {
-  const row = await services.db.selectFrom('instances').select(['instance_id', 'deregistered_at']).where('instance_id', '=', input.InstanceId).where('resource_type', '=', 'ManagedInstance').executeTakeFirst();
+async function deregisterManagedInstance(input: InputOf<typeof api.DeregisterManagedInstance>, { services, now, principal }: CallContext) {
+  const row = await services.db
+    .selectFrom('instances')
+    .select(['instance_id', 'deregistered_at'])
+    .where('instance_id', '=', input.InstanceId)
+    .where('account_id', '=', callerAccount(principal))
+    .where('resource_type', '=', 'ManagedInstance')
+    .executeTakeFirst();
   if (row === undefined) throw new ApiError('InvalidInstanceId', `Instance ${input.InstanceId} is not a registered managed instance.`);
   if (row.deregistered_at !== null) throw new ApiError('InvalidInstanceId', `Instance ${input.InstanceId} was deregistered already.`);
   await services.db
@@ -146,18 +156,25 @@ async function deregisterManagedInstance(input: InputOf<typeof api.DeregisterMan
 
 type TagTarget = { ResourceType: (typeof api.TAGGABLE_RESOURCE_TYPES)[number]; ResourceId: string };
 
-async function taggable(services: Services, target: TagTarget, forChange: boolean): Promise<string> {
+async function taggable({ services, principal }: CallContext, target: TagTarget, forChange: boolean): Promise<string> {
   if (target.ResourceType !== 'ManagedInstance') {
     throw new ApiError('InvalidResourceType', `Airlock tags ManagedInstance resources; ${target.ResourceType} is not one (yet).`);
   }
-  const row = await services.db.selectFrom('instances').select(['instance_id', 'deregistered_at']).where('instance_id', '=', target.ResourceId).where('resource_type', '=', 'ManagedInstance').executeTakeFirst();
+  const row = await services.db
+    .selectFrom('instances')
+    .select(['instance_id', 'deregistered_at'])
+    .where('instance_id', '=', target.ResourceId)
+    .where('account_id', '=', callerAccount(principal))
+    .where('resource_type', '=', 'ManagedInstance')
+    .executeTakeFirst();
   if (row === undefined) throw new ApiError('InvalidResourceId', `${target.ResourceId} is not a managed instance.`);
   if (forChange && row.deregistered_at !== null) throw new ApiError('InvalidResourceId', `${target.ResourceId} was deregistered; its tags can no longer change.`);
   return row.instance_id;
 }
 
-async function addTagsToResource(input: InputOf<typeof api.AddTagsToResource>, { services }: CallContext) {
-  const instanceId = await taggable(services, input, true);
+async function addTagsToResource(input: InputOf<typeof api.AddTagsToResource>, context: CallContext) {
+  const { services } = context;
+  const instanceId = await taggable(context, input, true);
   const tags = checkTags(input.Tags);
   await services.db.transaction().execute(async (trx) => {
     const existing = await trx.selectFrom('instance_tags').select('key').where('instance_id', '=', instanceId).execute();
@@ -174,14 +191,16 @@ async function addTagsToResource(input: InputOf<typeof api.AddTagsToResource>, {
   return {};
 }
 
-async function removeTagsFromResource(input: InputOf<typeof api.RemoveTagsFromResource>, { services }: CallContext) {
-  const instanceId = await taggable(services, input, true);
+async function removeTagsFromResource(input: InputOf<typeof api.RemoveTagsFromResource>, context: CallContext) {
+  const { services } = context;
+  const instanceId = await taggable(context, input, true);
   await services.db.deleteFrom('instance_tags').where('instance_id', '=', instanceId).where('key', 'in', input.TagKeys).execute();
   return {};
 }
 
-async function listTagsForResource(input: InputOf<typeof api.ListTagsForResource>, { services }: CallContext) {
-  const instanceId = await taggable(services, input, false);
+async function listTagsForResource(input: InputOf<typeof api.ListTagsForResource>, context: CallContext) {
+  const { services } = context;
+  const instanceId = await taggable(context, input, false);
   const rows = await services.db.selectFrom('instance_tags').select(['key', 'value']).where('instance_id', '=', instanceId).orderBy('key').execute();
   return { TagList: rows.map((row) => ({ Key: row.key, Value: row.value })) };
 }

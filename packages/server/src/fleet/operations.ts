@@ -1,9 +1,15 @@
 /** The fleet's operations (service `ssm`), bound to their handlers. */
 import { fleet as api } from '@airlock/protocol';
-import { bind, type BoundOperation } from '../registry/handler.js';
+import { bind, type BoundOperation, type CallContext, type ResourceRef } from '../registry/handler.js';
 import { activationHandlers as activations } from './activations.js';
+import { instanceResource } from './arns.js';
 import { instanceHandlers as instances } from './instances.js';
 import { serviceSettingHandlers as settings } from './service-settings.js';
+
+/** Tagging acts on the tagged resource: a policy may allow it only on some instances. */
+async function taggedResource(input: { readonly ResourceId: string }, context: CallContext): Promise<readonly ResourceRef[]> {
+  return [await instanceResource(input.ResourceId, context)];
+}
 
 export const FLEET_OPERATIONS: readonly BoundOperation[] = [
   bind(api.CreateActivation, activations.createActivation),
@@ -12,10 +18,10 @@ export const FLEET_OPERATIONS: readonly BoundOperation[] = [
   bind(api.RegisterManagedInstance, activations.registerManagedInstance),
   bind(api.DescribeInstanceInformation, instances.describeInstanceInformation),
   bind(api.GetConnectionStatus, instances.getConnectionStatus),
-  bind(api.DeregisterManagedInstance, instances.deregisterManagedInstance),
-  bind(api.AddTagsToResource, instances.addTagsToResource),
-  bind(api.RemoveTagsFromResource, instances.removeTagsFromResource),
-  bind(api.ListTagsForResource, instances.listTagsForResource),
+  bind(api.DeregisterManagedInstance, instances.deregisterManagedInstance, { resources: async (input, context) => [await instanceResource(input.InstanceId, context)] }),
+  bind(api.AddTagsToResource, instances.addTagsToResource, { resources: taggedResource }),
+  bind(api.RemoveTagsFromResource, instances.removeTagsFromResource, { resources: taggedResource }),
+  bind(api.ListTagsForResource, instances.listTagsForResource, { resources: taggedResource }),
   bind(api.GetServiceSetting, settings.getServiceSetting),
   bind(api.UpdateServiceSetting, settings.updateServiceSetting),
   bind(api.ResetServiceSetting, settings.resetServiceSetting),

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiError, redact, validate, type ErrorBody } from '@airlock/protocol';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ANONYMOUS, type Principal } from '../identity/principal.js';
-import type { BoundOperation } from '../registry/handler.js';
+import type { BoundOperation, CallContext } from '../registry/handler.js';
 import type { Services } from '../services.js';
 import { authenticate } from './authenticate.js';
 import { clearSessionCookies, cookieToken, setSessionCookies, wantsCookie } from './browser-session.js';
@@ -91,15 +91,10 @@ async function call(bound: BoundOperation, request: FastifyRequest, services: Se
       const count = `${problems.length} validation error${problems.length === 1 ? '' : 's'} detected`;
       throw new ApiError('ValidationException', `${count}: ${problems.map((problem) => problem.message).join(' ')}`);
     }
-    await authorize(spec, principal, { sourceIp: request.ip, now: time, secure: services.config.tls }, services);
-    output = await bound.handle(input, {
-      principal,
-      requestId: request.id,
-      sourceIp: request.ip,
-      userAgent: request.headers['user-agent'] ?? '',
-      now: time,
-      services,
-    });
+    const context: CallContext = { principal, requestId: request.id, sourceIp: request.ip, userAgent: request.headers['user-agent'] ?? '', now: time, services };
+    const resources = bound.resources === undefined || principal.kind !== 'role' ? undefined : await bound.resources(input, context);
+    await authorize(spec, principal, { sourceIp: request.ip, now: time, secure: services.config.tls }, services, resources);
+    output = await bound.handle(input, context);
     if (!spec.readOnly) services.changes.bump();
     return output;
   } catch (error) {

@@ -5,9 +5,10 @@
 import { actionOf, ApiError, type AnyOperation } from '@airlock/protocol';
 import { authorizeRole, type RequestFacts } from '../access/authorizer.js';
 import type { Principal } from '../identity/principal.js';
+import type { ResourceRef } from '../registry/handler.js';
 import type { Services } from '../services.js';
 
-export async function authorize(spec: AnyOperation, principal: Principal, facts: RequestFacts, services: Services): Promise<void> {
+export async function authorize(spec: AnyOperation, principal: Principal, facts: RequestFacts, services: Services, resources?: readonly ResourceRef[]): Promise<void> {
   const action = actionOf(spec);
   switch (spec.caller) {
     case 'public':
@@ -23,7 +24,7 @@ export async function authorize(spec: AnyOperation, principal: Principal, facts:
         case 'root':
           return;
         case 'role':
-          return authorizeRole(spec, principal, facts, services);
+          return authorizeRole(spec, principal, facts, services, resources);
         case 'anonymous':
           throw new ApiError('UnauthorizedException', `${action} needs credentials: pass a token (Authorization: Bearer …).`);
         case 'portal':

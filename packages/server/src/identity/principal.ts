@@ -32,3 +32,9 @@ export const roleArn = (principal: RolePrincipal): string =>
   `arn:aws:iam::${principal.accountId}:role/aws-reserved/sso.amazonaws.com/${principal.roleName}`;
 
 export const ANONYMOUS: Principal = { kind: 'anonymous' };
+
+/** The account a caller works in: what it makes belongs there, and it sees only that account's. */
+export function callerAccount(principal: Principal): string {
+  if (principal.kind === 'anonymous') throw new Error('an anonymous caller has no account: the operation must not be public');
+  return principal.accountId;
+}

@@ -19,11 +19,30 @@ export interface CallContext {
 
 export type Handler<Op extends AnyOperation> = (input: InputOf<Op>, context: CallContext) => Promise<OutputOf<Op>>;
 
+/** What a call acts on, for the access check: its ARN and the tags policy conditions may test. */
+export interface ResourceRef {
+  readonly arn: string;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Names the resources a call acts on, before it runs. It must not reveal whether they exist:
+ * an unknown one is named by the ARN it would have, without tags.
+ */
+export type ResourceResolver<Op extends AnyOperation> = (input: InputOf<Op>, context: CallContext) => Promise<readonly ResourceRef[]>;
+
 export interface BoundOperation {
   readonly spec: AnyOperation;
   readonly handle: (input: unknown, context: CallContext) => Promise<unknown>;
+  /** Absent: the operation acts on no particular resource (policies see "*"). */
+  readonly resources?: (input: unknown, context: CallContext) => Promise<readonly ResourceRef[]>;
 }
 
-export function bind<Op extends AnyOperation>(spec: Op, handle: Handler<Op>): BoundOperation {
-  return { spec, handle: (input, context) => handle(input as InputOf<Op>, context) };
+export function bind<Op extends AnyOperation>(spec: Op, handle: Handler<Op>, options: { resources?: ResourceResolver<Op> } = {}): BoundOperation {
+  const { resources } = options;
+  return {
+    spec,
+    handle: (input, context) => handle(input as InputOf<Op>, context),
+    ...(resources === undefined ? {} : { resources: (input: unknown, context: CallContext) => resources(input as InputOf<Op>, context) }),
+  };
 }

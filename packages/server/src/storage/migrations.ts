@@ -2,7 +2,7 @@
  * Migrations, in order. The same list runs on SQLite and PostgreSQL at every start; Kysely
  * records which have run. Never edit a migration that has shipped: add the next one.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { auditChainMigration } from '../audit/migration.js';
 
@@ -246,6 +246,20 @@ const migrations: Record<string, Migration> = {
     },
   },
   '0004-audit-chain': auditChainMigration,
+  /** Every activation and instance belongs to one account; cloud instances also to a region. */
+  '0007-fleet-accounts': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('activations').addColumn('account_id', 'text').execute();
+      await db.schema.alterTable('instances').addColumn('account_id', 'text').execute();
+      await db.schema.alterTable('instances').addColumn('region', 'text').execute();
+      // Rows made before accounts were recorded belong to the management account.
+      const management = sql`(select value from settings where key = 'management_account_id')`;
+      await sql`update activations set account_id = ${management} where account_id is null`.execute(db);
+      await sql`update instances set account_id = ${management} where account_id is null`.execute(db);
+      await db.schema.createIndex('instances_account').on('instances').columns(['account_id', 'instance_id']).execute();
+      await db.schema.createIndex('activations_account').on('activations').columns(['account_id', 'activation_id']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -202,6 +202,8 @@ export interface RoleSessionsTable {
 /** A hybrid activation. Deleted ones are kept (deleted_at) so that a registration can say so. */
 export interface ActivationsTable {
   activation_id: string;
+  /** The account of whoever made it; its instances belong there too. */
+  account_id: string;
   /** SHA-256 of the ActivationCode: the code itself is never stored. */
   code_hash: string;
   description: string | null;
@@ -220,6 +222,10 @@ export interface ActivationsTable {
 export interface InstancesTable {
   instance_id: string;
   resource_type: 'ManagedInstance' | 'EC2Instance';
+  /** The account it belongs to: its activation's, or the one its identity document names. */
+  account_id: string;
+  /** A cloud instance's region, from its identity document; null: the server's (managed instances). */
+  region: string | null;
   activation_id: string | null;
   iam_role: string | null;
   name: string | null;
