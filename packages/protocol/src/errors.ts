@@ -36,6 +36,10 @@ export const ERRORS = {
   InvalidResourceType: 400,
   TooManyTagsError: 400,
   ServiceSettingNotFound: 400,
+  // ssm (fleet), cloud join: Airlock's own, in AWS's shape.
+  InvalidIdentityDocument: 400,
+  InvalidIdentityDocumentSignature: 400,
+  UnsupportedOperationException: 400,
   InternalServerException: 500,
 } as const;
 

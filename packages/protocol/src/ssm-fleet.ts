@@ -2,7 +2,9 @@
  * Service `ssm`, the fleet: hybrid activations, registering a managed instance (`mi-…`) with
  * one, the managed instances themselves (ping status, inventory, tags, deregistration) and the
  * activation tier service setting. Names and fields as AWS Systems Manager's (botocore's model);
- * RegisterManagedInstance is the agent's own call, as in AWS's agent, with an Ed25519 key.
+ * RegisterManagedInstance is the agent's own call, as in AWS's agent, with an Ed25519 key;
+ * RegisterEC2Instance is Airlock's own (cloud join): the same, with the instance identity
+ * document AWS signs instead of an activation.
  */
 import { operation } from './operation.js';
 import { s } from './schema.js';
@@ -16,7 +18,7 @@ export const instanceId = s.string({ min: 10, max: 124, pattern: INSTANCE_ID, do
 const nextToken = s.string({ min: 1, max: 65_535, doc: 'The token a previous page returned.' });
 
 /** Letters, digits, spaces and `_ . : / = + - @`, as AWS allows in tags. */
-const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+export const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 export const tag = s.struct({
   Key: s.required(s.string({ min: 1, max: 128, pattern: TAG_TEXT, doc: 'Keys starting with aws: are reserved.' })),
   Value: s.required(s.string({ min: 0, max: 256, pattern: TAG_TEXT })),
@@ -106,6 +108,38 @@ export const RegisterManagedInstance = operation({
   output: s.struct({ InstanceId: s.required(s.string()) }),
 });
 
+/** How the identity document is signed: the metadata service's /rsa2048 (or /pkcs7), or its /signature. */
+export const SIGNATURE_FORMATS = ['PKCS7', 'RSA-SHA256'] as const;
+
+export const RegisterEC2Instance = operation({
+  service: 'ssm',
+  name: 'RegisterEC2Instance',
+  summary:
+    "The agent's call on an EC2 instance (cloud join): register with the instance identity document and AWS's signature over it, from the instance metadata service, and the agent's public key; answers with the instance's own id (i-…). Airlock's own operation: AWS's agent uses the instance's role instead.",
+  caller: 'public',
+  input: s.struct({
+    IdentityDocument: s.required(s.string({ min: 2, max: 8192, doc: 'The instance identity document (JSON), exactly as /latest/dynamic/instance-identity/document served it.' })),
+    IdentityDocumentSignature: s.required(
+      s.string({
+        min: 1,
+        max: 16_384,
+        pattern: /^[A-Za-z0-9+/\r\n]+={0,2}\s*$/,
+        // With the document, it registers the instance (once): kept out of logs and the audit trail.
+        sensitive: true,
+        doc: 'Base64: the PKCS7 SignedData from /latest/dynamic/instance-identity/rsa2048 (or /pkcs7), or, with SignatureFormat RSA-SHA256, the signature from /latest/dynamic/instance-identity/signature.',
+      }),
+    ),
+    SignatureFormat: s.optional(s.enum(SIGNATURE_FORMATS, 'PKCS7 (default) or RSA-SHA256.')),
+    PublicKey: s.required(s.string({ min: 1, max: 4096, pattern: /^[A-Za-z0-9+/]+={0,2}$/, doc: "Base64 of the agent's Ed25519 public key (SPKI DER)." })),
+    PublicKeyType: s.required(s.enum(PUBLIC_KEY_TYPES)),
+    Fingerprint: s.required(s.string({ min: 1, max: 256, doc: "The host's name or machine id." })),
+    Tags: s.optional(
+      s.list(tag, { max: MAX_TAGS, doc: "The instance's tags as the metadata service shows them (when tags in instance metadata are on). Not signed by AWS: the instance's own word." }),
+    ),
+  }),
+  output: s.struct({ InstanceId: s.required(s.string()) }),
+});
+
 /* ---------------------------------------------------------------- managed instances */
 
 export const PING_STATUSES = ['Online', 'ConnectionLost', 'Inactive'] as const;
@@ -170,8 +204,8 @@ export const GetConnectionStatus = operation({
 export const DeregisterManagedInstance = operation({
   service: 'ssm',
   name: 'DeregisterManagedInstance',
-  summary: "Deregister an instance: its agent is cut off at once, told to stop, and its key refused for good. It stays listed as Inactive.",
-  input: s.struct({ InstanceId: s.required(s.string({ min: 20, max: 124, pattern: /^mi-[0-9a-f]{17}$/ })) }),
+  summary: "Deregister an instance: its agent is cut off at once, told to stop, and its key refused for good. It stays listed as Inactive. Airlock also takes a cloud-joined instance (i-…): it can never register again.",
+  input: s.struct({ InstanceId: s.required(s.string({ min: 10, max: 124, pattern: INSTANCE_ID, doc: 'mi-… (AWS: managed instances only), or, in Airlock, a cloud-joined i-….' })) }),
   output: s.struct({}),
 });
 
@@ -252,6 +286,7 @@ export const FLEET_OPERATIONS = [
   DescribeActivations,
   DeleteActivation,
   RegisterManagedInstance,
+  RegisterEC2Instance,
   DescribeInstanceInformation,
   GetConnectionStatus,
   DeregisterManagedInstance,

@@ -24,8 +24,8 @@ function parseFlags(argv: readonly string[]): Map<string, string> {
 
 function help(): string {
   const lines = ['Usage: airlock server [--option value …]', '', 'Options (also AIRLOCK_* environment variables, or keys of a --config JSON file):'];
-  for (const spec of CONFIG_KEYS) lines.push(`  --${flagOf(spec.key).padEnd(14)} ${spec.help}`);
-  lines.push(`  --${'config'.padEnd(14)} A JSON file of settings (keys as above, in camelCase).`);
+  for (const spec of CONFIG_KEYS) lines.push(`  --${flagOf(spec.key).padEnd(24)} ${spec.help}`);
+  lines.push(`  --${'config'.padEnd(24)} A JSON file of settings (keys as above, in camelCase).`);
   lines.push('', 'Also: airlock server audit verify|export (the audit trail; audit --help), airlock server mail (the outbox).');
   return lines.join('\n');
 }

@@ -8,3 +8,15 @@ export { MovableClock } from './clock.js';
 export { startTestServer, type TestServer, type TestServerOptions } from './server.js';
 export { quietLogger, type CapturedLog } from './log.js';
 export { createPerson, roleSession, signIn, signInToken, TEST_PASSWORD } from './people.js';
+export {
+  base64Lines,
+  identityDocument,
+  IdentitySigner,
+  MetadataService,
+  openssl,
+  type IdentitySignerOptions,
+  type InstanceIdentityFields,
+  type MetadataRequest,
+  type MetadataServiceOptions,
+  type ServedIdentity,
+} from './metadata-service.js';

@@ -25,13 +25,27 @@ export interface TestServer {
   readonly server: RunningServer;
   /** A client with no credentials, or with the given token. */
   client(token?: string): AirlockClient;
+  /**
+   * Stops this server and starts another on the same data (directory and database), with the
+   * extra flags given here instead: the stopped one must not be used again. For settings that
+   * need something the first start made (the management account's id…).
+   */
+  restart(options?: { readonly flags?: Readonly<Record<string, string>> }): Promise<TestServer>;
   stop(): Promise<void>;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const directory = await temporaryDirectory();
   const schema = options.backend === 'postgres' ? await withSchema() : undefined;
-  const flags = new Map<string, string>([['data-dir', directory.path], ['listen', '127.0.0.1:0'], ...Object.entries(options.flags ?? {})]);
+  return start(directory, schema, options.flags ?? {});
+}
+
+async function start(
+  directory: { path: string; remove: () => Promise<void> },
+  schema: { url: string; drop: () => Promise<void> } | undefined,
+  extraFlags: Readonly<Record<string, string>>,
+): Promise<TestServer> {
+  const flags = new Map<string, string>([['data-dir', directory.path], ['listen', '127.0.0.1:0'], ...Object.entries(extraFlags)]);
   if (schema !== undefined) flags.set('database-url', schema.url);
   const clock = new MovableClock(Date.now());
   const log = quietLogger();
@@ -47,6 +61,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     log,
     server,
     client,
+    restart: async (restartOptions = {}) => {
+      await server.close();
+      return start(directory, schema, restartOptions.flags ?? {});
+    },
     stop: async () => {
       await server.close();
       await schema?.drop();

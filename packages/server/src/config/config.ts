@@ -3,6 +3,7 @@
  * `AIRLOCK_*` environment variables and a JSON config file, then validated as a whole. Every
  * error names the key and where it came from, so a wrong setting is found at start, not later.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
@@ -30,6 +31,17 @@ export interface ServerConfig {
   readonly secretKey: string | undefined;
   /** Whether the listener must use TLS: every listener not on loopback. */
   readonly tls: boolean;
+  /** Cloud join (EC2 instances registering with their identity document); undefined: off. */
+  readonly cloudJoin: CloudJoinConfig | undefined;
+}
+
+export interface CloudJoinConfig {
+  /** AWS's public certificates for instance identity documents (RSA or DSA keys). */
+  readonly certificates: readonly X509Certificate[];
+  /** The AWS accounts whose instances may join (12-digit ids). */
+  readonly accounts: ReadonlySet<string>;
+  /** Instances launched (pendingTime) longer ago than this may not join; undefined: no limit. */
+  readonly maxAgeMs: number | undefined;
 }
 
 interface KeySpec {
@@ -48,6 +60,9 @@ type RawConfig = {
   region?: string;
   tlsCert?: string;
   tlsKey?: string;
+  cloudJoinCertificates?: string;
+  cloudJoinAccounts?: string;
+  cloudJoinMaxAge?: string;
 };
 
 export const CONFIG_KEYS: readonly KeySpec[] = [
@@ -60,6 +75,12 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { key: 'region', help: 'Region name used in ARNs (default "local").' },
   { key: 'tlsCert', help: 'PEM certificate for TLS; without it a CA and certificate are made in the data directory.' },
   { key: 'tlsKey', help: 'PEM private key for --tls-cert.' },
+  {
+    key: 'cloudJoinCertificates',
+    help: "Cloud join: PEM file(s), comma-separated, of AWS's public certificates for instance identity documents (the RSA-2048 one of each region). Off without it.",
+  },
+  { key: 'cloudJoinAccounts', help: 'Cloud join: the AWS account ids (12 digits, comma-separated) whose EC2 instances may join. Required with --cloud-join-certificates.' },
+  { key: 'cloudJoinMaxAge', help: 'Cloud join: refuse instances launched longer ago than this (seconds, or 30m, 12h, 7d); default no limit.' },
 ];
 
 export class ConfigError extends Error {
@@ -145,7 +166,63 @@ function validate(raw: RawConfig, where: (key: keyof RawConfig) => string): Omit
     tlsCert: raw.tlsCert,
     tlsKey: raw.tlsKey,
     tls: tls || raw.tlsCert !== undefined,
+    cloudJoin: cloudJoinConfig(raw, where),
   };
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+const DURATION = /^(\d{1,9})([smhd]?)$/;
+const UNIT_MS: Readonly<Record<string, number>> = { '': 1000, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+function cloudJoinConfig(raw: RawConfig, where: (key: keyof RawConfig) => string): CloudJoinConfig | undefined {
+  if (raw.cloudJoinCertificates === undefined) {
+    for (const key of ['cloudJoinAccounts', 'cloudJoinMaxAge'] as const) {
+      if (raw[key] !== undefined) throw new ConfigError(`${where(key)} is a cloud join setting, and cloud join is off: give --cloud-join-certificates too.`);
+    }
+    return undefined;
+  }
+  const files = raw.cloudJoinCertificates.split(',').map((file) => file.trim()).filter((file) => file !== '');
+  if (files.length === 0) throw new ConfigError(`${where('cloudJoinCertificates')} names no file.`);
+  const certificates = files.flatMap((file) => readCertificates(file, where('cloudJoinCertificates')));
+  if (raw.cloudJoinAccounts === undefined) {
+    throw new ConfigError(
+      `${where('cloudJoinCertificates')} turns cloud join on, and it needs --cloud-join-accounts: AWS signs the identity documents of every account's instances alike, so without an allow-list any EC2 instance anywhere could join.`,
+    );
+  }
+  const accounts = new Set(raw.cloudJoinAccounts.split(',').map((account) => account.trim()).filter((account) => account !== ''));
+  if (accounts.size === 0) throw new ConfigError(`${where('cloudJoinAccounts')} names no account.`);
+  for (const account of accounts) {
+    if (!ACCOUNT_ID.test(account)) throw new ConfigError(`${where('cloudJoinAccounts')}: "${account}" is not an AWS account id (12 digits).`);
+  }
+  let maxAgeMs: number | undefined;
+  if (raw.cloudJoinMaxAge !== undefined) {
+    const match = DURATION.exec(raw.cloudJoinMaxAge.trim());
+    maxAgeMs = match === null ? 0 : Number(match[1]) * (UNIT_MS[match[2] ?? ''] ?? 1000);
+    if (maxAgeMs <= 0) throw new ConfigError(`${where('cloudJoinMaxAge')} must be a positive number of seconds, or like 30m, 12h, 7d; it is "${raw.cloudJoinMaxAge}".`);
+  }
+  return { certificates, accounts, maxAgeMs };
+}
+
+function readCertificates(file: string, where: string): X509Certificate[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${where}: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}.`);
+  }
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new ConfigError(`${where}: ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----).`);
+  return blocks.map((block, index) => {
+    let certificate: X509Certificate;
+    try {
+      certificate = new X509Certificate(block);
+    } catch (error) {
+      throw new ConfigError(`${where}: certificate ${index + 1} of ${file} is not a valid X.509 certificate: ${error instanceof Error ? error.message : String(error)}.`);
+    }
+    const type = certificate.publicKey.asymmetricKeyType;
+    if (type !== 'rsa' && type !== 'dsa') throw new ConfigError(`${where}: certificate ${index + 1} of ${file} has a ${type ?? 'unknown'} key; AWS signs identity documents with RSA or DSA.`);
+    return certificate;
+  });
 }
 
 function parseListen(text: string, where: string): ListenAddress {

@@ -114,7 +114,7 @@ async function deleteActivation(input: InputOf<typeof api.DeleteActivation>, { s
 }
 
 /** The agent's key: base64 SPKI DER of an Ed25519 public key. Returns the DER's SHA-256. */
-function checkPublicKey(text: string): string {
+export function checkPublicKey(text: string): string {
   const der = Buffer.from(text, 'base64');
   let ok = der.toString('base64') === text;
   try {

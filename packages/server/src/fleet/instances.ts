@@ -138,7 +138,6 @@ async function deregisterManagedInstance(input: InputOf<typeof api.DeregisterMan
     .select(['instance_id', 'deregistered_at'])
     .where('instance_id', '=', input.InstanceId)
     .where('account_id', '=', callerAccount(principal))
-    .where('resource_type', '=', 'ManagedInstance')
     .executeTakeFirst();
   if (row === undefined) throw new ApiError('InvalidInstanceId', `Instance ${input.InstanceId} is not a registered managed instance.`);
   if (row.deregistered_at !== null) throw new ApiError('InvalidInstanceId', `Instance ${input.InstanceId} was deregistered already.`);

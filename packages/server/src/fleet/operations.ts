@@ -3,6 +3,7 @@ import { fleet as api } from '@airlock/protocol';
 import { bind, type BoundOperation, type CallContext, type ResourceRef } from '../registry/handler.js';
 import { activationHandlers as activations } from './activations.js';
 import { instanceResource } from './arns.js';
+import { cloudJoinHandlers as cloudJoin } from './cloud-join.js';
 import { instanceHandlers as instances } from './instances.js';
 import { serviceSettingHandlers as settings } from './service-settings.js';
 
@@ -16,6 +17,7 @@ export const FLEET_OPERATIONS: readonly BoundOperation[] = [
   bind(api.DescribeActivations, activations.describeActivations),
   bind(api.DeleteActivation, activations.deleteActivation),
   bind(api.RegisterManagedInstance, activations.registerManagedInstance),
+  bind(api.RegisterEC2Instance, cloudJoin.registerEC2Instance),
   bind(api.DescribeInstanceInformation, instances.describeInstanceInformation),
   bind(api.GetConnectionStatus, instances.getConnectionStatus),
   bind(api.DeregisterManagedInstance, instances.deregisterManagedInstance, { resources: async (input, context) => [await instanceResource(input.InstanceId, context)] }),

@@ -260,6 +260,38 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('activations_account').on('activations').columns(['account_id', 'activation_id']).execute();
     },
   },
+  '0008-sessions': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('sessions')
+        .addColumn('session_id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('owner_arn', 'text', (c) => c.notNull())
+        .addColumn('owner_user_id', 'text', (c) => c.notNull())
+        .addColumn('document_name', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('work', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('details', 'text')
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('ended_at', 'bigint')
+        .addColumn('idle_timeout_ms', 'bigint', (c) => c.notNull())
+        .addColumn('max_duration_ms', 'bigint')
+        .addColumn('node_id', 'text', (c) => c.notNull())
+        .addColumn('token_hash', 'text', (c) => c.unique())
+        .addColumn('token_expires_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('sessions_account_started').on('sessions').columns(['account_id', 'started_at']).execute();
+      await db.schema.createIndex('sessions_status').on('sessions').columns(['status']).execute();
+    },
+  },
+  /** Cloud join: when an EC2 instance last launched, from its identity document (a new key needs a later launch). */
+  '0008-cloud-join': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('instances').addColumn('launched_at', 'bigint').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -226,6 +226,8 @@ export interface InstancesTable {
   account_id: string;
   /** A cloud instance's region, from its identity document; null: the server's (managed instances). */
   region: string | null;
+  /** A cloud instance's last launch (pendingTime) in the identity document it registered with; null for managed instances. */
+  launched_at: number | null;
   activation_id: string | null;
   iam_role: string | null;
   name: string | null;
@@ -249,6 +251,33 @@ export interface InstancesTable {
   connected_node: string | null;
   connection_id: string | null;
   connected_at: number | null;
+}
+
+export interface SessionsTable {
+  /** `{user}-{17 hex}`. */
+  session_id: string;
+  account_id: string;
+  /** The instance id. */
+  target: string;
+  /** The caller's ARN (AWS's Owner), and its aws:userid (the session's `aws:ssmmessages:session-id` tag). */
+  owner_arn: string;
+  owner_user_id: string;
+  document_name: string;
+  reason: string | null;
+  /** What runs on the instance (control.SessionWork), as JSON. */
+  work: string;
+  status: 'Connecting' | 'Connected' | 'Disconnected' | 'Terminating' | 'Terminated' | 'Failed';
+  /** Why it ended. */
+  details: string | null;
+  started_at: number;
+  ended_at: number | null;
+  idle_timeout_ms: number;
+  max_duration_ms: number | null;
+  /** The node brokering it. */
+  node_id: string;
+  /** SHA-256 of the single-use token for the client's data channel; null once used. */
+  token_hash: string | null;
+  token_expires_at: number | null;
 }
 
 export interface InstanceTagsTable {
@@ -281,4 +310,5 @@ export interface Database {
   activations: ActivationsTable;
   instances: InstancesTable;
   instance_tags: InstanceTagsTable;
+  sessions: SessionsTable;
 }
