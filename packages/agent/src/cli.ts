@@ -5,6 +5,7 @@ import { EndpointError, isHttps, normalizeEndpoint } from './endpoint.js';
 import { collectInventory } from './inventory.js';
 import { loadPrivateKey } from './keys.js';
 import { messageOf, streamLogger, type LineSink, type Logger } from './log.js';
+import { DEFAULT_METADATA_URL } from './metadata.js';
 import { register, RegistrationError } from './registration.js';
 import { deregisteredAt, loadState, markDeregistered, privateKeyMode, StateError } from './state.js';
 import { parseCaBundle } from './tls.js';
@@ -21,6 +22,8 @@ export const HELP = `airlock-agent ${AGENT_VERSION}: dials out to an Airlock ser
 Usage:
   airlock-agent register --endpoint-url URL --id ACTIVATION_ID --code ACTIVATION_CODE
                          [--ca-file PEM] [--state-dir DIR] [--config FILE] [--force]
+  airlock-agent register --endpoint-url URL --cloud [--metadata-url URL]
+                         [--ca-file PEM] [--state-dir DIR] [--config FILE] [--force]
   airlock-agent run [--state-dir DIR] [--config FILE]
   airlock-agent --version | --help
 
@@ -29,6 +32,10 @@ register  Makes an Ed25519 key pair, registers it with a hybrid activation (from
           (0600) in the state directory. Once per state directory; --force replaces it.
           --ca-file pins the server's CA for an https endpoint: afterwards it is the only CA
           trusted. The code may come from ${ENV.activationCode} instead of --code.
+          --cloud (on an EC2 instance, for a server with cloud join on): registers with
+          the instance identity document AWS signs, read from the instance metadata
+          service (IMDSv2; --metadata-url, default ${DEFAULT_METADATA_URL}), as the
+          instance's own id (i-…), with its tags when the metadata service shows them.
 run       Connects to the registered server (never another) and stays connected: signed
           hello, heartbeats, reconnects with backoff. Stops for good when the instance is
           deregistered. SIGTERM or SIGINT closes the connection and exits.
@@ -94,16 +101,27 @@ async function registerCommand(commandLine: CommandLine, log: Logger): Promise<n
   } else if (isHttps(endpointUrl)) {
     log.warn("No --ca-file: the server's certificate is checked against this host's trusted CAs. Pin the server's own CA with --ca-file when it made one.");
   }
-  log.info(`Registering with ${endpointUrl} using activation ${settings.activationId} (state in ${settings.stateDir}).`);
-  const result = await register({
-    endpointUrl,
-    activationId: settings.activationId,
-    activationCode: settings.activationCode,
-    stateDir: settings.stateDir,
-    caPem,
-    ...(settings.caFile === undefined ? {} : { caSource: settings.caFile }),
-    force: settings.force,
-  });
+  const common = { endpointUrl, stateDir: settings.stateDir, caPem, ...(settings.caFile === undefined ? {} : { caSource: settings.caFile }), force: settings.force };
+  let result;
+  if (settings.metadataUrl !== undefined) {
+    log.info(`Registering with ${endpointUrl} by cloud join: reading the instance identity from ${settings.metadataUrl} (state in ${settings.stateDir}).`);
+    result = await register({
+      ...common,
+      cloud: {
+        metadataUrl: settings.metadataUrl,
+        onIdentity: (identity) => {
+          const tags = identity.tags === undefined ? 'no tags (tags in instance metadata are off)' : `${identity.tags.length} tag${identity.tags.length === 1 ? '' : 's'}`;
+          log.info(`This is ${identity.instanceId} (AWS account ${identity.accountId}, ${identity.region}), with ${tags}.`);
+          for (const skipped of identity.skippedTags) log.warn(`Tag left out: ${skipped}.`);
+        },
+      },
+    });
+  } else if (settings.activationId !== undefined && settings.activationCode !== undefined) {
+    log.info(`Registering with ${endpointUrl} using activation ${settings.activationId} (state in ${settings.stateDir}).`);
+    result = await register({ ...common, activationId: settings.activationId, activationCode: settings.activationCode });
+  } else {
+    throw new UsageError('register needs --id and --code, or --cloud.');
+  }
   if (result.replaced) log.info(`Replaced the earlier registration in ${settings.stateDir}.`);
   log.info(`Registered as ${result.registration.instanceId}. The private key stays in ${settings.stateDir}/private-key.pem (0600).`);
   log.info(`Start the agent: systemctl enable --now airlock-agent, or airlock-agent run --state-dir ${settings.stateDir}`);

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { DEFAULT_METADATA_URL } from './metadata.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/airlock/agent.json';
 export const DEFAULT_STATE_DIR = '/var/lib/airlock-agent';
@@ -37,9 +38,9 @@ export interface CommandLine {
   readonly flags: ReadonlyMap<string, string | true>;
 }
 
-const SWITCHES = new Set(['force', 'help', 'version']);
+const SWITCHES = new Set(['force', 'help', 'version', 'cloud']);
 const KNOWN: Record<'register' | 'run', readonly string[]> = {
-  register: ['endpoint-url', 'code', 'id', 'state-dir', 'config', 'ca-file', 'force', 'help'],
+  register: ['endpoint-url', 'code', 'id', 'cloud', 'metadata-url', 'state-dir', 'config', 'ca-file', 'force', 'help'],
   run: ['state-dir', 'config', 'help'],
 };
 const ALL_KNOWN = new Set([...KNOWN.register, ...KNOWN.run, 'version']);
@@ -141,8 +142,11 @@ export interface RunSettings {
 
 export interface RegisterSettings extends RunSettings {
   readonly endpointUrl: string;
-  readonly activationId: string;
-  readonly activationCode: string;
+  /** With an activation (undefined with --cloud). */
+  readonly activationId: string | undefined;
+  readonly activationCode: string | undefined;
+  /** --cloud: the instance metadata service to read the identity document from; undefined: an activation. */
+  readonly metadataUrl: string | undefined;
   readonly caFile: string | undefined;
   readonly force: boolean;
 }
@@ -169,13 +173,20 @@ export async function registerSettings(flags: ReadonlyMap<string, string | true>
   const { configFile, file, stateDir } = await common(flags, env);
   const endpointUrl = flag(flags, 'endpoint-url') ?? file.endpointUrl;
   if (endpointUrl === undefined) throw new UsageError('register needs --endpoint-url (or endpointUrl in the config file).');
-  const activationId = flag(flags, 'id');
-  if (activationId === undefined) throw new UsageError('register needs --id ACTIVATION_ID.');
-  const activationCode = flag(flags, 'code') ?? nonEmpty(env[ENV.activationCode])?.trim();
-  if (activationCode === undefined) throw new UsageError(`register needs --code ACTIVATION_CODE (or ${ENV.activationCode} in the environment).`);
   const caFlag = flag(flags, 'ca-file');
   const caFile = caFlag === undefined ? file.caFile : resolve(caFlag);
-  return { configFile, stateDir, endpointUrl, activationId, activationCode, caFile, force: flags.get('force') === true };
+  const force = flags.get('force') === true;
+  if (flags.get('cloud') === true) {
+    if (flags.has('id') || flags.has('code')) throw new UsageError('register --cloud uses the instance identity document, not an activation: leave out --id and --code.');
+    const metadataUrl = flag(flags, 'metadata-url') ?? DEFAULT_METADATA_URL;
+    return { configFile, stateDir, endpointUrl, activationId: undefined, activationCode: undefined, metadataUrl, caFile, force };
+  }
+  if (flags.has('metadata-url')) throw new UsageError('--metadata-url goes with --cloud.');
+  const activationId = flag(flags, 'id');
+  if (activationId === undefined) throw new UsageError('register needs --id ACTIVATION_ID (or --cloud on an EC2 instance).');
+  const activationCode = flag(flags, 'code') ?? nonEmpty(env[ENV.activationCode])?.trim();
+  if (activationCode === undefined) throw new UsageError(`register needs --code ACTIVATION_CODE (or ${ENV.activationCode} in the environment).`);
+  return { configFile, stateDir, endpointUrl, activationId, activationCode, metadataUrl: undefined, caFile, force };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

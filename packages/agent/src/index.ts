@@ -6,7 +6,8 @@ export { apiUrl, controlUrl, EndpointError, isLoopbackHost, normalizeEndpoint } 
 export { collectInventory, parseOsRelease, type Inventory, type InventoryOptions, type SystemInfo } from './inventory.js';
 export { generateKeyPair, loadPrivateKey, publicKeyOf, signChallenge, type KeyPair } from './keys.js';
 export { streamLogger, type Logger } from './log.js';
-export { register, RegistrationError, type RegisterOptions, type RegisterResult } from './registration.js';
+export { DEFAULT_METADATA_URL, MetadataError, normalizeMetadataUrl, readInstanceIdentity, usableTags, type InstanceIdentity, type MetadataOptions } from './metadata.js';
+export { register, RegistrationError, type ActivationCredential, type CloudCredential, type RegisterOptions, type RegisterResult } from './registration.js';
 export { loadState, readRegistration, statePaths, type AgentState, type Registration } from './state.js';
 export { parseCaBundle, type PinnedCa } from './tls.js';
 export { CAPABILITIES, ControlChannel, type ChannelEvent, type ChannelOutcome, type ControlChannelOptions } from './tunnel.js';
