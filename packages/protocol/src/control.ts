@@ -9,7 +9,9 @@
  *   server → agent  heartbeat-ack
  *   server → agent  deregistered                       then close 4403: the agent stops for good
  *
- * Anything malformed closes that connection only (4400).
+ * Anything malformed closes that connection only (4400). A node admits only so many connections
+ * that have not completed hello (in all, and from one source address): one more is closed at once
+ * with 4429, before any challenge; the agent retries with backoff.
  */
 
 export const CONTROL_PATH = '/agent/control';
@@ -24,6 +26,8 @@ export const AgentCloseCode = {
   Deregistered: 4403,
   /** Another connection for the same instance took over. */
   Replaced: 4409,
+  /** Too many connections are waiting to complete hello (on the node, or from this address): retry later, with backoff. */
+  TooManyPending: 4429,
 } as const;
 
 export interface Inventory {

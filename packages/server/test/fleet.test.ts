@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { AirlockApiError, AirlockClient } from '@airlock/client';
 import { control, fleet, type InputOf } from '@airlock/protocol';
 import { loadConfig } from '@airlock/server/config/config';
+import { DEFAULT_FLEET_OPTIONS, sourceKey } from '@airlock/server/fleet/agents';
 import { startServer } from '@airlock/server/server';
 import { BACKENDS, MovableClock, quietLogger, startTestServer, temporaryDirectory, withSchema, type TestServer } from '@airlock/testkit';
 import WebSocket from 'ws';
@@ -88,8 +89,9 @@ class Channel {
     });
   }
 
-  static async open(server: { readonly url: string }): Promise<Channel> {
-    const channel = new Channel(new WebSocket(`${server.url.replace(/^http/, 'ws')}${control.CONTROL_PATH}`));
+  /** `options.localAddress` picks the source address (any of 127.0.0.0/8 reaches a loopback server). */
+  static async open(server: { readonly url: string }, options: WebSocket.ClientOptions = {}): Promise<Channel> {
+    const channel = new Channel(new WebSocket(`${server.url.replace(/^http/, 'ws')}${control.CONTROL_PATH}`, options));
     await within(channel.opened, 'the WebSocket to open');
     return channel;
   }
@@ -132,8 +134,8 @@ class Channel {
 const signature = (privateKey: KeyObject, nonce: string, instanceId: string): string => sign(null, Buffer.from(control.signedChallenge(nonce, instanceId)), privateKey).toString('base64');
 
 /** An agent: registered, connected and welcomed. */
-async function connect(server: { readonly url: string }, instanceId: string, privateKey: KeyObject): Promise<Channel> {
-  const channel = await Channel.open(server);
+async function connect(server: { readonly url: string }, instanceId: string, privateKey: KeyObject, options: WebSocket.ClientOptions = {}): Promise<Channel> {
+  const channel = await Channel.open(server, options);
   const { nonce } = await channel.next('challenge');
   channel.hello(instanceId, signature(privateKey, nonce, instanceId));
   await channel.next('welcome');
@@ -558,6 +560,73 @@ for (const backend of BACKENDS) {
       }
     });
 
+    test('connections waiting for hello are capped per address and per node (4429); agents that said hello do not count', async () => {
+      const agents = server.server.services.agents;
+      const pendingNow = async (count: number): Promise<void> => {
+        while (agents.pending !== count) await new Promise((resolve) => setTimeout(resolve, 10));
+      };
+      await within(pendingNow(0), 'no connection pending from earlier tests');
+      const from = (localAddress: string): WebSocket.ClientOptions => ({ localAddress });
+      const [first, second, third] = [await instance(), await instance(), await instance()];
+      const established = await connect(server, first.instanceId, first.privateKey, from('127.0.0.1'));
+      agents.configure({ maxPendingPerSource: 3, maxPendingConnections: 5, helloTimeoutMs: 1_500 });
+      const silent: Channel[] = [];
+      try {
+        // Three silent connections from 127.0.0.1 fill its share; a fourth is closed before any challenge.
+        for (let index = 0; index < 3; index++) {
+          const channel = await Channel.open(server, from('127.0.0.1'));
+          await channel.next('challenge');
+          silent.push(channel);
+        }
+        assert.equal(agents.pending, 3);
+        const overSource = await Channel.open(server, from('127.0.0.1'));
+        assert.match(await overSource.closedWith(control.AgentCloseCode.TooManyPending), /too many connections waiting/);
+        await assert.rejects(overSource.next('challenge'), /closed while waiting/, 'refused before any challenge');
+
+        // The agent already welcomed is not pending: it heartbeats on. Another address still gets in, and
+        // an agent from it that completes hello stops counting at once.
+        await heartbeat(established);
+        const agent = await connect(server, second.instanceId, second.privateKey, from('127.0.0.2'));
+        await heartbeat(agent);
+        assert.equal(agents.pending, 3);
+
+        // Two more silent connections from 127.0.0.2 fill the node; then any address is refused.
+        for (let index = 0; index < 2; index++) {
+          const channel = await Channel.open(server, from('127.0.0.2'));
+          await channel.next('challenge');
+          silent.push(channel);
+        }
+        assert.equal(agents.pending, 5);
+        const overNode = await Channel.open(server, from('127.0.0.3'));
+        await overNode.closedWith(control.AgentCloseCode.TooManyPending);
+        assert.ok(
+          server.log.lines.some((line) => /control connections? refused \(4429\)/.test(line)),
+          'the refusals are logged',
+        );
+        await heartbeat(established);
+
+        // A silent connection that goes frees its place: an agent takes it and is welcomed.
+        const leaving = silent.shift();
+        assert.ok(leaving !== undefined);
+        leaving.close();
+        await within(leaving.closed, 'a silent connection to close');
+        await within(pendingNow(4), 'the closed connection to stop counting');
+        const late = await connect(server, third.instanceId, third.privateKey, from('127.0.0.3'));
+        await heartbeat(late);
+
+        // The rest time out (4401), and nothing is left counted.
+        for (const channel of silent.splice(0)) assert.match(await channel.closedWith(control.AgentCloseCode.Unauthorized), /no hello/);
+        await within(pendingNow(0), 'the timed-out connections to stop counting');
+        for (const channel of [established, agent, late]) {
+          channel.close();
+          await within(channel.closed, 'the close');
+        }
+      } finally {
+        for (const channel of silent) channel.close();
+        agents.configure({ maxPendingPerSource: DEFAULT_FLEET_OPTIONS.maxPendingPerSource, maxPendingConnections: DEFAULT_FLEET_OPTIONS.maxPendingConnections, helloTimeoutMs: 10_000 });
+      }
+    });
+
     test('DescribeInstanceInformation: pages, the legacy filter list, and bad filters', async () => {
       const created = await activation({ RegistrationLimit: 7, DefaultInstanceName: 'paged' });
       const ids: string[] = [];
@@ -679,3 +748,13 @@ for (const backend of BACKENDS) {
     }
   });
 }
+
+test('pending control connections are counted by IPv4 address, or by IPv6 /64', () => {
+  assert.equal(sourceKey('203.0.113.7'), '203.0.113.7');
+  assert.equal(sourceKey('::ffff:203.0.113.7'), '203.0.113.7');
+  assert.equal(sourceKey('2001:db8:0:12:aaaa::1'), '2001:db8:0:12::/64');
+  assert.equal(sourceKey('2001:0db8:0000:0012:bbbb:cccc:dddd:eeee'), '2001:db8:0:12::/64');
+  assert.equal(sourceKey('2001:db8::1'), '2001:db8:0:0::/64');
+  assert.equal(sourceKey('::1'), '0:0:0:0::/64');
+  assert.equal(sourceKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
+});

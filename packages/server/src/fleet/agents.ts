@@ -24,9 +24,22 @@ export interface FleetOptions {
   readonly helloTimeoutMs: number;
   /** How often last-ping times are written and other nodes' changes are looked at (real time); 5 s. */
   readonly flushIntervalMs: number;
+  /** Connections on this node that have not completed hello; one more is closed with 4429. 1,000. */
+  readonly maxPendingConnections: number;
+  /** The same, from one source address (an IPv6 address counts by its /64); 100. */
+  readonly maxPendingPerSource: number;
 }
 
-export const DEFAULT_FLEET_OPTIONS: FleetOptions = { heartbeatIntervalMs: 30_000, helloTimeoutMs: 10_000, flushIntervalMs: 5_000 };
+export const DEFAULT_FLEET_OPTIONS: FleetOptions = {
+  heartbeatIntervalMs: 30_000,
+  helloTimeoutMs: 10_000,
+  flushIntervalMs: 5_000,
+  maxPendingConnections: 1_000,
+  maxPendingPerSource: 100,
+};
+
+/** How often, at most, refusals for too many pending connections are logged (they are not audited one by one). */
+const PENDING_WARNING_INTERVAL_MS = 60_000;
 
 /** Heartbeats an agent may miss before it is ConnectionLost. */
 export const MISSED_HEARTBEATS = 3;
@@ -76,6 +89,32 @@ export interface AgentEvent {
 
 type PresenceRow = Pick<InstancesTable, 'instance_id' | 'deregistered_at' | 'last_ping_at' | 'connected_node'>;
 
+/**
+ * What pending connections are counted by: the IPv4 address (also when IPv4-mapped), or the
+ * first 64 bits of an IPv6 address, since one host commonly holds a whole /64.
+ */
+export function sourceKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped?.[1] !== undefined) return mapped[1];
+  if (!address.includes(':')) return address;
+  const [head = '', tail] = address.toLowerCase().split('%')[0]?.split('::') ?? [];
+  const groups = head === '' ? [] : head.split(':');
+  if (tail !== undefined) {
+    const rest = tail === '' ? [] : tail.split(':');
+    groups.push(...Array<string>(Math.max(0, 8 - groups.length - rest.length)).fill('0'), ...rest);
+  }
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
+/** Lets timers and I/O (heartbeats) run between the statements of a long write. */
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => {
+    setImmediate(resolve);
+  });
+
 /** WebSocket close reasons are at most 123 bytes. */
 export function closeReason(text: string): string {
   const bytes = Buffer.from(text, 'utf8');
@@ -91,6 +130,11 @@ export class AgentHub {
   private ticking: Promise<void> | undefined;
   private lastSweep: number;
   private closed = false;
+  /** Connections that have not completed hello: on the node, and by sourceKey(). */
+  private pendingCount = 0;
+  private readonly pendingBySource = new Map<string, number>();
+  private refusedPending = 0;
+  private lastPendingWarning = -Infinity;
 
   constructor(
     private readonly deps: HubDeps,
@@ -119,6 +163,43 @@ export class AgentHub {
 
   get size(): number {
     return this.agents.size;
+  }
+
+  /** Connections on this node that have not completed hello. */
+  get pending(): number {
+    return this.pendingCount;
+  }
+
+  /**
+   * Counts a new connection from `source` (a sourceKey) as pending until settle(); false, and not
+   * counted, when the node or that source already has as many as allowed.
+   */
+  admit(source: string): boolean {
+    const fromSource = this.pendingBySource.get(source) ?? 0;
+    if (this.pendingCount >= this.settings.maxPendingConnections || fromSource >= this.settings.maxPendingPerSource) {
+      this.refusedPending++;
+      const now = performance.now();
+      if (now - this.lastPendingWarning >= PENDING_WARNING_INTERVAL_MS) {
+        this.lastPendingWarning = now;
+        this.deps.log.warn(
+          `fleet: ${this.refusedPending} control connection${this.refusedPending === 1 ? '' : 's'} refused (4429): too many waiting to complete hello ` +
+            `(${this.pendingCount} on this node, at most ${this.settings.maxPendingConnections}; ${fromSource} from ${source}, at most ${this.settings.maxPendingPerSource})`,
+        );
+        this.refusedPending = 0;
+      }
+      return false;
+    }
+    this.pendingCount++;
+    this.pendingBySource.set(source, fromSource + 1);
+    return true;
+  }
+
+  /** An admitted connection completed hello, or closed: it is no longer pending. Once per admit(). */
+  settle(source: string): void {
+    this.pendingCount = Math.max(0, this.pendingCount - 1);
+    const fromSource = (this.pendingBySource.get(source) ?? 0) - 1;
+    if (fromSource > 0) this.pendingBySource.set(source, fromSource);
+    else this.pendingBySource.delete(source);
   }
 
   get(instanceId: string): LiveAgent | undefined {
@@ -259,19 +340,28 @@ export class AgentHub {
       });
   }
 
-  /** Writes the last pings (one statement per 200 agents) and changed inventories. */
+  /**
+   * Writes the last pings (one statement per 200 agents) and changed inventories. Rows are found
+   * by their primary key, and only while they still hold this connection (a connection id is
+   * only ever written to its own instance's row, so the two IN lists pair up). Between
+   * statements the event loop gets a turn: with thousands of agents, heartbeats are not held up
+   * behind the whole write (SQLite's driver is synchronous).
+   */
   async flush(): Promise<void> {
     const dirty = [...this.agents.values()].filter((agent) => agent.pingDirty || agent.inventoryDirty);
     for (let start = 0; start < dirty.length; start += 200) {
+      if (start > 0) await yieldToEventLoop();
       const chunk = dirty.slice(start, start + 200);
       for (const agent of chunk) agent.pingDirty = false;
-      const cases = chunk.map((agent) => sql`WHEN ${agent.connectionId} THEN CAST(${agent.lastPingAt} AS BIGINT)`);
-      const ids = chunk.map((agent) => agent.connectionId);
-      await sql`UPDATE instances SET last_ping_at = CASE connection_id ${sql.join(cases, sql` `)} ELSE last_ping_at END WHERE connection_id IN (${sql.join(ids)})`.execute(
+      const cases = chunk.map((agent) => sql`WHEN ${agent.instanceId} THEN CAST(${agent.lastPingAt} AS BIGINT)`);
+      const instanceIds = chunk.map((agent) => agent.instanceId);
+      const connectionIds = chunk.map((agent) => agent.connectionId);
+      await sql`UPDATE instances SET last_ping_at = CASE instance_id ${sql.join(cases, sql` `)} ELSE last_ping_at END WHERE instance_id IN (${sql.join(instanceIds)}) AND connection_id IN (${sql.join(connectionIds)})`.execute(
         this.deps.db,
       );
     }
     for (const agent of dirty.filter((candidate) => candidate.inventoryDirty)) {
+      await yieldToEventLoop();
       agent.inventoryDirty = false;
       const { inventory } = agent;
       await this.deps.db
@@ -284,12 +374,17 @@ export class AgentHub {
           agent_version: inventory.agentVersion,
           inventory: JSON.stringify(inventory),
         })
+        .where('instance_id', '=', agent.instanceId)
         .where('connection_id', '=', agent.connectionId)
         .execute();
     }
   }
 
-  /** Instances deregistered, or reconnected elsewhere, since the last look: cut off or replaced here. */
+  /**
+   * Instances deregistered, or reconnected elsewhere, since the last look: cut off or replaced
+   * here. Connections recorded by this node are not read back (its map is newer than they are):
+   * after thousands of agents connect, the look stays small.
+   */
   async sweep(): Promise<void> {
     if (this.agents.size === 0) {
       this.lastSweep = this.now();
@@ -300,7 +395,7 @@ export class AgentHub {
     const rows = await this.deps.db
       .selectFrom('instances')
       .select(['instance_id', 'connection_id', 'deregistered_at'])
-      .where((eb) => eb.or([eb('deregistered_at', '>=', since), eb('connected_at', '>=', since)]))
+      .where((eb) => eb.or([eb('deregistered_at', '>=', since), eb.and([eb('connected_at', '>=', since), eb('connected_node', '<>', this.nodeId)])]))
       .execute();
     for (const row of rows) {
       const agent = this.agents.get(row.instance_id);

@@ -4,6 +4,11 @@
  * welcome, and heartbeats until either side goes. Every connection attempt is audited
  * (ssm:AgentConnect), refused or not. A refusal or a malformed frame closes that connection
  * only, with the contract's close code.
+ *
+ * Connections that have not completed hello are capped, on the node and per source address
+ * (FleetOptions): one more is closed with 4429 before any challenge, so that a flood of silent
+ * connections costs bounded memory and database reads. Those refusals are counted and logged at
+ * most once a minute rather than audited one by one: a flood must not become one of audit writes.
  */
 import { createPublicKey, randomBytes, randomUUID, verify } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -11,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { control, fleet } from '@airlock/protocol';
 import { WebSocket, type RawData, type WebSocketServer } from 'ws';
 import type { Db } from '../storage/db.js';
-import { CONTROL_MAX_FRAME, closeReason, type AgentHub, type LiveAgent } from './agents.js';
+import { CONTROL_MAX_FRAME, closeReason, sourceKey, type AgentHub, type LiveAgent } from './agents.js';
 
 const { AgentCloseCode } = control;
 
@@ -45,8 +50,21 @@ function closeSocket(socket: WebSocket, code: number, reason: string): void {
 
 /** Runs one control-channel connection from its first frame to its close. */
 export function acceptControlChannel(hub: AgentHub, db: Db, socket: WebSocket, request: IncomingMessage): void {
-  const nonce = randomBytes(32).toString('base64');
   const sourceIp = request.socket.remoteAddress ?? '';
+  const source = sourceKey(sourceIp);
+  if (!hub.admit(source)) {
+    socket.on('error', () => undefined);
+    closeSocket(socket, AgentCloseCode.TooManyPending, 'too many connections waiting to complete hello; retry later');
+    return;
+  }
+  /** Counted by the hub until it completes hello or closes. */
+  let pending = true;
+  const settle = (): void => {
+    if (!pending) return;
+    pending = false;
+    hub.settle(source);
+  };
+  const nonce = randomBytes(32).toString('base64');
   const userAgent = request.headers['user-agent'] ?? '';
   let state: 'challenged' | 'verifying' | 'ready' | 'closed' = 'challenged';
   let agent: LiveAgent | undefined;
@@ -133,6 +151,7 @@ export function acceptControlChannel(hub: AgentHub, db: Db, socket: WebSocket, r
     }
     state = 'ready';
     clearTimeout(helloTimer);
+    settle();
     const { heartbeatIntervalMs } = hub.options;
     send({ type: 'welcome', heartbeatIntervalMs });
     hub.audit({ sourceIp, userAgent, parameters: parameters(), response: { heartbeatIntervalMs } });
@@ -178,6 +197,7 @@ export function acceptControlChannel(hub: AgentHub, db: Db, socket: WebSocket, r
   socket.on('close', () => {
     state = 'closed';
     clearTimeout(helloTimer);
+    settle();
     if (agent !== undefined) void hub.release(agent);
   });
   socket.on('error', () => {
