@@ -183,6 +183,7 @@ export class FakeAirlock {
         if (this.ackHeartbeats) socket.send(JSON.stringify({ type: 'heartbeat-ack' }));
         return;
       }
+      if (message.type === 'session-failed') return;
       helloSeen = true;
       const registration = this.registrations.get(message.instanceId);
       const payload = Buffer.from(control.signedChallenge(peer.nonce, message.instanceId), 'utf8');

@@ -8,6 +8,9 @@
  *   agent  → server heartbeat {inventory?}             every heartbeatIntervalMs
  *   server → agent  heartbeat-ack
  *   server → agent  deregistered                       then close 4403: the agent stops for good
+ *   server → agent  session-open {sessionId, nonce, work}  dial the data channel for it (data-channel.ts)
+ *   server → agent  session-close {sessionId, reason}      stop its program and close its channel
+ *   agent  → server session-failed {sessionId, reason}     it could not start (no such Run As user…)
  *
  * Anything malformed closes that connection only (4400). A node admits only so many connections
  * that have not completed hello (in all, and from one source address): one more is closed at once
@@ -41,11 +44,30 @@ export interface Inventory {
   readonly agentVersion: string;
 }
 
+/**
+ * What a session runs on the instance, resolved by the server from its document and the
+ * account's preferences: the agent gets no choice, and nothing to interpret.
+ */
+export type SessionWork =
+  /** A login shell on a PTY; `profile` is typed into it first (shellProfile.linux). */
+  | { readonly kind: 'shell'; readonly runAs: RunAs; readonly profile: string }
+  /** A command on a PTY (InteractiveCommands). */
+  | { readonly kind: 'interactive-command'; readonly runAs: RunAs; readonly command: string }
+  /** A command without a PTY; its exit status ends the session (NonInteractiveCommands). */
+  | { readonly kind: 'command'; readonly runAs: RunAs; readonly command: string }
+  /** TCP connections to host:port from the instance, one stream each (Port; SSH is port 22). */
+  | { readonly kind: 'port'; readonly host: string; readonly port: number };
+
+/** `ssm-user`: the agent's own low-privilege user; otherwise a named OS user (never root). */
+export type RunAs = { readonly user: 'ssm-user' } | { readonly user: string; readonly named: true };
+
 export type ServerMessage =
   | { readonly type: 'challenge'; readonly nonce: string; readonly serverTime: number }
   | { readonly type: 'welcome'; readonly heartbeatIntervalMs: number }
   | { readonly type: 'heartbeat-ack' }
-  | { readonly type: 'deregistered' };
+  | { readonly type: 'deregistered' }
+  | { readonly type: 'session-open'; readonly sessionId: string; readonly nonce: string; readonly work: SessionWork }
+  | { readonly type: 'session-close'; readonly sessionId: string; readonly reason: string };
 
 export type AgentMessage =
   | {
@@ -58,7 +80,8 @@ export type AgentMessage =
       readonly capabilities: readonly string[];
       readonly inventory: Inventory;
     }
-  | { readonly type: 'heartbeat'; readonly inventory?: Inventory };
+  | { readonly type: 'heartbeat'; readonly inventory?: Inventory }
+  | { readonly type: 'session-failed'; readonly sessionId: string; readonly reason: string };
 
 /** What the agent signs: bound to this server's nonce and the instance, so it cannot be replayed. */
 export function signedChallenge(nonce: string, instanceId: string): string {
@@ -92,6 +115,10 @@ export function parseAgentMessage(text: string): AgentMessage | undefined {
     const inventory = parseInventory(value['inventory']);
     return inventory === undefined ? undefined : { type: 'heartbeat', inventory };
   }
+  if (value['type'] === 'session-failed') {
+    const { sessionId, reason } = value;
+    return isString(sessionId, 128) && isString(reason, 1024) ? { type: 'session-failed', sessionId, reason } : undefined;
+  }
   if (value['type'] !== 'hello') return undefined;
   const { instanceId, signature, protocolVersion, agentVersion, capabilities } = value;
   const inventory = parseInventory(value['inventory']);
@@ -118,6 +145,45 @@ export function parseServerMessage(text: string): ServerMessage | undefined {
       return { type: 'heartbeat-ack' };
     case 'deregistered':
       return { type: 'deregistered' };
+    case 'session-open': {
+      const work = parseWork(value['work']);
+      const { sessionId, nonce } = value;
+      return isString(sessionId, 128) && isString(nonce, 256) && work !== undefined ? { type: 'session-open', sessionId, nonce, work } : undefined;
+    }
+    case 'session-close': {
+      const { sessionId, reason } = value;
+      return isString(sessionId, 128) && isString(reason, 1024) ? { type: 'session-close', sessionId, reason } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** An OS user name as useradd takes it. */
+export const OS_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+function parseRunAs(value: unknown): RunAs | undefined {
+  if (!isRecord(value) || !isString(value['user'], 32) || !OS_USER.test(value['user'])) return undefined;
+  if (value['named'] === undefined) return value['user'] === 'ssm-user' ? { user: 'ssm-user' } : undefined;
+  return value['named'] === true && value['user'] !== 'root' ? { user: value['user'], named: true } : undefined;
+}
+
+function parseWork(value: unknown): SessionWork | undefined {
+  if (!isRecord(value)) return undefined;
+  if (value['kind'] === 'port') {
+    const { host, port } = value;
+    return isString(host, 253) && typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65_535 ? { kind: 'port', host, port } : undefined;
+  }
+  const runAs = parseRunAs(value['runAs']);
+  if (runAs === undefined) return undefined;
+  switch (value['kind']) {
+    case 'shell':
+      return typeof value['profile'] === 'string' && value['profile'].length <= 65_535 ? { kind: 'shell', runAs, profile: value['profile'] } : undefined;
+    case 'interactive-command':
+    case 'command': {
+      const { command } = value;
+      return isString(command, 65_535) ? { kind: value['kind'], runAs, command } : undefined;
+    }
     default:
       return undefined;
   }

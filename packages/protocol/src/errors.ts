@@ -36,6 +36,11 @@ export const ERRORS = {
   InvalidResourceType: 400,
   TooManyTagsError: 400,
   ServiceSettingNotFound: 400,
+  // ssm (sessions): as AWS Systems Manager names them.
+  InvalidDocument: 400,
+  InvalidParameters: 400,
+  TargetNotConnected: 400,
+  DoesNotExistException: 400,
   // ssm (fleet), cloud join: Airlock's own, in AWS's shape.
   InvalidIdentityDocument: 400,
   InvalidIdentityDocumentSignature: 400,

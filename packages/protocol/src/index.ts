@@ -13,4 +13,6 @@ export * as roleSessions from './role-sessions.js';
 export * as control from './control.js';
 export * as fleet from './ssm-fleet.js';
 export * as cloudtrail from './cloudtrail.js';
+export * as sessions from './ssm-sessions.js';
+export * as data from './data-channel.js';
 export { OPERATIONS } from './registry.js';

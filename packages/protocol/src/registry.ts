@@ -7,6 +7,7 @@ import { SSO_ADMIN_OPERATIONS } from './sso-admin.js';
 import { ORGANIZATIONS_OPERATIONS } from './organizations.js';
 import { DEVICE_AUTHORIZATION_OPERATIONS, MFA_SETTINGS_OPERATIONS, PORTAL_OPERATIONS } from './portal.js';
 import { FLEET_OPERATIONS } from './ssm-fleet.js';
+import { SESSION_OPERATIONS } from './ssm-sessions.js';
 
 export const OPERATIONS: readonly AnyOperation[] = [
   ...IDENTITYSTORE_OPERATIONS,
@@ -17,5 +18,6 @@ export const OPERATIONS: readonly AnyOperation[] = [
   ...SSO_ADMIN_OPERATIONS,
   ...ROLE_SESSION_OPERATIONS,
   ...FLEET_OPERATIONS,
+  ...SESSION_OPERATIONS,
   ...CLOUDTRAIL_OPERATIONS,
 ];

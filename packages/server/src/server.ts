@@ -28,6 +28,9 @@ import { PORTAL_OPERATIONS } from './identity/portal.js';
 import { SecretBox } from './identity/secrets.js';
 import { ensureRootToken } from './identity/root-token.js';
 import { createMailer } from './mail/mailer.js';
+import { SessionBroker, type BrokerOptions } from './sessions/broker.js';
+import { DataGateway, dataDoor, dataServerOptions } from './sessions/gateway.js';
+import { SESSION_OPERATIONS } from './sessions/operations.js';
 import type { BoundOperation } from './registry/handler.js';
 import { systemClock, type Clock, type Logger, type Services } from './services.js';
 import { openDatabase } from './storage/db.js';
@@ -41,6 +44,7 @@ export const OPERATIONS: readonly BoundOperation[] = [
   ...SSO_ADMIN_OPERATIONS,
   ...ROLE_SESSION_OPERATIONS,
   ...FLEET_OPERATIONS,
+  ...SESSION_OPERATIONS,
   ...CLOUDTRAIL_OPERATIONS,
 ];
 
@@ -59,6 +63,8 @@ export interface StartOptions {
   readonly log?: Logger;
   /** The agents' control channel: heartbeat interval, hello timeout (tests shorten them). */
   readonly fleet?: Partial<FleetOptions>;
+  /** Session deadlines: how long an agent may be away, how often they are checked. */
+  readonly sessions?: Partial<BrokerOptions>;
 }
 
 export const consoleLogger: Logger = {
@@ -96,6 +102,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const clock = options.clock ?? systemClock;
     const audit = new AuditTrail(db, config.region);
     const agents = new AgentHub({ db, clock, audit, log }, options.fleet);
+    const sessions = new SessionBroker({ db, agents, clock, log }, options.sessions);
+    await failOrphanedSessions(db, clock.now());
     const services: Services = {
       config,
       publicUrl: () => config.publicUrl ?? listenerUrl,
@@ -111,23 +119,32 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       secrets: await SecretBox.open(config.dataDir, config.secretKey),
       changes: new ChangeGeneration(),
       agents,
+      sessions,
     };
     const tls = await tlsFor(config);
     const app = buildApp({ services, operations: OPERATIONS, ...(tls === undefined ? {} : { https: tls }) });
-    // WebSocket paths: the agents' control channel. Any other upgrade is refused.
+    // WebSocket paths: the agents' control channel and the sessions' data channel. Any other upgrade is refused.
     const controlChannel = new WebSocketServer(controlChannelOptions());
     controlChannel.on('connection', (socket, request) => {
       acceptControlChannel(agents, db, socket, request);
     });
+    const dataChannel = new WebSocketServer(dataServerOptions());
+    const gateway = new DataGateway(sessions, db, () => clock.now());
     app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const door = dataDoor(request);
       if (new URL(request.url ?? '/', 'http://localhost').pathname === control.CONTROL_PATH) {
         controlChannel.handleUpgrade(request, socket, head, (client) => controlChannel.emit('connection', client, request));
+      } else if (door !== undefined) {
+        dataChannel.handleUpgrade(request, socket, head, (client) => {
+          gateway.accept(client, door.sessionId);
+        });
       } else {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       }
     });
     await app.listen({ host: config.listen.host, port: config.listen.port });
     agents.start();
+    sessions.start();
     const address = app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     listenerUrl = `${config.tls ? 'https' : 'http'}://${host}:${address.port}`;
@@ -137,6 +154,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       rootTokenFile: rootToken.writtenTo,
       caFingerprint: tls?.caFingerprint,
       close: async () => {
+        await sessions.close();
+        for (const client of dataChannel.clients) client.terminate();
+        dataChannel.close();
         await closeControlChannel(controlChannel, agents);
         await app.close();
         await mailer.close();
@@ -158,4 +178,16 @@ async function tlsFor(config: ServerConfig): Promise<{ cert: string; key: string
   const hostnames = [...new Set([config.listen.host, ...publicHost, 'localhost'])].filter((host) => host !== '0.0.0.0' && host !== '::');
   const generated = await ensureServerCertificate({ dataDir: config.dataDir, hostnames });
   return { cert: generated.cert, key: generated.key, caFingerprint: generated.caFingerprint };
+}
+
+/**
+ * Sessions the record shows open were brokered by a process that is gone (one node: this one,
+ * before a restart). Their programs were stopped with their channels; say so.
+ */
+async function failOrphanedSessions(db: Services['db'], now: number): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ status: 'Failed', details: 'the Airlock server restarted during the session', ended_at: now, token_hash: null, token_expires_at: null })
+    .where('status', 'not in', ['Terminated', 'Failed'])
+    .execute();
 }

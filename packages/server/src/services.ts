@@ -5,6 +5,7 @@ import type { ServerConfig } from './config/config.js';
 import type { AgentHub } from './fleet/agents.js';
 import type { SecretBox } from './identity/secrets.js';
 import type { Mailer } from './mail/mailer.js';
+import type { SessionBroker } from './sessions/broker.js';
 import type { Db } from './storage/db.js';
 
 export interface Clock {
@@ -42,4 +43,6 @@ export interface Services {
   readonly changes: ChangeGeneration;
   /** The agents connected to this node (their control channels), and their ping status. */
   readonly agents: AgentHub;
+  /** The sessions open on this node, joining clients' and agents' data channels. */
+  readonly sessions: SessionBroker;
 }

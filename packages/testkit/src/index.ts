@@ -20,3 +20,6 @@ export {
   type MetadataServiceOptions,
   type ServedIdentity,
 } from './metadata-service.js';
+export { DataPeer, type Credentials, type PeerOptions } from './data-peer.js';
+export { SimulatedAgent, SIM_INVENTORY } from './sim-agent.js';
+export { within, whenTrue } from './wait.js';

@@ -101,7 +101,7 @@ export async function authorizeRole(
   const policies = await cachedPolicies(services, principal.permissionSetId, facts.now);
   const base = { ...requestContext(principal, facts, services), ...extraContext };
   for (const resource of resources) {
-    const context = resource.tags === undefined ? base : { ...base, ...resourceTagContext(spec.service, resource.tags) };
+    const context = resource.tags === undefined && resource.context === undefined ? base : { ...base, ...resourceTagContext(spec.service, resource.tags), ...resource.context };
     const decision = evaluate(policies, prepareRequest({ action, resource: resource.arn, context }));
     if (decision.decision === 'allowed') continue;
     const because =

@@ -71,7 +71,12 @@ export interface LiveAgent {
   inventoryDirty: boolean;
   /** Sends `message` (if any), then closes with `code`. */
   close(code: number, reason: string, message?: control.ServerMessage): void;
+  /** Sends a message on the open channel; false when it is no longer open. */
+  send(message: control.ServerMessage): boolean;
 }
+
+/** What the sessions of this node hear from agents' control channels. */
+export type SessionFailedListener = (instanceId: string, sessionId: string, reason: string) => void;
 
 export interface ConnectFacts {
   readonly platformType: string;
@@ -294,6 +299,9 @@ export class AgentHub {
       if (!this.closed) this.deps.log.error(`fleet: recording that ${agent.instanceId} disconnected failed`, error);
     }
   }
+
+  /** Set by the session broker: an agent could not start a session's program. */
+  onSessionFailed: SessionFailedListener = () => undefined;
 
   /** Deregistration: the agent is told, then cut off (4403). */
   cutOff(instanceId: string): void {

@@ -130,6 +130,11 @@ export function acceptControlChannel(hub: AgentHub, db: Db, socket: WebSocket, r
       lastFrameAt: performance.now(),
       pingDirty: false,
       inventoryDirty: false,
+      send: (notice) => {
+        if (state !== 'ready' || socket.readyState !== WebSocket.OPEN) return false;
+        send(notice);
+        return true;
+      },
       close: (code, reason, notice) => {
         if (state === 'closed') return;
         state = 'closed';
@@ -185,6 +190,10 @@ export function acceptControlChannel(hub: AgentHub, db: Db, socket: WebSocket, r
         malformed('wait for welcome before sending more');
         return;
       case 'ready':
+        if (message.type === 'session-failed' && agent !== undefined) {
+          hub.onSessionFailed(agent.instanceId, message.sessionId, message.reason);
+          return;
+        }
         if (message.type !== 'heartbeat' || agent === undefined) {
           malformed('hello was already sent');
           return;

@@ -92,8 +92,11 @@ async function call(bound: BoundOperation, request: FastifyRequest, services: Se
       throw new ApiError('ValidationException', `${count}: ${problems.map((problem) => problem.message).join(' ')}`);
     }
     const context: CallContext = { principal, requestId: request.id, sourceIp: request.ip, userAgent: request.headers['user-agent'] ?? '', now: time, services };
-    const resources = bound.resources === undefined || principal.kind !== 'role' ? undefined : await bound.resources(input, context);
-    await authorize(spec, principal, { sourceIp: request.ip, now: time, secure: services.config.tls }, services, resources);
+    const own = principal.kind === 'role' && bound.callersOwn !== undefined && (await bound.callersOwn(input, context));
+    if (!own) {
+      const resources = bound.resources === undefined || principal.kind !== 'role' ? undefined : await bound.resources(input, context);
+      await authorize(spec, principal, { sourceIp: request.ip, now: time, secure: services.config.tls }, services, resources);
+    }
     output = await bound.handle(input, context);
     if (!spec.readOnly) services.changes.bump();
     return output;

@@ -23,6 +23,8 @@ export type Handler<Op extends AnyOperation> = (input: InputOf<Op>, context: Cal
 export interface ResourceRef {
   readonly arn: string;
   readonly tags?: Readonly<Record<string, string>>;
+  /** Condition keys that hold for this resource only (ssm:SessionDocumentAccessCheck). */
+  readonly context?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -36,13 +38,21 @@ export interface BoundOperation {
   readonly handle: (input: unknown, context: CallContext) => Promise<unknown>;
   /** Absent: the operation acts on no particular resource (policies see "*"). */
   readonly resources?: (input: unknown, context: CallContext) => Promise<readonly ResourceRef[]>;
+  /** True when the caller acts on what is theirs alone, which needs no policy (resuming one's own session). */
+  readonly callersOwn?: (input: unknown, context: CallContext) => Promise<boolean>;
 }
 
-export function bind<Op extends AnyOperation>(spec: Op, handle: Handler<Op>, options: { resources?: ResourceResolver<Op> } = {}): BoundOperation {
-  const { resources } = options;
+export interface BindOptions<Op extends AnyOperation> {
+  readonly resources?: ResourceResolver<Op>;
+  readonly callersOwn?: (input: InputOf<Op>, context: CallContext) => Promise<boolean>;
+}
+
+export function bind<Op extends AnyOperation>(spec: Op, handle: Handler<Op>, options: BindOptions<Op> = {}): BoundOperation {
+  const { resources, callersOwn } = options;
   return {
     spec,
     handle: (input, context) => handle(input as InputOf<Op>, context),
     ...(resources === undefined ? {} : { resources: (input: unknown, context: CallContext) => resources(input as InputOf<Op>, context) }),
+    ...(callersOwn === undefined ? {} : { callersOwn: (input: unknown, context: CallContext) => callersOwn(input as InputOf<Op>, context) }),
   };
 }

@@ -260,7 +260,7 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('activations_account').on('activations').columns(['account_id', 'activation_id']).execute();
     },
   },
-  '0008-sessions': {
+  '0009-sessions': {
     async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('sessions')

@@ -1,0 +1,255 @@
+/**
+ * Session Manager at the server, on both backends, with real WebSockets: the guide's Test 1 and
+ * Test 2 (who may start sessions where, who may end which), the single-use token, the broker
+ * joining client and agent with nothing lost or doubled across a dropped client, flow control
+ * holding a writer at the window when the reader stops, the program's exit, the agent's refusal,
+ * the idle timeout on a moved clock, and DescribeSessions.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { AirlockApiError, type AirlockClient } from '@airlock/client';
+import { data, identitystore, organizations, sessions, ssoAdmin } from '@airlock/protocol';
+import { BACKENDS, createPerson, DataPeer, roleSession, signIn, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
+
+const policy = (name: string): string => readFileSync(new URL(`../../../examples/guide/policies/${name}.json`, import.meta.url), 'utf8');
+
+async function refused(promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof AirlockApiError, String(error));
+    assert.equal(error.code, code, error.message);
+    if (message !== undefined) assert.match(error.message, message);
+    return true;
+  });
+}
+
+/** The server's client door for a started session, and the agent's part played by `agent`. */
+async function join(server: TestServer, agent: SimulatedAgent, started: { SessionId: string; TokenValue: string; StreamUrl: string }, options: { clientAutoAck?: boolean } = {}) {
+  const client = new DataPeer({ autoAck: options.clientAutoAck ?? true });
+  await client.connect(started.StreamUrl, { role: 'client', token: started.TokenValue });
+  const opened = await agent.sessionOpen(started.SessionId);
+  const host = new DataPeer();
+  await host.connect(`${server.url.replace(/^http/, 'ws')}${data.DATA_PATH_AGENT}`, { role: 'agent', sessionId: started.SessionId, instanceId: agent.instanceId, nonce: opened.nonce, privateKey: agent.privateKey });
+  return { client, host, opened };
+}
+
+async function status(caller: AirlockClient, sessionId: string, state: 'Active' | 'History') {
+  const { Sessions } = await caller.call(sessions.DescribeSessions, { State: state, Filters: [{ key: 'SessionId', value: sessionId }] });
+  const [found] = Sessions;
+  assert.ok(found !== undefined, `${sessionId} is not among the ${state} sessions`);
+  return found;
+}
+
+for (const backend of BACKENDS) {
+  describe(`sessions on ${backend}`, () => {
+    let server: TestServer;
+    let production: SimulatedAgent;
+    let development: SimulatedAgent;
+    let user1: AirlockClient;
+    let user2: AirlockClient;
+
+    before(async () => {
+      server = await startTestServer({ backend });
+      const account = (await server.root.call(organizations.ListAccounts, {})).Accounts[0]?.Id ?? '';
+      for (const [group, set, file, user] of [
+        ['ProductionAccess', 'ProductionPermissionSet', 'production-onprem', 'testuser01'],
+        ['DevelopmentAccess', 'DevelopmentPermissionSet', 'development-onprem', 'testuser02'],
+      ] as const) {
+        const { GroupId } = await server.root.call(identitystore.CreateGroup, { DisplayName: group });
+        const userId = await createPerson(server, user);
+        await server.root.call(identitystore.CreateGroupMembership, { GroupId, MemberId: { UserId: userId } });
+        const arn = (await server.root.call(ssoAdmin.CreatePermissionSet, { Name: set })).PermissionSet.PermissionSetArn;
+        await server.root.call(ssoAdmin.PutInlinePolicyToPermissionSet, { PermissionSetArn: arn, InlinePolicy: policy(file) });
+        await server.root.call(ssoAdmin.CreateAccountAssignment, { TargetId: account, TargetType: 'AWS_ACCOUNT', PermissionSetArn: arn, PrincipalType: 'GROUP', PrincipalId: GroupId });
+      }
+      user1 = await roleSession(server, await signIn(server, 'testuser01'), account, 'ProductionPermissionSet');
+      user2 = await roleSession(server, await signIn(server, 'testuser02'), account, 'DevelopmentPermissionSet');
+      production = await SimulatedAgent.register(server, [{ Key: 'project', Value: 'Production' }, { Key: 'Name', Value: 'prod-server01' }]);
+      development = await SimulatedAgent.register(server, [{ Key: 'project', Value: 'Development' }, { Key: 'Name', Value: 'dev-server01' }]);
+      await production.connect(server);
+      await development.connect(server);
+    });
+    after(async () => {
+      production.disconnect();
+      development.disconnect();
+      await server.stop();
+    });
+
+    test("Test 1 and 2: each user starts sessions only where the group's tag allows; the other target is AccessDenied on its ARN", async () => {
+      const started = await user1.call(sessions.StartSession, { Target: production.instanceId });
+      assert.match(started.SessionId, /^testuser01-[0-9a-f]{17}$/);
+      assert.equal(started.StreamUrl, `${server.url.replace(/^http/, 'ws')}/session/stream/${started.SessionId}`);
+      await refused(user1.call(sessions.StartSession, { Target: development.instanceId }), 'AccessDeniedException', new RegExp(`managed-instance/${development.instanceId} `));
+      await refused(user2.call(sessions.StartSession, { Target: production.instanceId }), 'AccessDeniedException', new RegExp(`managed-instance/${production.instanceId} `));
+      const other = await user2.call(sessions.StartSession, { Target: development.instanceId });
+      assert.match(other.SessionId, /^testuser02-/);
+      // Each ends their own and cannot end the other's.
+      await refused(user1.call(sessions.TerminateSession, { SessionId: other.SessionId }), 'AccessDeniedException', /session\/testuser02-/);
+      await refused(user2.call(sessions.TerminateSession, { SessionId: started.SessionId }), 'AccessDeniedException');
+      assert.deepEqual(await user1.call(sessions.TerminateSession, { SessionId: started.SessionId }), { SessionId: started.SessionId });
+      await user2.call(sessions.TerminateSession, { SessionId: other.SessionId });
+      const ended = await status(user1, started.SessionId, 'History');
+      assert.equal(ended.Status, 'Terminated');
+      assert.equal(ended.Details, 'terminated by testuser01');
+      assert.match(ended.Owner, /:assumed-role\/AWSReservedSSO_ProductionPermissionSet_[0-9a-f]{16}\/testuser01$/);
+      await production.waitFor(() => production.closed.some((message) => message.sessionId === started.SessionId), 'session-close');
+    });
+
+    test('bytes go both ways; the token opens one connection only; Terminate ends both sides with End', async () => {
+      const started = await user1.call(sessions.StartSession, { Target: production.instanceId, Reason: 'checking logs' });
+      const { client, host, opened } = await join(server, production, started);
+      assert.deepEqual(opened.work, { kind: 'shell', runAs: { user: 'ssm-user' }, profile: '' });
+      assert.equal((await status(user1, started.SessionId, 'Active')).Status, 'Connected');
+      client.sendText('echo hi\r');
+      await host.waitFor(() => host.text() === 'echo hi\r', 'input at the agent');
+      host.sendText('hi\r\n$ ');
+      await client.waitFor(() => client.text() === 'hi\r\n$ ', 'output at the client');
+
+      const again = new DataPeer();
+      await assert.rejects(again.connect(started.StreamUrl, { role: 'client', token: started.TokenValue }));
+      await again.waitFor(() => again.closed !== undefined, 'the refusal');
+      assert.equal(again.closed?.code, 4401);
+
+      await user1.call(sessions.TerminateSession, { SessionId: started.SessionId });
+      for (const peer of [client, host]) {
+        await peer.waitFor(() => peer.frames.some((frame) => frame.type === data.FrameType.End), 'End');
+        assert.equal(data.fromUtf8(peer.frames.find((frame) => frame.type === data.FrameType.End)?.payload ?? new Uint8Array()), 'terminated by testuser01');
+      }
+    });
+
+    test('a dropped client resumes with ResumeSession: what the agent sent meanwhile arrives once, in order', async () => {
+      const started = await user1.call(sessions.StartSession, { Target: production.instanceId });
+      const { client, host } = await join(server, production, started);
+      host.sendText('one ');
+      await client.waitFor(() => client.text() === 'one ', 'the first output');
+      client.drop();
+      await client.waitFor(() => client.closed !== undefined, 'the drop');
+      for (const word of ['two ', 'three ', 'four ']) host.sendText(word);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal((await status(user1, started.SessionId, 'Active')).Status, 'Disconnected');
+      const resumed = await user1.call(sessions.ResumeSession, { SessionId: started.SessionId });
+      assert.equal(resumed.StreamUrl, started.StreamUrl);
+      await client.connect(resumed.StreamUrl, { role: 'client', token: resumed.TokenValue });
+      client.sendText('input after resume');
+      await client.waitFor(() => client.text() === 'one two three four ', 'the output sent while away');
+      await host.waitFor(() => host.text() === 'input after resume', 'the input after resume');
+      await user1.call(sessions.TerminateSession, { SessionId: started.SessionId });
+    });
+
+    test('a client that stops reading stops the agent at the window, and the server holds no more than that', async () => {
+      const started = await user1.call(sessions.StartSession, { Target: production.instanceId });
+      const { client, host } = await join(server, production, started, { clientAutoAck: false });
+      const chunk = new Uint8Array(data.MAX_PAYLOAD).fill(0x61);
+      const total = 3 * data.DEFAULT_WINDOW;
+      let sent = 0;
+      /** Writes as the agent does: only while its window has room. */
+      const pump = (): void => {
+        for (; sent < total && !host.link.full; sent += chunk.length) host.send({ type: data.FrameType.Data, payload: chunk });
+      };
+      const received = (): number => client.frames.filter((frame) => frame.type === data.FrameType.Data).length * data.MAX_PAYLOAD;
+      pump();
+      await client.waitFor(() => received() >= data.DEFAULT_WINDOW, 'a window of output');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      pump();
+      // The server stopped acknowledging: the agent's window is full and it has stopped.
+      assert.ok(host.link.full, `the agent has ${host.link.inFlight} bytes in flight`);
+      assert.ok(sent < total);
+      const live = server.server.services.sessions.get(started.SessionId);
+      assert.ok(live !== undefined);
+      assert.ok(live.hops.client.link.inFlight <= data.DEFAULT_WINDOW + data.MAX_PAYLOAD, `the server holds ${live.hops.client.link.inFlight} bytes for the client`);
+      // Reading again lets everything through.
+      for (let round = 0; round < 200 && received() < total; round++) {
+        client.consume();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        pump();
+      }
+      assert.equal(received(), total);
+      await user1.call(sessions.TerminateSession, { SessionId: started.SessionId });
+    });
+
+    test('a peer that sends past its window is cut off', async () => {
+      const started = await user1.call(sessions.StartSession, { Target: production.instanceId });
+      const { client, host } = await join(server, production, started, { clientAutoAck: false });
+      const chunk = new Uint8Array(data.MAX_PAYLOAD);
+      // The server takes a window for the client, then at most a window more from the agent.
+      for (let sent = 0; sent < 4 * data.DEFAULT_WINDOW; sent += chunk.length) host.send({ type: data.FrameType.Data, payload: chunk });
+      await host.waitFor(() => host.closed !== undefined, 'the cut');
+      const cut = host.closed;
+      assert.ok(cut !== undefined);
+      assert.equal(cut.code, 4400);
+      assert.match(cut.reason, /window/);
+      client.close();
+      await user1.call(sessions.TerminateSession, { SessionId: started.SessionId });
+    });
+
+    test("the program's exit ends the session: the client gets Exit, the record says Terminated with the status", async () => {
+      const started = await user1.call(sessions.StartSession, { Target: production.instanceId });
+      const { client, host } = await join(server, production, started);
+      host.send({ type: data.FrameType.Exit, payload: data.exitPayload(3, '') });
+      await client.waitFor(() => client.frames.some((frame) => frame.type === data.FrameType.Exit), 'Exit');
+      const exit = client.frames.find((frame) => frame.type === data.FrameType.Exit);
+      assert.equal(data.readExit(exit?.payload ?? new Uint8Array(4)).status, 3);
+      await client.waitFor(() => client.closed !== undefined, 'the close');
+      const ended = await status(user1, started.SessionId, 'History');
+      assert.equal(ended.Status, 'Terminated');
+      assert.equal(ended.Details, 'the program exited with status 3');
+    });
+
+    test('an agent that cannot start the program fails the session with its reason', async () => {
+      const started = await user1.call(sessions.StartSession, { Target: production.instanceId });
+      await production.sessionOpen(started.SessionId);
+      production.fail(started.SessionId, 'Run As user "alice" does not exist on this instance');
+      await production.waitFor(() => production.closed.some((message) => message.sessionId === started.SessionId), 'session-close');
+      const ended = await status(user1, started.SessionId, 'History');
+      assert.equal(ended.Status, 'Failed');
+      assert.equal(ended.Details, 'Run As user "alice" does not exist on this instance');
+      await refused(user1.call(sessions.ResumeSession, { SessionId: started.SessionId }), 'DoesNotExistException', /has ended/);
+    });
+
+    test('a session without input for the idle timeout (20 minutes) is terminated', async () => {
+      const started = await user1.call(sessions.StartSession, { Target: production.instanceId });
+      const { client, host } = await join(server, production, started);
+      server.clock.advance(19 * 60_000);
+      server.server.services.sessions.tick();
+      assert.ok(server.server.services.sessions.get(started.SessionId) !== undefined);
+      client.sendText('x');
+      await host.waitFor(() => host.text() === 'x', 'the input at the agent');
+      server.clock.advance(19 * 60_000);
+      server.server.services.sessions.tick();
+      assert.ok(server.server.services.sessions.get(started.SessionId) !== undefined, 'input restarted the idle timer');
+      server.clock.advance(60_000 + 1);
+      server.server.services.sessions.tick();
+      await client.waitFor(() => client.closed !== undefined, 'the close');
+      const ended = await status(user1, started.SessionId, 'History');
+      assert.equal(ended.Details, 'the session was idle for 20 minutes');
+    });
+
+    test('an offline target is TargetNotConnected; unknown documents and parameters are refused with what is allowed', async () => {
+      development.disconnect();
+      await refused(user2.call(sessions.StartSession, { Target: development.instanceId }), 'TargetNotConnected', new RegExp(`${development.instanceId} is not connected`));
+      await refused(server.root.call(sessions.StartSession, { Target: production.instanceId, DocumentName: 'AWS-RunShellScript' }), 'InvalidDocument', /AWS-StartSSHSession/);
+      await refused(server.root.call(sessions.StartSession, { Target: production.instanceId, DocumentName: 'AWS-StartSSHSession', Parameters: { portNumber: ['99999'] } }), 'InvalidParameters', /portNumber/);
+      await refused(
+        server.root.call(sessions.StartSession, { Target: production.instanceId, DocumentName: 'AWS-StartPortForwardingSessionToRemoteHost', Parameters: { host: ['169.254.169.254'], portNumber: ['80'] } }),
+        'InvalidParameters',
+        /forbidden/,
+      );
+      // Naming a document needs a grant on it: the guide's policy allows only the instance.
+      await refused(user1.call(sessions.StartSession, { Target: production.instanceId, DocumentName: 'AWS-StartSSHSession' }), 'AccessDeniedException', /document\/AWS-StartSSHSession/);
+    });
+
+    test('DescribeSessions pages through history, newest first, and checks its filters', async () => {
+      const first = await user1.call(sessions.DescribeSessions, { State: 'History', MaxResults: 2 });
+      assert.equal(first.Sessions.length, 2);
+      assert.ok(first.NextToken !== undefined);
+      const second = await user1.call(sessions.DescribeSessions, { State: 'History', MaxResults: 2, NextToken: first.NextToken });
+      const ids = [...first.Sessions, ...second.Sessions].map((session) => session.SessionId);
+      assert.equal(new Set(ids).size, ids.length);
+      const starts = [...first.Sessions, ...second.Sessions].map((session) => session.StartDate);
+      assert.deepEqual(starts, [...starts].sort((a, b) => b - a));
+      await refused(user1.call(sessions.DescribeSessions, { State: 'History', Filters: [{ key: 'InvokedAfter', value: 'yesterday' }] }), 'ValidationException', /ISO 8601/);
+      const mine = await user1.call(sessions.DescribeSessions, { State: 'History', Filters: [{ key: 'Target', value: development.instanceId }] });
+      assert.ok(mine.Sessions.every((session) => session.Target === development.instanceId));
+    });
+  });
+}
