@@ -32,7 +32,10 @@ export function openssl(args: readonly string[], input?: Buffer | string): Promi
       if (code === 0) resolve(Buffer.concat(out));
       else reject(new Error(`openssl ${args.join(' ')} exited with ${code ?? 'a signal'}: ${Buffer.concat(err).toString('utf8').trim()}`));
     });
-    child.stdin.end(input ?? '');
+    // A command that exits before reading its input closes the pipe: its exit status says why.
+    child.stdin.on('error', () => undefined);
+    if (input === undefined) child.stdin.end();
+    else child.stdin.end(input);
   });
 }
 
