@@ -50,12 +50,14 @@ for (const backend of BACKENDS) {
     test('chains and indexes the records written before it; new records chain on', async () => {
       const directory = await temporaryDirectory();
       cleanups.push(directory.remove);
+      let migrationTableSchema: string | undefined;
       let databaseUrl: string | undefined;
       let old: Kysely<OldTables>;
       if (backend === 'postgres') {
         const schema = await withSchema();
         cleanups.push(schema.drop);
         databaseUrl = schema.url;
+        migrationTableSchema = /search_path=(\w+)/.exec(new URL(schema.url).searchParams.get('options') ?? '')?.[1];
         const types = new pg.TypeOverrides();
         types.setTypeParser(pg.types.builtins.INT8, Number);
         old = new Kysely<OldTables>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max: 2, types }) }) });
@@ -63,7 +65,7 @@ for (const backend of BACKENDS) {
         old = new Kysely<OldTables>({ dialect: new SqliteDialect({ database: new SQLite(join(directory.path, 'airlock.db')) }) });
       }
       // The database as the release before the chain left it, with three records.
-      const migrated = await new Migrator({ db: old, provider: migrationProvider }).migrateTo('0004-access');
+      const migrated = await new Migrator({ db: old, provider: migrationProvider, ...(migrationTableSchema === undefined ? {} : { migrationTableSchema }) }).migrateTo('0004-access');
       assert.equal(migrated.error, undefined);
       const time = Date.parse('2026-11-28T12:00:00Z');
       const userIds = [randomUUID(), randomUUID(), randomUUID()];

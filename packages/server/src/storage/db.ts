@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql, SqliteDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 import { migrationProvider } from './migrations.js';
@@ -28,7 +28,7 @@ export async function openDatabase(config: DbConfig): Promise<OpenDb> {
   const kind = config.databaseUrl === undefined ? 'sqlite' : 'postgres';
   const db = new Kysely<Database>({ dialect: kind === 'sqlite' ? sqliteDialect(config.dataDir) : postgresDialect(config.databaseUrl ?? '') });
   try {
-    await migrate(db);
+    await migrate(db, kind);
   } catch (error) {
     await db.destroy();
     throw error;
@@ -55,8 +55,11 @@ function postgresDialect(url: string): PostgresDialect {
   return new PostgresDialect({ pool });
 }
 
-async function migrate(db: Db): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
+async function migrate(db: Db, kind: OpenDb['kind']): Promise<void> {
+  // Kysely looks for its own tables in every schema unless told which: with two schemas on one
+  // database (tests, or two deployments) it would find another's and skip making its own.
+  const schema = kind === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+  const migrator = new Migrator({ db, provider: migrationProvider, ...(schema === undefined ? {} : { migrationTableSchema: schema }) });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((result) => result.status === 'Error');
   if (error !== undefined || failed !== undefined) {
