@@ -61,6 +61,11 @@ async function registerEC2Instance(input: InputOf<typeof api.RegisterEC2Instance
   const tags = input.Tags === undefined ? undefined : checkTags(input.Tags);
   const connectionId = randomUUID();
 
+  // The instance belongs to the Airlock account with the AWS account's id, if there is one;
+  // otherwise to the management account, so that someone sees it.
+  const ownAccount = await services.db.selectFrom('accounts').select('account_id').where('account_id', '=', identity.accountId).executeTakeFirst();
+  const accountId = ownAccount?.account_id ?? services.accountId;
+
   const replaced = await services.db.transaction().execute(async (trx) => {
     const clash = await trx.selectFrom('instances').select('instance_id').where('public_key_hash', '=', keyHash).executeTakeFirst();
     if (clash !== undefined) throw new ApiError('InstanceAlreadyRegistered', `This public key is already registered (${clash.instance_id}); register with a new key pair.`);
@@ -71,7 +76,7 @@ async function registerEC2Instance(input: InputOf<typeof api.RegisterEC2Instance
         .values({
           instance_id: instanceId,
           resource_type: 'EC2Instance',
-          account_id: identity.accountId,
+          account_id: accountId,
           region: identity.region,
           launched_at: identity.pendingTime,
           activation_id: null,
@@ -104,7 +109,7 @@ async function registerEC2Instance(input: InputOf<typeof api.RegisterEC2Instance
     if (existing.deregistered_at !== null) {
       throw new ApiError('InvalidInstanceId', `${instanceId} was deregistered at ${iso(existing.deregistered_at)}; a deregistered instance never registers again.`);
     }
-    if (existing.account_id !== identity.accountId) {
+    if (existing.account_id !== accountId) {
       throw new ApiError('InstanceAlreadyRegistered', `${instanceId} is registered in another account.`);
     }
     // A new key for a registered instance: only with a document from a later launch, which a
