@@ -206,6 +206,32 @@ for (const backend of BACKENDS) {
       await refused(user1.call(sessions.ResumeSession, { SessionId: started.SessionId }), 'DoesNotExistException', /has ended/);
     });
 
+    test('ssm:SessionDocumentAccessCheck: a statement that demands a named document refuses the default shell, and allows only its documents', async () => {
+      const account = (await server.root.call(organizations.ListAccounts, {})).Accounts[0]?.Id ?? '';
+      const userId = await createPerson(server, 'sshonly');
+      const arn = (await server.root.call(ssoAdmin.CreatePermissionSet, { Name: 'SshOnly' })).PermissionSet.PermissionSetArn;
+      const sshOnly = {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'ssm:StartSession',
+            Resource: ['arn:aws:ssm:*:*:managed-instance/*', 'arn:aws:ssm:*::document/AWS-StartSSHSession'],
+            Condition: { BoolIfExists: { 'ssm:SessionDocumentAccessCheck': 'true' } },
+          },
+        ],
+      };
+      await server.root.call(ssoAdmin.PutInlinePolicyToPermissionSet, { PermissionSetArn: arn, InlinePolicy: JSON.stringify(sshOnly) });
+      await server.root.call(ssoAdmin.CreateAccountAssignment, { TargetId: account, TargetType: 'AWS_ACCOUNT', PermissionSetArn: arn, PrincipalType: 'USER', PrincipalId: userId });
+      const caller = await roleSession(server, await signIn(server, 'sshonly'), account, 'SshOnly');
+      await refused(caller.call(sessions.StartSession, { Target: production.instanceId }), 'AccessDeniedException', new RegExp(`managed-instance/${production.instanceId} `));
+      await refused(caller.call(sessions.StartSession, { Target: production.instanceId, DocumentName: 'AWS-StartPortForwardingSession' }), 'AccessDeniedException', /document\/AWS-StartPortForwardingSession/);
+      const started = await caller.call(sessions.StartSession, { Target: production.instanceId, DocumentName: 'AWS-StartSSHSession' });
+      const opened = await production.sessionOpen(started.SessionId);
+      assert.deepEqual(opened.work, { kind: 'port', host: 'localhost', port: 22 });
+      await server.root.call(sessions.TerminateSession, { SessionId: started.SessionId });
+    });
+
     test('a session without input for the idle timeout (20 minutes) is terminated', async () => {
       const started = await user1.call(sessions.StartSession, { Target: production.instanceId });
       const { client, host } = await join(server, production, started);
