@@ -15,4 +15,5 @@ export * as fleet from './ssm-fleet.js';
 export * as cloudtrail from './cloudtrail.js';
 export * as sessions from './ssm-sessions.js';
 export * as data from './data-channel.js';
+export * as streams from './data-streams.js';
 export { OPERATIONS } from './registry.js';
