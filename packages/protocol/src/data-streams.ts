@@ -38,7 +38,7 @@
  * ignored. Stream 0, the terminal or command, has no credit of its own: the Link's window is its
  * flow control.
  */
-import { FrameError, FrameFlag, FrameType, MAX_PAYLOAD, STREAM_WINDOW, fromUtf8, readWindow, utf8, windowPayload, type Frame, type Outgoing } from './data-channel.js';
+import { FrameError, FrameFlag, FrameType, HEADER_BYTES, MAX_PAYLOAD, STREAM_WINDOW, encodeFrames, fromUtf8, readWindow, utf8, windowPayload, type Frame, type Outgoing } from './data-channel.js';
 
 /** Credit is returned once this many written bytes have gathered (a quarter of the window: few Window frames, and never a stall). */
 export const WINDOW_UPDATE = STREAM_WINDOW / 4;
@@ -54,6 +54,28 @@ export function split(bytes: Uint8Array, max = MAX_PAYLOAD): Uint8Array[] {
   const pieces: Uint8Array[] = [];
   for (let offset = 0; offset < bytes.length; offset += max) pieces.push(bytes.subarray(offset, Math.min(offset + max, bytes.length)));
   return pieces;
+}
+
+/** The largest WebSocket message a side sends: four full frames (the server's data doors take no more). */
+export const MAX_MESSAGE = 4 * (HEADER_BYTES + MAX_PAYLOAD);
+
+/** Frames in order, as few messages as fit in `max` bytes each (a frame is never cut). */
+export function pack(frames: readonly Frame[], max = MAX_MESSAGE): Uint8Array[] {
+  const messages: Uint8Array[] = [];
+  let batch: Frame[] = [];
+  let size = 0;
+  for (const frame of frames) {
+    const bytes = HEADER_BYTES + frame.payload.length;
+    if (batch.length > 0 && size + bytes > max) {
+      messages.push(encodeFrames(batch));
+      batch = [];
+      size = 0;
+    }
+    batch.push(frame);
+    size += bytes;
+  }
+  if (batch.length > 0) messages.push(encodeFrames(batch));
+  return messages;
 }
 
 /** Data frames for `bytes` on `stream` (the terminal: 0), each within MAX_PAYLOAD. */

@@ -55,6 +55,22 @@ describe('splitting', () => {
   });
 });
 
+describe('messages', () => {
+  test('pack: frames in order, at most MAX_MESSAGE bytes a message, never a frame cut', () => {
+    const link = new data.Link(Number.MAX_SAFE_INTEGER);
+    const frames = [1, MAX_PAYLOAD, MAX_PAYLOAD, 10, MAX_PAYLOAD, MAX_PAYLOAD, 0, 5].map((size) => link.send({ type: FrameType.Data, payload: new Uint8Array(size) }));
+    const messages = streams.pack(frames);
+    assert.ok(messages.every((message) => message.length <= streams.MAX_MESSAGE));
+    assert.equal(messages.length, 2);
+    assert.deepEqual(
+      messages.flatMap((message) => data.decodeFrames(message).map((frame) => frame.seq)),
+      frames.map((frame) => frame.seq),
+    );
+    assert.deepEqual(streams.pack([]), []);
+    assert.equal(streams.pack(frames, 1).length, frames.length, 'a frame bigger than the limit still goes, alone');
+  });
+});
+
 describe('streams', () => {
   test('open, accept, data both ways, half-close each way, closed and forgotten', () => {
     const client = new streams.StreamTable('opener');
