@@ -45,6 +45,18 @@ export const ERRORS = {
   InvalidIdentityDocument: 400,
   InvalidIdentityDocumentSignature: 400,
   UnsupportedOperationException: 400,
+  // ssm (instance properties, inventory): as AWS Systems Manager names them.
+  InvalidInstancePropertyFilterValue: 400,
+  InvalidFilter: 400,
+  InvalidResultAttributeException: 400,
+  // ec2: as Amazon EC2 names them.
+  'InvalidInstanceID.Malformed': 400,
+  'InvalidInstanceID.NotFound': 400,
+  InvalidID: 400,
+  InvalidParameterValue: 400,
+  InvalidParameterCombination: 400,
+  InvalidPaginationToken: 400,
+  TagLimitExceeded: 400,
   InternalServerException: 500,
 } as const;
 

@@ -12,6 +12,8 @@ export * as ssoAdmin from './sso-admin.js';
 export * as roleSessions from './role-sessions.js';
 export * as control from './control.js';
 export * as fleet from './ssm-fleet.js';
+export * as inventory from './ssm-inventory.js';
+export * as ec2 from './ec2.js';
 export * as cloudtrail from './cloudtrail.js';
 export * as sessions from './ssm-sessions.js';
 export * as data from './data-channel.js';

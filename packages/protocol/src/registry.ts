@@ -1,5 +1,6 @@
 /** Every API operation, in the order help and docs list them. */
 import { CLOUDTRAIL_OPERATIONS } from './cloudtrail.js';
+import { EC2_OPERATIONS } from './ec2.js';
 import { IDENTITYSTORE_OPERATIONS } from './identitystore.js';
 import type { AnyOperation } from './operation.js';
 import { ROLE_SESSION_OPERATIONS } from './role-sessions.js';
@@ -7,6 +8,7 @@ import { SSO_ADMIN_OPERATIONS } from './sso-admin.js';
 import { ORGANIZATIONS_OPERATIONS } from './organizations.js';
 import { DEVICE_AUTHORIZATION_OPERATIONS, MFA_SETTINGS_OPERATIONS, PORTAL_OPERATIONS } from './portal.js';
 import { FLEET_OPERATIONS } from './ssm-fleet.js';
+import { INVENTORY_OPERATIONS } from './ssm-inventory.js';
 import { SESSION_OPERATIONS } from './ssm-sessions.js';
 
 export const OPERATIONS: readonly AnyOperation[] = [
@@ -18,6 +20,8 @@ export const OPERATIONS: readonly AnyOperation[] = [
   ...SSO_ADMIN_OPERATIONS,
   ...ROLE_SESSION_OPERATIONS,
   ...FLEET_OPERATIONS,
+  ...INVENTORY_OPERATIONS,
+  ...EC2_OPERATIONS,
   ...SESSION_OPERATIONS,
   ...CLOUDTRAIL_OPERATIONS,
 ];

@@ -4,16 +4,16 @@
  * revokes its key.
  */
 import { ApiError, fleet as api, type InputOf } from '@airlock/protocol';
-import type { ExpressionBuilder, SelectQueryBuilder } from 'kysely';
+import type { ExpressionBuilder, SelectQueryBuilder, Transaction } from 'kysely';
 import { callerAccount } from '../identity/principal.js';
 import type { CallContext } from '../registry/handler.js';
 import type { Services } from '../services.js';
 import type { Database, InstancesTable } from '../storage/schema.js';
 import { decodeToken, encodeToken } from './paging.js';
-import { checkTags } from './tags.js';
+import { checkTags, type Tag } from './tags.js';
 import { isLatestAgentVersion } from './version.js';
 
-type InstanceQuery = SelectQueryBuilder<Database, 'instances', InstancesTable>;
+export type InstanceQuery = SelectQueryBuilder<Database, 'instances', InstancesTable>;
 type Filter = { readonly Key: string; readonly Values: readonly string[] };
 
 /** Rows read per query while a PingStatus filter (computed, not stored) fills a page. */
@@ -75,7 +75,8 @@ function tagged(eb: ExpressionBuilder<Database, 'instances'>) {
   return eb.selectFrom('instance_tags').select('instance_tags.instance_id').whereRef('instance_tags.instance_id', '=', 'instances.instance_id');
 }
 
-function information(services: Services, row: InstancesTable, now: number) {
+/** What DescribeInstanceInformation shows of an instance. */
+export function information(services: Services, row: InstancesTable, now: number) {
   const { status, lastPingAt } = services.agents.presence(row, now);
   const platformType = row.platform_type as (typeof api.PLATFORM_TYPES)[number] | null;
   return {
@@ -101,24 +102,44 @@ async function describeInstanceInformation(input: InputOf<typeof api.DescribeIns
     throw new ApiError('ValidationException', 'Give Filters or InstanceInformationFilterList, not both.');
   }
   const filters: Filter[] = input.Filters ?? (input.InstanceInformationFilterList ?? []).map((filter) => ({ Key: filter.key, Values: filter.valueSet }));
-  const size = input.MaxResults ?? 10;
-  let after = decodeToken(input.NextToken);
   const { query, ping } = applyFilters(services.db.selectFrom('instances').selectAll().where('account_id', '=', callerAccount(principal)), filters);
-  const found: ReturnType<typeof information>[] = [];
-  for (;;) {
-    const rows = await (after === undefined ? query : query.where('instance_id', '>', after)).orderBy('instance_id').limit(ping === undefined ? size + 1 : BATCH).execute();
-    for (const row of rows) {
+  const page = await pageOfInstances(query, { after: decodeToken(input.NextToken), size: input.MaxResults ?? 10, filtered: ping !== undefined }, (rows) =>
+    rows.map((row) => {
       const item = information(services, row, now);
-      if (ping === undefined || ping.has(item.PingStatus)) found.push(item);
+      return ping === undefined || ping.has(item.PingStatus) ? item : undefined;
+    }),
+  );
+  return { InstanceInformationList: page.items, ...(page.nextToken === undefined ? {} : { NextToken: page.nextToken }) };
+}
+
+/**
+ * One page of the query's instances, in id order after `after`. `keep` makes each batch of rows
+ * into items, undefined for a row left out; `filtered` says that it may leave rows out (then rows
+ * are read in batches until the page is full). The token names the page's last instance.
+ */
+export async function pageOfInstances<T>(
+  query: InstanceQuery,
+  options: { readonly after: string | undefined; readonly size: number; readonly filtered: boolean },
+  keep: (rows: InstancesTable[]) => readonly (T | undefined)[] | Promise<readonly (T | undefined)[]>,
+): Promise<{ items: T[]; nextToken?: string }> {
+  const { size, filtered } = options;
+  let after = options.after;
+  const found: { id: string; item: T }[] = [];
+  for (;;) {
+    const rows = await (after === undefined ? query : query.where('instance_id', '>', after)).orderBy('instance_id').limit(filtered ? BATCH : size + 1).execute();
+    const items = await keep(rows);
+    for (const [index, row] of rows.entries()) {
+      const item = items[index];
+      if (item !== undefined) found.push({ id: row.instance_id, item });
       if (found.length > size) break;
     }
     const last = rows[rows.length - 1];
-    if (found.length > size || ping === undefined || rows.length < BATCH || last === undefined) break;
+    if (found.length > size || !filtered || rows.length < BATCH || last === undefined) break;
     after = last.instance_id;
   }
-  const items = found.slice(0, size);
-  const last = items[items.length - 1];
-  return { InstanceInformationList: items, ...(found.length > size && last !== undefined ? { NextToken: encodeToken(last.InstanceId) } : {}) };
+  const page = found.slice(0, size);
+  const last = page[page.length - 1];
+  return { items: page.map((entry) => entry.item), ...(found.length > size && last !== undefined ? { nextToken: encodeToken(last.id) } : {}) };
 }
 
 async function getConnectionStatus(input: InputOf<typeof api.GetConnectionStatus>, { services, now, principal }: CallContext) {
@@ -176,18 +197,23 @@ async function addTagsToResource(input: InputOf<typeof api.AddTagsToResource>, c
   const instanceId = await taggable(context, input, true);
   const tags = checkTags(input.Tags);
   await services.db.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom('instance_tags').select('key').where('instance_id', '=', instanceId).execute();
-    const keys = new Set([...existing.map((row) => row.key), ...tags.map((tag) => tag.Key)]);
-    if (keys.size > api.MAX_TAGS) throw new ApiError('TooManyTagsError', `${instanceId} would have ${keys.size} tags; at most ${api.MAX_TAGS} are allowed.`);
-    for (const tag of tags) {
-      await trx
-        .insertInto('instance_tags')
-        .values({ instance_id: instanceId, key: tag.Key, value: tag.Value })
-        .onConflict((conflict) => conflict.columns(['instance_id', 'key']).doUpdateSet({ value: tag.Value }))
-        .execute();
-    }
+    await putTags(trx, instanceId, tags, (count) => new ApiError('TooManyTagsError', `${instanceId} would have ${count} tags; at most ${api.MAX_TAGS} are allowed.`));
   });
   return {};
+}
+
+/** Adds or overwrites an instance's tags, in the caller's transaction; `tooMany` is the refusal past MAX_TAGS in all. */
+export async function putTags(trx: Transaction<Database>, instanceId: string, tags: readonly Tag[], tooMany: (count: number) => ApiError): Promise<void> {
+  const existing = await trx.selectFrom('instance_tags').select('key').where('instance_id', '=', instanceId).execute();
+  const keys = new Set([...existing.map((row) => row.key), ...tags.map((tag) => tag.Key)]);
+  if (keys.size > api.MAX_TAGS) throw tooMany(keys.size);
+  for (const tag of tags) {
+    await trx
+      .insertInto('instance_tags')
+      .values({ instance_id: instanceId, key: tag.Key, value: tag.Value })
+      .onConflict((conflict) => conflict.columns(['instance_id', 'key']).doUpdateSet({ value: tag.Value }))
+      .execute();
+  }
 }
 
 async function removeTagsFromResource(input: InputOf<typeof api.RemoveTagsFromResource>, context: CallContext) {

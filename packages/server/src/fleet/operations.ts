@@ -1,10 +1,12 @@
-/** The fleet's operations (service `ssm`), bound to their handlers. */
+/** The fleet's operations (service `ssm`, and `ec2` for cloud instances), bound to their handlers. */
 import { fleet as api } from '@airlock/protocol';
 import { bind, type BoundOperation, type CallContext, type ResourceRef } from '../registry/handler.js';
 import { activationHandlers as activations } from './activations.js';
 import { instanceResource } from './arns.js';
 import { cloudJoinHandlers as cloudJoin } from './cloud-join.js';
+import { EC2_OPERATIONS } from './ec2.js';
 import { instanceHandlers as instances } from './instances.js';
+import { INVENTORY_OPERATIONS } from './inventory.js';
 import { serviceSettingHandlers as settings } from './service-settings.js';
 
 /** Tagging acts on the tagged resource: a policy may allow it only on some instances. */
@@ -27,4 +29,6 @@ export const FLEET_OPERATIONS: readonly BoundOperation[] = [
   bind(api.GetServiceSetting, settings.getServiceSetting),
   bind(api.UpdateServiceSetting, settings.updateServiceSetting),
   bind(api.ResetServiceSetting, settings.resetServiceSetting),
+  ...INVENTORY_OPERATIONS,
+  ...EC2_OPERATIONS,
 ];
