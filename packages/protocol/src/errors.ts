@@ -41,6 +41,18 @@ export const ERRORS = {
   InvalidParameters: 400,
   TargetNotConnected: 400,
   DoesNotExistException: 400,
+  // ssm (documents): as AWS Systems Manager names them.
+  DocumentAlreadyExists: 400,
+  InvalidDocumentContent: 400,
+  InvalidDocumentSchemaVersion: 400,
+  InvalidDocumentVersion: 400,
+  InvalidDocumentOperation: 400,
+  DuplicateDocumentContent: 400,
+  DuplicateDocumentVersionName: 400,
+  MaxDocumentSizeExceeded: 400,
+  DocumentLimitExceeded: 400,
+  DocumentVersionLimitExceeded: 400,
+  TooManyUpdates: 429,
   // ssm (fleet), cloud join: Airlock's own, in AWS's shape.
   InvalidIdentityDocument: 400,
   InvalidIdentityDocumentSignature: 400,

@@ -16,6 +16,7 @@ export * as inventory from './ssm-inventory.js';
 export * as ec2 from './ec2.js';
 export * as cloudtrail from './cloudtrail.js';
 export * as sessions from './ssm-sessions.js';
+export * as documents from './ssm-documents.js';
 export * as data from './data-channel.js';
 export * as streams from './data-streams.js';
 export { OPERATIONS } from './registry.js';

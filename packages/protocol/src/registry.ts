@@ -7,6 +7,7 @@ import { ROLE_SESSION_OPERATIONS } from './role-sessions.js';
 import { SSO_ADMIN_OPERATIONS } from './sso-admin.js';
 import { ORGANIZATIONS_OPERATIONS } from './organizations.js';
 import { DEVICE_AUTHORIZATION_OPERATIONS, MFA_SETTINGS_OPERATIONS, PORTAL_OPERATIONS } from './portal.js';
+import { DOCUMENT_OPERATIONS } from './ssm-documents.js';
 import { FLEET_OPERATIONS } from './ssm-fleet.js';
 import { INVENTORY_OPERATIONS } from './ssm-inventory.js';
 import { SESSION_OPERATIONS } from './ssm-sessions.js';
@@ -23,5 +24,6 @@ export const OPERATIONS: readonly AnyOperation[] = [
   ...INVENTORY_OPERATIONS,
   ...EC2_OPERATIONS,
   ...SESSION_OPERATIONS,
+  ...DOCUMENT_OPERATIONS,
   ...CLOUDTRAIL_OPERATIONS,
 ];
