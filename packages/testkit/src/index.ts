@@ -23,3 +23,4 @@ export {
 export { DataPeer, type Credentials, type PeerOptions } from './data-peer.js';
 export { SimulatedAgent, SIM_INVENTORY } from './sim-agent.js';
 export { within, whenTrue } from './wait.js';
+export { startSshd, SSHD, type TestSshd } from './sshd.js';
