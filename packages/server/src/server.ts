@@ -30,6 +30,7 @@ import { ensureRootToken } from './identity/root-token.js';
 import { createMailer } from './mail/mailer.js';
 import { SessionBroker, type BrokerOptions } from './sessions/broker.js';
 import { DataGateway, dataDoor, dataServerOptions } from './sessions/gateway.js';
+import { DOCUMENT_OPERATIONS } from './sessions/document-operations.js';
 import { SESSION_OPERATIONS } from './sessions/operations.js';
 import type { BoundOperation } from './registry/handler.js';
 import { systemClock, type Clock, type Logger, type Services } from './services.js';
@@ -45,6 +46,7 @@ export const OPERATIONS: readonly BoundOperation[] = [
   ...ROLE_SESSION_OPERATIONS,
   ...FLEET_OPERATIONS,
   ...SESSION_OPERATIONS,
+  ...DOCUMENT_OPERATIONS,
   ...CLOUDTRAIL_OPERATIONS,
 ];
 

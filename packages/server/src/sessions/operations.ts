@@ -13,7 +13,8 @@ import { hashToken, newToken } from '../identity/tokens.js';
 import { bind, type BoundOperation, type CallContext, type ResourceRef } from '../registry/handler.js';
 import type { Services } from '../services.js';
 import type { SessionsTable } from '../storage/schema.js';
-import { DEFAULT_PREFERENCES, documentArn, findDocument, resolveParameters, RUN_SHELL, sessionWork, type Preferences } from './documents.js';
+import { accountPreferences, documentResource, loadSessionDocument } from './document-store.js';
+import { resolveParameters, RUN_SHELL, sessionWork, type Preferences } from './documents.js';
 
 const TOKEN_TTL_MS = 60_000;
 const HISTORY_MS = 30 * 24 * 60 * 60 * 1000;
@@ -71,15 +72,16 @@ async function startResources(input: InputOf<typeof api.StartSession>, context: 
     ...(tags === undefined ? {} : { tags: Object.fromEntries(tags.map((tag) => [tag.key, tag.value])) }),
   };
   if (input.DocumentName === undefined) return [{ ...target, context: { 'ssm:SessionDocumentAccessCheck': 'false' } }];
-  return [target, { arn: documentArn(findDocument(input.DocumentName), services.config.region, accountId) }];
+  return [target, await documentResource(input.DocumentName, context)];
 }
 
 async function startSession(input: InputOf<typeof api.StartSession>, { services, principal, now }: CallContext) {
   const accountId = callerAccount(principal);
   const who = owner(principal);
-  const document = findDocument(input.DocumentName ?? RUN_SHELL);
-  const preferences = DEFAULT_PREFERENCES;
-  const work = sessionWork(document, resolveParameters(document, input.Parameters), runAsFor(principal, preferences), preferences);
+  const document = await loadSessionDocument(services.db, accountId, input.DocumentName ?? RUN_SHELL);
+  // A Standard_Stream document carries its own preferences (the account's for SSM-SessionManagerRunShell); other sessions take the account's.
+  const preferences = document.spec.sessionType === 'Standard_Stream' ? document.spec.preferences : await accountPreferences(services.db, accountId);
+  const work = sessionWork(document, resolveParameters(document, input.Parameters), () => runAsFor(principal, preferences));
   const row = await services.db.selectFrom('instances').select(['instance_id', 'deregistered_at', 'last_ping_at', 'connected_node']).where('instance_id', '=', input.Target).where('account_id', '=', accountId).executeTakeFirst();
   if (row === undefined || services.agents.presence(row, now).status !== 'Online') {
     throw new ApiError('TargetNotConnected', `${input.Target} is not connected.`);

@@ -292,6 +292,35 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('instances').addColumn('launched_at', 'bigint').execute();
     },
   },
+  /** Session documents an account publishes (CreateDocument), SSM-SessionManagerRunShell among them, with their versions. */
+  '0010-session-documents': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('session_documents')
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('default_version', 'integer', (c) => c.notNull())
+        .addColumn('latest_version', 'integer', (c) => c.notNull())
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('session_documents_pk', ['account_id', 'name'])
+        .execute();
+      await db.schema
+        .createTable('session_document_versions')
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('content', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('version_name', 'text')
+        .addColumn('target_type', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('session_document_versions_pk', ['account_id', 'name', 'version'])
+        .addForeignKeyConstraint('session_document_versions_document', ['account_id', 'name'], 'session_documents', ['account_id', 'name'], (c) => c.onDelete('cascade'))
+        .execute();
+      await db.schema.createIndex('session_document_versions_name').on('session_document_versions').columns(['account_id', 'name', 'version_name']).unique().execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

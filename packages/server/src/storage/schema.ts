@@ -280,6 +280,31 @@ export interface SessionsTable {
   token_expires_at: number | null;
 }
 
+/** A Session document of an account (CreateDocument); AWS's own are not stored. */
+export interface SessionDocumentsTable {
+  account_id: string;
+  name: string;
+  created_at: number;
+  /** The version StartSession uses (UpdateDocumentDefaultVersion), and the newest. */
+  default_version: number;
+  latest_version: number;
+  /** [{Key, Value}] as JSON. */
+  tags: string;
+}
+
+export interface SessionDocumentVersionsTable {
+  account_id: string;
+  name: string;
+  version: number;
+  /** The JSON content, exactly as given. */
+  content: string;
+  /** SHA-256 of the content, hex. */
+  hash: string;
+  version_name: string | null;
+  target_type: string | null;
+  created_at: number;
+}
+
 export interface InstanceTagsTable {
   instance_id: string;
   key: string;
@@ -311,4 +336,6 @@ export interface Database {
   instances: InstancesTable;
   instance_tags: InstanceTagsTable;
   sessions: SessionsTable;
+  session_documents: SessionDocumentsTable;
+  session_document_versions: SessionDocumentVersionsTable;
 }
