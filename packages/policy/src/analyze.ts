@@ -55,6 +55,7 @@ const SINGLE_VALUED_KEYS = [
   'aws:resourcetag/',
   'aws:requesttag/',
   'ssm:resourcetag/',
+  'ec2:resourcetag/',
 ];
 
 export function analyzePolicy(document: string | JsonValue, options: AnalyzeOptions = {}): Analysis {

@@ -54,10 +54,11 @@ export const AIRLOCK_ACTIONS: ActionCatalog = buildCatalog([
      GetServiceSetting UpdateServiceSetting ResetServiceSetting
      CreateDocument GetDocument UpdateDocument DescribeDocument ListDocuments DeleteDocument
      UpdateDocumentDefaultVersion DescribeDocumentPermission ModifyDocumentPermission
-     AddTagsToResource RemoveTagsFromResource ListTagsForResource`,
+     AddTagsToResource RemoveTagsFromResource ListTagsForResource GetInventory`,
     SESSION_KEYS,
   ),
-  ...names('ec2', 'DescribeInstances DescribeTags CreateTags DeleteTags'),
+  ...names('ec2', 'DescribeInstances DescribeTags'),
+  ...names('ec2', 'CreateTags DeleteTags', ['ec2:ResourceTag/']),
   ...names(
     'identitystore',
     `CreateUser DescribeUser ListUsers UpdateUser DeleteUser GetUserId
@@ -74,7 +75,7 @@ export const AIRLOCK_ACTIONS: ActionCatalog = buildCatalog([
      CreateAccountAssignment DeleteAccountAssignment ListAccountAssignments
      DescribeAccountAssignmentCreationStatus DescribeAccountAssignmentDeletionStatus
      ListAccountsForProvisionedPermissionSet ListPermissionSetsProvisionedToAccount
-     TagResource UntagResource ListTagsForResource ListInstances DescribeInstance`,
+     TagResource UntagResource ListTagsForResource ListInstances DescribeInstance RevokeRoleSessions`,
   ),
   ...names('organizations', 'CreateAccount DescribeAccount ListAccounts DescribeOrganization'),
   ...names('sts', 'GetCallerIdentity'),

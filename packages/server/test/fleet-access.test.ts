@@ -89,6 +89,15 @@ for (const backend of BACKENDS) {
       await denied(tagger.call(fleet.AddTagsToResource, { ResourceType: 'ManagedInstance', ResourceId: other, Tags: [{ Key: 'project', Value: 'Production' }] }), `arn:aws:ssm:${server.server.services.config.region}:${management}:managed-instance/${other}`);
     });
 
+    test('tag keys that differ only in case are decided by the first in code-point order, not a failure', async () => {
+      const twin = await registered(server, server.root, 'Production');
+      await server.root.call(fleet.AddTagsToResource, { ResourceType: 'ManagedInstance', ResourceId: twin, Tags: [{ Key: 'Project', Value: 'Development' }] });
+      // "Project" sorts before "project": its Development value is what the condition sees.
+      await denied(tagger.call(fleet.AddTagsToResource, { ResourceType: 'ManagedInstance', ResourceId: twin, Tags: [{ Key: 'owner', Value: 'ops' }] }), `arn:aws:ssm:${server.server.services.config.region}:${management}:managed-instance/${twin}`);
+      await server.root.call(fleet.RemoveTagsFromResource, { ResourceType: 'ManagedInstance', ResourceId: twin, TagKeys: ['Project'] });
+      await tagger.call(fleet.AddTagsToResource, { ResourceType: 'ManagedInstance', ResourceId: twin, Tags: [{ Key: 'owner', Value: 'ops' }] });
+    });
+
     test('an instance belongs to the account its activation was made in; other accounts neither see nor change it', async () => {
       const mine = await registered(server, sandboxAdmin, 'Sandbox');
       const seen = await sandboxAdmin.call(fleet.DescribeInstanceInformation, {});

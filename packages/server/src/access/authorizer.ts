@@ -75,10 +75,19 @@ export function requestContext(principal: RolePrincipal, facts: RequestFacts, se
   return context;
 }
 
-/** The condition keys of a resource's tags: `aws:ResourceTag/K` and the service's own (`ssm:resourceTag/K`). */
+/**
+ * The condition keys of a resource's tags: `aws:ResourceTag/K` and the service's own
+ * (`ssm:resourceTag/K`). Tag keys are case-sensitive but condition keys are not: of keys that
+ * differ only in case (`Env`, `env`), the first in code-point order speaks for them.
+ */
 export function resourceTagContext(service: string, tags: Readonly<Record<string, string>> = {}): Record<string, string> {
   const context: Record<string, string> = {};
-  for (const [key, value] of Object.entries(tags)) {
+  const seen = new Set<string>();
+  for (const key of Object.keys(tags).sort()) {
+    const folded = key.toLowerCase();
+    if (seen.has(folded)) continue;
+    seen.add(folded);
+    const value = tags[key] ?? '';
     context[`aws:ResourceTag/${key}`] = value;
     context[`${service}:resourceTag/${key}`] = value;
   }
