@@ -80,7 +80,13 @@ export class DataPeer {
             version: data.DATA_PROTOCOL_VERSION,
           };
     socket.send(data.encodeFrame({ type: data.FrameType.Auth, flags: 0, stream: 0, seq: 0, ack: 0, payload: data.jsonPayload(auth) }));
-    return within(readied, 'Ready');
+    const refused = new Promise<never>((_resolve, reject) => {
+      socket.once('close', (code: number, reason: Buffer) => {
+        reject(new Error(`closed before Ready: ${code} ${reason.toString('utf8')}`));
+      });
+    });
+    refused.catch(() => undefined);
+    return within(Promise.race([readied, refused]), 'Ready');
   }
 
   /** Sends a frame (kept until acknowledged, resent after a reconnect). */
