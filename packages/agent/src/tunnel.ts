@@ -53,6 +53,14 @@ export interface ControlChannelOptions {
   /** The smallest heartbeat interval the agent accepts from a server; default 1 s. */
   readonly minHeartbeatIntervalMs?: number;
   readonly onEvent?: (event: ChannelEvent) => void;
+  /** Where session-open and session-close go (session.ts's SessionManager); without it sessions are refused. */
+  readonly sessions?: SessionHandler;
+}
+
+/** What the control channel hands sessions to. */
+export interface SessionHandler {
+  open(message: Extract<control.ServerMessage, { type: 'session-open' }>): void;
+  close(sessionId: string, reason: string): void;
 }
 
 export const CAPABILITIES = ['shell', 'port'] as const;
@@ -89,6 +97,8 @@ export class ControlChannel {
   #outcome: ChannelOutcome | undefined;
   #started = false;
   #finished = false;
+  /** Session reports waiting for a welcomed connection. */
+  #reports: Extract<control.AgentMessage, { type: 'session-failed' }>[] = [];
 
   constructor(options: ControlChannelOptions) {
     this.#options = options;
@@ -226,6 +236,7 @@ export class ControlChannel {
         this.#backoff.reset();
         this.#log.info(`Connected to ${this.#options.endpointUrl} as ${this.#options.instanceId}; heartbeat every ${seconds(connection.heartbeatIntervalMs)}.`);
         this.#emit({ type: 'welcome', heartbeatIntervalMs: connection.heartbeatIntervalMs });
+        for (const report of this.#reports.splice(0)) this.#send(connection, report);
         this.#scheduleHeartbeat(connection);
         return;
       }
@@ -236,7 +247,39 @@ export class ControlChannel {
         this.#log.warn(`${this.#options.endpointUrl} says ${this.#options.instanceId} was deregistered.`);
         this.#end('deregistered');
         return;
+      case 'session-open':
+        if (connection.phase !== 'ready') {
+          this.#protocolError(connection, 'a session-open before the welcome');
+          return;
+        }
+        this.#log.info(`Session ${message.sessionId} opened (${message.work.kind}).`);
+        if (this.#options.sessions === undefined) {
+          this.report({ type: 'session-failed', sessionId: message.sessionId, reason: 'this agent does not run sessions' });
+          return;
+        }
+        this.#options.sessions.open(message);
+        return;
+      case 'session-close':
+        if (connection.phase !== 'ready') {
+          this.#protocolError(connection, 'a session-close before the welcome');
+          return;
+        }
+        this.#options.sessions?.close(message.sessionId, message.reason);
+        return;
     }
+  }
+
+  /**
+   * Sends a message about a session (session-failed) on the control channel; while it is down,
+   * the message waits for the next welcome.
+   */
+  report(message: Extract<control.AgentMessage, { type: 'session-failed' }>): void {
+    const connection = this.#connection;
+    if (connection?.phase === 'ready' && connection.socket.readyState === WebSocket.OPEN) {
+      this.#send(connection, message);
+      return;
+    }
+    if (this.#outcome === undefined) this.#reports.push(message);
   }
 
   #onClose(connection: Connection, code: number, reason: string): void {

@@ -63,6 +63,8 @@ export class FakeAirlock {
   readonly closes: CloseRecord[] = [];
   readonly revoked = new Set<string>();
   readonly deregistered = new Set<string>();
+  /** session-failed messages, as they came. */
+  readonly sessionFailures: { instanceId: string | undefined; sessionId: string; reason: string }[] = [];
   /** Connections the upgrade accepted, whatever came of them. */
   connectionCount = 0;
   readonly #peers = new Set<Peer>();
@@ -112,6 +114,13 @@ export class FakeAirlock {
       peer.socket.send(JSON.stringify({ type: 'deregistered' }));
       peer.socket.close(control.AgentCloseCode.Deregistered, 'deregistered');
     }
+  }
+
+  /** Sends a server message (session-open, session-close) to a welcomed agent; false when it is not connected. */
+  send(instanceId: string, message: control.ServerMessage): boolean {
+    const peer = [...this.#peers].find((candidate) => candidate.instanceId === instanceId);
+    peer?.socket.send(JSON.stringify(message));
+    return peer !== undefined;
   }
 
   async stop(): Promise<void> {
@@ -183,7 +192,10 @@ export class FakeAirlock {
         if (this.ackHeartbeats) socket.send(JSON.stringify({ type: 'heartbeat-ack' }));
         return;
       }
-      if (message.type === 'session-failed') return;
+      if (message.type === 'session-failed') {
+        this.sessionFailures.push({ instanceId: peer.instanceId, sessionId: message.sessionId, reason: message.reason });
+        return;
+      }
       helloSeen = true;
       const registration = this.registrations.get(message.instanceId);
       const payload = Buffer.from(control.signedChallenge(peer.nonce, message.instanceId), 'utf8');

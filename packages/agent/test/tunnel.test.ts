@@ -228,3 +228,60 @@ test('stop() while the server is unreachable ends at once', async () => {
     await h.close();
   }
 });
+
+test('session-open and session-close go to the session handler; session-failed goes back, after the welcome if the channel was down', async () => {
+  const opened: string[] = [];
+  const closed: string[] = [];
+  const seen: ChannelEvent['type'][] = [];
+  let reportWhileDown = false;
+  const h = await harness(
+    {},
+    {
+      onEvent: (event) => {
+        seen.push(event.type);
+        // Reported while the channel is down: it goes after the next welcome.
+        if (event.type === 'closed' && reportWhileDown) {
+          reportWhileDown = false;
+          h.channel.report({ type: 'session-failed', sessionId: 'alice-0123456789abcdef1', reason: 'later' });
+        }
+      },
+      sessions: {
+        open: (message) => {
+          opened.push(`${message.sessionId} ${message.work.kind}`);
+          h.channel.report({ type: 'session-failed', sessionId: message.sessionId, reason: 'Run As user "x" does not exist on this instance' });
+        },
+        close: (sessionId, reason) => closed.push(`${sessionId} ${reason}`),
+      },
+    },
+  );
+  try {
+    await waitFor(() => seen.includes('welcome'), 'welcome');
+    const work: control.SessionWork = { kind: 'shell', runAs: { user: 'x', named: true }, profile: '' };
+    assert.ok(h.fake.send(h.instanceId, { type: 'session-open', sessionId: 'alice-0123456789abcdef0', nonce: 'n0', work }));
+    await waitFor(() => h.fake.sessionFailures.length === 1, 'session-failed');
+    assert.deepEqual(h.fake.sessionFailures[0], { instanceId: h.instanceId, sessionId: 'alice-0123456789abcdef0', reason: 'Run As user "x" does not exist on this instance' });
+    assert.deepEqual(opened, ['alice-0123456789abcdef0 shell']);
+    h.fake.send(h.instanceId, { type: 'session-close', sessionId: 'alice-0123456789abcdef0', reason: 'terminated' });
+    await waitFor(() => closed.length === 1, 'session-close');
+    assert.deepEqual(closed, ['alice-0123456789abcdef0 terminated']);
+
+    reportWhileDown = true;
+    h.fake.dropAll();
+    await waitFor(() => h.fake.sessionFailures.length === 2, 'the report after the reconnect');
+    assert.equal(h.fake.sessionFailures[1]?.reason, 'later');
+  } finally {
+    await h.close();
+  }
+});
+
+test('an agent without a session handler refuses sessions with session-failed', async () => {
+  const h = await harness();
+  try {
+    await waitFor(() => h.count('welcome') === 1, 'welcome');
+    h.fake.send(h.instanceId, { type: 'session-open', sessionId: 'bob-0123456789abcdef0', nonce: 'n', work: { kind: 'port', host: 'localhost', port: 22 } });
+    await waitFor(() => h.fake.sessionFailures.length === 1, 'session-failed');
+    assert.equal(h.fake.sessionFailures[0]?.reason, 'this agent does not run sessions');
+  } finally {
+    await h.close();
+  }
+});
