@@ -9,6 +9,7 @@ import { DEFAULT_METADATA_URL } from './metadata.js';
 import { register, RegistrationError } from './registration.js';
 import { deregisteredAt, loadState, markDeregistered, privateKeyMode, StateError } from './state.js';
 import { parseCaBundle } from './tls.js';
+import { SessionManager } from './session/session.js';
 import { ControlChannel } from './tunnel.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -147,6 +148,20 @@ async function runCommand(commandLine: CommandLine, log: Logger): Promise<number
   if (isHttps(endpointUrl) && state.caPem === undefined) log.warn("No CA was pinned at registration: the server's certificate is checked against this host's trusted CAs.");
 
   log.info(`airlock-agent ${AGENT_VERSION} starting: ${registration.instanceId}, server ${endpointUrl}, state ${settings.stateDir}.`);
+  if (process.getuid?.() !== 0) log.warn('The agent does not run as root: sessions run as its own user, and Run As other users is refused.');
+  const sessions = new SessionManager({
+    endpointUrl,
+    instanceId: registration.instanceId,
+    privateKey,
+    caPem: state.caPem,
+    agentVersion: AGENT_VERSION,
+    log,
+    // Called only once sessions run, after the channel below exists.
+    report: (message) => {
+      channel.report(message);
+    },
+    users: { ssmUserSudo: settings.ssmUserSudo },
+  });
   const channel = new ControlChannel({
     endpointUrl,
     instanceId: registration.instanceId,
@@ -155,6 +170,7 @@ async function runCommand(commandLine: CommandLine, log: Logger): Promise<number
     agentVersion: AGENT_VERSION,
     inventory: () => collectInventory({ agentVersion: AGENT_VERSION }),
     log,
+    sessions,
   });
   const onSignal = (signal: NodeJS.Signals): void => {
     log.info(`${signal}: closing the control channel.`);
@@ -168,6 +184,8 @@ async function runCommand(commandLine: CommandLine, log: Logger): Promise<number
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    // The sessions' programs end with the agent, as they would with its systemd unit.
+    await sessions.stopAll(outcome === 'deregistered' ? 'the instance was deregistered' : 'the agent stopped');
   }
   if (outcome === 'deregistered') {
     try {

@@ -98,9 +98,15 @@ export interface FileConfig {
   readonly endpointUrl?: string;
   readonly stateDir?: string;
   readonly caFile?: string;
+  /**
+   * Sessions: whether the ssm-user the agent creates gets passwordless sudo
+   * (/etc/sudoers.d/ssm-agent-users), as AWS's agent does. Default true.
+   */
+  readonly ssmUserSudo?: boolean;
 }
 
-const FILE_KEYS = new Set(['endpointUrl', 'stateDir', 'caFile']);
+const FILE_KEYS = new Set(['endpointUrl', 'stateDir', 'caFile', 'ssmUserSudo']);
+const BOOLEAN_KEYS = new Set(['ssmUserSudo']);
 
 /**
  * Reads the config file. A missing file is fine when it is the default one, an error when it was
@@ -121,9 +127,14 @@ export async function loadConfigFile(path: string, named: boolean): Promise<File
     throw new UsageError(`The config file ${path} is not JSON: ${(error as Error).message}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`The config file ${path} must hold a JSON object.`);
-  const config: { endpointUrl?: string; stateDir?: string; caFile?: string } = {};
+  const config: { endpointUrl?: string; stateDir?: string; caFile?: string; ssmUserSudo?: boolean } = {};
   for (const [key, field] of Object.entries(value)) {
-    if (!FILE_KEYS.has(key)) throw new UsageError(`The config file ${path} has an unknown key ${JSON.stringify(key)}; it may set endpointUrl, stateDir and caFile.`);
+    if (!FILE_KEYS.has(key)) throw new UsageError(`The config file ${path} has an unknown key ${JSON.stringify(key)}; it may set endpointUrl, stateDir, caFile and ssmUserSudo.`);
+    if (BOOLEAN_KEYS.has(key)) {
+      if (typeof field !== 'boolean') throw new UsageError(`In the config file ${path}, ${key} must be true or false.`);
+      config.ssmUserSudo = field;
+      continue;
+    }
     if (typeof field !== 'string' || field.trim() === '') throw new UsageError(`In the config file ${path}, ${key} must be a non-empty string.`);
     const base = dirname(path);
     if (key === 'endpointUrl') config.endpointUrl = field.trim();
@@ -138,6 +149,8 @@ export interface RunSettings {
   readonly stateDir: string;
   /** The config file's endpoint, only to warn when it differs from the registered one. */
   readonly endpointUrl: string | undefined;
+  /** Whether a newly created ssm-user gets passwordless sudo (default true, as AWS). */
+  readonly ssmUserSudo: boolean;
 }
 
 export interface RegisterSettings extends RunSettings {
@@ -166,7 +179,7 @@ async function common(flags: ReadonlyMap<string, string | true>, env: Environmen
 
 export async function runSettings(flags: ReadonlyMap<string, string | true>, env: Environment = processEnvironment): Promise<RunSettings> {
   const { configFile, file, stateDir } = await common(flags, env);
-  return { configFile, stateDir, endpointUrl: file.endpointUrl };
+  return { configFile, stateDir, endpointUrl: file.endpointUrl, ssmUserSudo: file.ssmUserSudo ?? true };
 }
 
 export async function registerSettings(flags: ReadonlyMap<string, string | true>, env: Environment = processEnvironment): Promise<RegisterSettings> {
@@ -179,14 +192,22 @@ export async function registerSettings(flags: ReadonlyMap<string, string | true>
   if (flags.get('cloud') === true) {
     if (flags.has('id') || flags.has('code')) throw new UsageError('register --cloud uses the instance identity document, not an activation: leave out --id and --code.');
     const metadataUrl = flag(flags, 'metadata-url') ?? DEFAULT_METADATA_URL;
-    return { configFile, stateDir, endpointUrl, activationId: undefined, activationCode: undefined, metadataUrl, caFile, force };
+    return { configFile, stateDir, endpointUrl, activationId: undefined, activationCode: undefined, metadataUrl, caFile, force, ssmUserSudo: file.ssmUserSudo ?? true };
   }
   if (flags.has('metadata-url')) throw new UsageError('--metadata-url goes with --cloud.');
   const activationId = flag(flags, 'id');
   if (activationId === undefined) throw new UsageError('register needs --id ACTIVATION_ID (or --cloud on an EC2 instance).');
   const activationCode = flag(flags, 'code') ?? nonEmpty(env[ENV.activationCode])?.trim();
   if (activationCode === undefined) throw new UsageError(`register needs --code ACTIVATION_CODE (or ${ENV.activationCode} in the environment).`);
-  return { configFile, stateDir, endpointUrl, activationId, activationCode, metadataUrl: undefined, caFile, force };
+  return { configFile, stateDir, endpointUrl, activationId, activationCode, metadataUrl: undefined, caFile, force, ssmUserSudo: file.ssmUserSudo ?? true };
+}
+
+/** The search path sessions get when the agent has none. */
+export const DEFAULT_SESSION_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** What a session's program inherits from the agent's environment: the search path, and the locale (C.UTF-8 when unset). */
+export function sessionEnvironment(env: Environment = processEnvironment): { readonly PATH: string; readonly LANG: string } {
+  return { PATH: nonEmpty(env['PATH']) ?? DEFAULT_SESSION_PATH, LANG: nonEmpty(env['LANG']) ?? 'C.UTF-8' };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

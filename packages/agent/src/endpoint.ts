@@ -1,6 +1,6 @@
 /** The server's address: checked once, then turned into the API and control-channel URLs. */
 import { isIP } from 'node:net';
-import { control } from '@airlock/protocol';
+import { control, data } from '@airlock/protocol';
 
 export class EndpointError extends Error {
   override readonly name = 'EndpointError';
@@ -47,4 +47,9 @@ export function apiUrl(endpoint: string, service: string, operation: string): st
 /** `ws(s)://…{CONTROL_PATH}`. */
 export function controlUrl(endpoint: string): string {
   return `${endpoint.replace(/^http/, 'ws')}${control.CONTROL_PATH}`;
+}
+
+/** `ws(s)://…{DATA_PATH_AGENT}`: where the agent dials a session's data channel. */
+export function dataUrl(endpoint: string): string {
+  return `${endpoint.replace(/^http/, 'ws')}${data.DATA_PATH_AGENT}`;
 }

@@ -1,6 +1,6 @@
 /** The agent's identity: an Ed25519 key pair made at registration. The private key never leaves the host. */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { control } from '@airlock/protocol';
+import { control, data } from '@airlock/protocol';
 
 export interface KeyPair {
   /** PKCS#8 PEM, for private-key.pem. */
@@ -37,4 +37,9 @@ export function publicKeyOf(privateKey: KeyObject): string {
 /** The hello's signature: base64 Ed25519 over signedChallenge(nonce, instanceId). */
 export function signChallenge(privateKey: KeyObject, nonce: string, instanceId: string): string {
   return sign(null, Buffer.from(control.signedChallenge(nonce, instanceId), 'utf8'), privateKey).toString('base64');
+}
+
+/** A data channel's Auth signature: base64 Ed25519 over agentDataChallenge(sessionId, instanceId, nonce). */
+export function signDataChallenge(privateKey: KeyObject, sessionId: string, instanceId: string, nonce: string): string {
+  return sign(null, Buffer.from(data.agentDataChallenge(sessionId, instanceId, nonce), 'utf8'), privateKey).toString('base64');
 }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AGENT_VERSION, controlUrl, DEFAULT_CONFIG_FILE, DEFAULT_STATE_DIR, isLoopbackHost, loadConfigFile, normalizeEndpoint, parseCommandLine, registerSettings, runSettings, UsageError } from '@airlock/agent';
+import { AGENT_VERSION, controlUrl, dataUrl, DEFAULT_CONFIG_FILE, DEFAULT_STATE_DIR, isLoopbackHost, loadConfigFile, normalizeEndpoint, parseCommandLine, registerSettings, runSettings, sessionEnvironment, UsageError } from '@airlock/agent';
 import { repoRoot, temporaryDirectory } from './helpers.js';
 
 test('the version is the package version', async () => {
@@ -73,6 +73,14 @@ test('flags win over the environment, which wins over the config file', async ()
     await assert.rejects(runSettings(new Map([['config', file]]), {}), /unknown key "endpoint"/);
     await writeFile(file, '[1]');
     await assert.rejects(runSettings(new Map([['config', file]]), {}), /JSON object/);
+
+    // Sessions: ssm-user's sudo right, on unless the file turns it off.
+    await writeFile(file, JSON.stringify({ stateDir: '.' }));
+    assert.equal((await runSettings(new Map([['config', file]]), {})).ssmUserSudo, true);
+    await writeFile(file, JSON.stringify({ ssmUserSudo: false }));
+    assert.equal((await runSettings(new Map([['config', file]]), {})).ssmUserSudo, false);
+    await writeFile(file, JSON.stringify({ ssmUserSudo: 'no' }));
+    await assert.rejects(runSettings(new Map([['config', file]]), {}), /ssmUserSudo must be true or false/);
   } finally {
     await dir.remove();
   }
@@ -94,4 +102,10 @@ test('endpoints: https anywhere, plain http only on loopback, normalized, contro
   assert.ok(!isLoopbackHost('localhost.example.com'));
   assert.equal(controlUrl('https://airlock.example.com:4100'), 'wss://airlock.example.com:4100/agent/control');
   assert.equal(controlUrl('http://127.0.0.1:4100'), 'ws://127.0.0.1:4100/agent/control');
+  assert.equal(dataUrl('https://proxy.example.com/airlock'), 'wss://proxy.example.com/airlock/agent/data');
+});
+
+test('sessions inherit PATH and LANG from the agent, C.UTF-8 when LANG is unset', () => {
+  assert.deepEqual(sessionEnvironment({ PATH: '/opt/bin:/usr/bin', LANG: 'de_DE.UTF-8' }), { PATH: '/opt/bin:/usr/bin', LANG: 'de_DE.UTF-8' });
+  assert.deepEqual(sessionEnvironment({}), { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' });
 });

@@ -1,0 +1,295 @@
+/**
+ * Sessions on this host: a `session-open` from the control channel becomes a program (a login
+ * shell or a command, on a PTY or pipes, as the right user) or a port forwarder, joined to the
+ * session's data channel; a `session-close`, an End frame, or a channel that cannot be reopened
+ * ends it and its whole process tree. A session that cannot start (no such Run As user) is
+ * reported with `session-failed` and its reason.
+ *
+ * On the data channel (stream 0 is the program's terminal or pipes):
+ *   server → agent  Data (input), Resize (PTY), Open/Data/Window/Close on streams n ≥ 1 (port), End
+ *   agent → server  Data (output), Exit (status, reason) when the program ends; Open Ok/Close/
+ *                   Data/Window on streams n ≥ 1
+ */
+import type { KeyObject } from 'node:crypto';
+import { data, type control } from '@airlock/protocol';
+import { sessionEnvironment } from '../config.js';
+import { messageOf, type Logger } from '../log.js';
+import { DataLink, type DataLinkOptions } from './data-link.js';
+import { PortForwarder } from './forward.js';
+import { spawnPipes, spawnPty, workingDirectory, type Program } from './programs.js';
+import { resolveRunAs, RunAsError, type Account, type Identity, type UserOptions } from './users.js';
+
+type SessionOpen = Extract<control.ServerMessage, { type: 'session-open' }>;
+
+/** Input waiting in the PTY beyond this is not acknowledged until the program reads it. */
+const INPUT_BACKLOG = 256 * 1024;
+const INITIAL_SIZE = { cols: 80, rows: 24 };
+
+export interface SessionManagerOptions {
+  readonly endpointUrl: string;
+  readonly instanceId: string;
+  readonly privateKey: KeyObject;
+  readonly caPem?: string | undefined;
+  readonly agentVersion: string;
+  readonly log: Logger;
+  /** Sends a message on the control channel (session-failed). */
+  readonly report: (message: Extract<control.AgentMessage, { type: 'session-failed' }>) => void;
+  readonly users?: UserOptions;
+  /** The environment programs start from: PATH and LANG (default: the agent's, LANG C.UTF-8 when unset). */
+  readonly environment?: { readonly PATH: string; readonly LANG: string };
+  /** Between SIGHUP and SIGKILL when a session ends; default 2 s. */
+  readonly killGraceMs?: number;
+  /** Data channel timings (tests). */
+  readonly link?: Partial<Pick<DataLinkOptions, 'backoffBaseMs' | 'backoffCapMs' | 'random' | 'readyTimeoutMs' | 'resumeTimeoutMs' | 'pingIntervalMs' | 'window'>>;
+  /** Each session's end, with why (tests, diagnostics). */
+  readonly onEnded?: (sessionId: string, reason: string) => void;
+}
+
+export class SessionManager {
+  readonly #sessions = new Map<string, Session>();
+  readonly #options: SessionManagerOptions;
+
+  constructor(options: SessionManagerOptions) {
+    this.#options = options;
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  get(sessionId: string): Session | undefined {
+    return this.#sessions.get(sessionId);
+  }
+
+  /** A session-open: starts it (a second one for a live session is ignored). */
+  open(message: SessionOpen): Session | undefined {
+    if (this.#sessions.has(message.sessionId)) return undefined;
+    const session = new Session(message, this.#options, () => {
+      this.#sessions.delete(message.sessionId);
+    });
+    this.#sessions.set(message.sessionId, session);
+    void session.start();
+    return session;
+  }
+
+  /** A session-close: ends the session's program and closes its channel. */
+  close(sessionId: string, reason: string): void {
+    void this.#sessions.get(sessionId)?.end(reason);
+  }
+
+  /** Ends every session (the agent is stopping); resolves once their programs are gone. */
+  async stopAll(reason = 'the agent stopped'): Promise<void> {
+    await Promise.all([...this.#sessions.values()].map((session) => session.end(reason)));
+  }
+}
+
+export class Session {
+  readonly id: string;
+  readonly work: control.SessionWork;
+  #identity: Identity | undefined;
+  #link: DataLink | undefined;
+  #program: Program | undefined;
+  #forwarder: PortForwarder | undefined;
+  #ended: Promise<void> | undefined;
+  #endReason: string | undefined;
+  #exited = false;
+  #consumeTimer: NodeJS.Timeout | undefined;
+  readonly #done: Promise<string>;
+  #resolveDone: (reason: string) => void = () => undefined;
+
+  constructor(
+    private readonly message: SessionOpen,
+    private readonly options: SessionManagerOptions,
+    private readonly forget: () => void,
+  ) {
+    this.id = message.sessionId;
+    this.work = message.work;
+    this.#done = new Promise((resolve) => {
+      this.#resolveDone = resolve;
+    });
+  }
+
+  /** Resolves with the reason once the session has ended here and its programs are gone. */
+  get done(): Promise<string> {
+    return this.#done;
+  }
+
+  get account(): Account | undefined {
+    return this.#identity?.account;
+  }
+
+  get program(): Program | undefined {
+    return this.#program;
+  }
+
+  get link(): DataLink | undefined {
+    return this.#link;
+  }
+
+  async start(): Promise<void> {
+    const { log } = this.options;
+    const work = this.work;
+    try {
+      if (work.kind !== 'port') {
+        this.#identity = await resolveRunAs(work.runAs, { ...this.options.users, log });
+        if (this.#endReason !== undefined) return;
+      }
+      // Dial first: the program's first output waits in the link until the channel is ready.
+      this.#link = this.#openLink();
+      this.#link.start();
+      if (work.kind === 'port') {
+        this.#forwarder = new PortForwarder(work, this.#link, log, this.id);
+        log.info(`Session ${this.id}: forwarding to ${work.host}:${work.port}.`);
+      } else {
+        this.#program = await this.#launch(work);
+        // end() may have come while it started.
+        if (this.#endReason !== undefined) void this.#program.terminate(this.options.killGraceMs ?? 2_000);
+      }
+    } catch (error) {
+      const reason = error instanceof RunAsError ? error.message : `the agent could not start the session: ${messageOf(error)}`;
+      log.warn(`Session ${this.id} failed: ${reason}.`);
+      this.options.report({ type: 'session-failed', sessionId: this.id, reason: reason.slice(0, 1024) });
+      void this.end(reason);
+    }
+  }
+
+  /** Ends the session here: its process tree, its connections, its channel. */
+  end(reason: string): Promise<void> {
+    if (this.#ended !== undefined) return this.#ended;
+    this.#endReason = reason;
+    this.#ended = (async () => {
+      clearTimeout(this.#consumeTimer);
+      this.#forwarder?.close();
+      this.#link?.close(reason);
+      try {
+        await this.#program?.terminate(this.options.killGraceMs ?? 2_000);
+      } catch (error) {
+        this.options.log.warn(`Session ${this.id}: ending its processes failed: ${messageOf(error)}`);
+      }
+      this.forget();
+      this.options.log.info(`Session ${this.id} ended: ${reason}.`);
+      this.options.onEnded?.(this.id, reason);
+      this.#resolveDone(reason);
+    })();
+    return this.#ended;
+  }
+
+  #openLink(): DataLink {
+    const { endpointUrl, instanceId, privateKey, caPem, agentVersion, log } = this.options;
+    return new DataLink(
+      { endpointUrl, instanceId, privateKey, caPem, agentVersion, log, sessionId: this.id, nonce: this.message.nonce, ...this.options.link },
+      {
+        onFrames: (frames) => {
+          this.#onFrames(frames);
+        },
+        onDrain: () => {
+          this.#program?.resume();
+          this.#forwarder?.resume();
+        },
+        onGone: (reason) => {
+          void this.end(reason);
+        },
+      },
+    );
+  }
+
+  async #launch(work: Exclude<control.SessionWork, { kind: 'port' }>): Promise<Program> {
+    const identity = this.#identity;
+    if (identity === undefined) throw new Error('no account');
+    const { account } = identity;
+    const base = this.options.environment ?? sessionEnvironment();
+    const shell = account.shell === '' || /nologin|false$/.test(account.shell) ? '/bin/sh' : account.shell;
+    const env: Record<string, string> = { HOME: account.home, USER: account.name, LOGNAME: account.name, SHELL: shell, PATH: base.PATH, LANG: base.LANG };
+    const cwd = await workingDirectory(account.home);
+    const events = {
+      onData: (bytes: Uint8Array) => {
+        this.#output(bytes);
+      },
+      onExit: (status: number, signal: string | undefined) => {
+        this.#onExit(status, signal);
+      },
+    };
+    const who = `${account.name} (uid ${account.uid})`;
+    if (work.kind === 'command') {
+      this.options.log.info(`Session ${this.id}: running a command as ${who}.`);
+      return spawnPipes({ identity, argv: ['/bin/sh', '-c', work.command], env, cwd }, events);
+    }
+    env['TERM'] = 'xterm-256color';
+    const argv: [string, ...string[]] = work.kind === 'shell' ? [shell, '-l'] : ['/bin/sh', '-c', work.command];
+    this.options.log.info(`Session ${this.id}: ${work.kind === 'shell' ? 'a login shell' : 'a command on a terminal'} as ${who}.`);
+    const program = spawnPty({ identity, argv, env, cwd, ...INITIAL_SIZE }, events);
+    // The shell profile (shellProfile.linux) is typed in first, as AWS's agent does.
+    if (work.kind === 'shell' && work.profile.trim() !== '') program.write(data.utf8(`${work.profile.replace(/\r?\n/g, '\r').replace(/\r?$/, '')}\r`));
+    return program;
+  }
+
+  /** The program's output, to stream 0; its reading stops while the window is full. */
+  #output(bytes: Uint8Array): void {
+    const link = this.#link;
+    if (link === undefined || this.#endReason !== undefined) return;
+    for (let offset = 0; offset < bytes.length; offset += data.MAX_PAYLOAD) {
+      link.send({ type: data.FrameType.Data, payload: bytes.subarray(offset, offset + data.MAX_PAYLOAD) });
+    }
+    if (link.congested) this.#program?.pause();
+  }
+
+  #onExit(status: number, signal: string | undefined): void {
+    if (this.#exited) return;
+    this.#exited = true;
+    const reason = signal === undefined ? '' : `the program was killed by ${signal}`;
+    this.options.log.info(`Session ${this.id}: the program exited with status ${status}${signal === undefined ? '' : ` (${signal})`}.`);
+    // What it left running in the background goes with it.
+    void this.#program?.terminate(this.options.killGraceMs ?? 2_000);
+    // After all its output (the link keeps order); the server ends the session on it (End, then close).
+    this.#link?.send({ type: data.FrameType.Exit, payload: data.exitPayload(status, reason) });
+  }
+
+  #onFrames(frames: readonly data.Frame[]): void {
+    for (const frame of frames) {
+      if (this.#endReason !== undefined) return;
+      if (frame.type === data.FrameType.End) {
+        const reason = data.fromUtf8(frame.payload);
+        this.#link?.consume(frame.seq);
+        void this.end(reason === '' ? 'the server ended the session' : reason);
+        return;
+      }
+      if (frame.stream !== 0) {
+        if (this.#forwarder !== undefined) this.#forwarder.receive(frame);
+        continue;
+      }
+      try {
+        switch (frame.type) {
+          case data.FrameType.Data:
+            this.#program?.write(frame.payload);
+            break;
+          case data.FrameType.Resize: {
+            const { cols, rows } = data.readResize(frame.payload);
+            this.#program?.resize(cols, rows);
+            break;
+          }
+          default:
+            // Nothing else means anything on stream 0 at the agent.
+            break;
+        }
+      } catch (error) {
+        this.options.log.warn(`Session ${this.id}: ignored a frame of type ${frame.type}: ${messageOf(error)}`);
+      }
+    }
+    this.#consume();
+  }
+
+  /** Acknowledges what was handed on, once the program has taken its input (or nearly). */
+  #consume(): void {
+    clearTimeout(this.#consumeTimer);
+    const link = this.#link;
+    if (link === undefined || link.closed) return;
+    const program = this.#program;
+    if (program === undefined || this.#exited || program.backlog <= INPUT_BACKLOG) {
+      link.consume();
+      return;
+    }
+    this.#consumeTimer = setTimeout(() => {
+      this.#consume();
+    }, 10);
+  }
+}
