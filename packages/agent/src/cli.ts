@@ -39,11 +39,13 @@ register  Makes an Ed25519 key pair, registers it with a hybrid activation (from
           instance's own id (i-…), with its tags when the metadata service shows them.
 run       Connects to the registered server (never another) and stays connected: signed
           hello, heartbeats, reconnects with backoff. Stops for good when the instance is
-          deregistered. SIGTERM or SIGINT closes the connection and exits.
+          deregistered. Runs the sessions the server opens (shells, commands, port
+          forwarding) as ssm-user, made on first use, or the session's Run As user.
+          SIGTERM or SIGINT ends the sessions, closes the connection and exits.
 
 Options:
   --state-dir DIR   default ${DEFAULT_STATE_DIR} (or ${ENV.stateDir}); one per agent on a host
-  --config FILE     JSON {"endpointUrl", "stateDir", "caFile"}; default ${DEFAULT_CONFIG_FILE}
+  --config FILE     JSON {"endpointUrl", "stateDir", "caFile", "ssmUserSudo"}; default ${DEFAULT_CONFIG_FILE}
                     (or ${ENV.config}). Flags win over the environment, which wins over the file.
 `;
 
