@@ -9,5 +9,10 @@ import { login, logout } from './login.js';
 import { policySimulate } from './policy-simulate.js';
 import { policyValidate } from './policy-validate.js';
 import { devMail, server } from './server.js';
+import { startSession } from './start-session.js';
 
-export const COMMANDS: readonly Command[] = [server, login, logout, configureSso, devMail, apply, auditVerify, auditExport, ...API_COMMANDS, policyValidate, policySimulate, demo];
+/** The API's commands, with the ones that do more than call their operation in their place. */
+const SPECIAL: readonly Command[] = [startSession];
+const apiCommands = API_COMMANDS.map((command) => SPECIAL.find((special) => special.path === command.path) ?? command);
+
+export const COMMANDS: readonly Command[] = [server, login, logout, configureSso, devMail, apply, auditVerify, auditExport, ...apiCommands, policyValidate, policySimulate, demo];

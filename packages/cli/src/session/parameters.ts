@@ -1,0 +1,56 @@
+/**
+ * `--parameters` as the AWS CLI takes it for start-session: shorthand
+ * (`portNumber=80,localPortNumber=8080`) or JSON (`{"portNumber":["80"]}`; a plain string
+ * value is taken as a list of one). StartSession wants every value as a list.
+ */
+import { UsageError } from '../args.js';
+
+export type SessionParameters = Record<string, string[]>;
+
+export function parseSessionParameters(words: readonly string[] | undefined): SessionParameters | undefined {
+  if (words === undefined) return undefined;
+  if (words.length !== 1 || words[0] === undefined || words[0] === '') throw new UsageError('--parameters takes one value: name=value,name2=value2 or JSON. Quote values with spaces.');
+  const word = words[0];
+  return word.trimStart().startsWith('{') ? fromJson(word) : fromShorthand(word);
+}
+
+function fromJson(word: string): SessionParameters {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(word);
+  } catch {
+    throw new UsageError(`--parameters is not valid JSON: ${word}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('--parameters must be a JSON object: {"portNumber":["80"]}.');
+  const result: SessionParameters = {};
+  for (const [name, value] of Object.entries(parsed)) {
+    const list: unknown[] = Array.isArray(value) ? value : [value];
+    if (!list.every((item) => typeof item === 'string' || typeof item === 'number')) throw new UsageError(`--parameters: ${name} must be a string or a list of strings.`);
+    result[name] = list.map(String);
+  }
+  return result;
+}
+
+/** `a=1,b=x,y`: a piece without `=` continues the previous value (a comma inside a command). */
+function fromShorthand(word: string): SessionParameters {
+  const result: SessionParameters = {};
+  let last: string[] | undefined;
+  for (const piece of word.split(',')) {
+    const eq = piece.indexOf('=');
+    if (eq > 0) {
+      const name = piece.slice(0, eq);
+      last = result[name] ?? (result[name] = []);
+      last.push(piece.slice(eq + 1));
+    } else if (last !== undefined && last.length > 0) {
+      last.push(`${last.pop() ?? ''},${piece}`);
+    } else {
+      throw new UsageError(`--parameters: cannot read "${word}"; write name=value,name2=value2 or JSON.`);
+    }
+  }
+  return result;
+}
+
+/** The one value of `name`, if given. */
+export function parameter(parameters: SessionParameters | undefined, name: string): string | undefined {
+  return parameters?.[name]?.[0];
+}

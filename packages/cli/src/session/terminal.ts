@@ -1,0 +1,145 @@
+/**
+ * Stream 0: a shell or a command. Interactive sessions put a TTY in raw mode (Ctrl-C, Ctrl-Z and
+ * Ctrl-D travel as bytes), send the window size at the start and on every change, and restore
+ * the terminal on every way out. Non-interactive ones (NonInteractiveCommands) read stdin as it
+ * is and send a Fin at its end. Either way stdin goes out as Data frames (split at MAX_PAYLOAD,
+ * reading paused while the window is full), the agent's Data is acknowledged only once stdout
+ * has taken it, and the program's Exit becomes this process's exit code.
+ */
+import { spawnSync } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { data, streams } from '@airlock/protocol';
+import { exitCode, onSignals, SESSION_FAILED_EXIT, SIGNAL_NUMBERS, type Outcome, type SessionContext } from './context.js';
+
+interface TtyIn extends Readable {
+  isTTY?: boolean;
+  setRawMode?: (mode: boolean) => unknown;
+}
+
+interface TtyOut extends Writable {
+  isTTY?: boolean;
+  columns?: number;
+  rows?: number;
+}
+
+/**
+ * Raw mode on `stdin` if it is a TTY; the function that restores it (at most once; also on
+ * process exit). Node's raw mode keeps output processing (a lone \n printed as \r\n), which
+ * full-screen programs do not expect: `stty -opost` turns it off as ssh does. Leaving raw mode
+ * puts back the terminal's settings from before, output processing included.
+ */
+export function rawMode(stdin: TtyIn & { fd?: number }): () => void {
+  if (stdin.isTTY !== true || typeof stdin.setRawMode !== 'function') return () => undefined;
+  const setRawMode = stdin.setRawMode.bind(stdin);
+  setRawMode(true);
+  spawnSync('stty', ['-opost'], { stdio: [stdin.fd ?? 0, 'ignore', 'ignore'], timeout: 2_000 });
+  let restored = false;
+  const restore = (): void => {
+    if (restored) return;
+    restored = true;
+    process.off('exit', restore);
+    setRawMode(false);
+  };
+  process.on('exit', restore);
+  return restore;
+}
+
+export async function runTerminal(context: SessionContext, interactive: boolean): Promise<Outcome> {
+  const { connection, io } = context;
+  const stdin = io.stdin as TtyIn;
+  const stdout = io.stdout as TtyOut;
+  const restore = interactive ? rawMode(stdin) : () => undefined;
+  const cleanups: (() => void)[] = [restore];
+  try {
+    return await new Promise<Outcome>((resolve) => {
+      let finished = false;
+      let writing = 0;
+      let afterWrites: (() => void) | undefined;
+      /** Ends once stdout has taken everything before. */
+      const finish = (outcome: Outcome): void => {
+        if (finished) return;
+        finished = true;
+        stdin.pause();
+        const done = (): void => resolve(outcome);
+        if (writing === 0) done();
+        else afterWrites = done;
+      };
+
+      connection.onFrame = (frame, done) => {
+        switch (frame.type) {
+          case data.FrameType.Data:
+            if (frame.stream !== 0) break;
+            writing++;
+            stdout.write(frame.payload, () => {
+              writing--;
+              done();
+              if (writing === 0) afterWrites?.();
+            });
+            return;
+          case data.FrameType.Exit: {
+            const { status } = data.readExit(frame.payload);
+            finish({ code: exitCode(status), normal: true });
+            break;
+          }
+          case data.FrameType.End:
+            finish({ code: SESSION_FAILED_EXIT, message: `The session ended: ${data.fromUtf8(frame.payload)}`, normal: true });
+            break;
+          default:
+            break;
+        }
+        done();
+      };
+      void connection.lost.then((reason) => {
+        finish({ code: SESSION_FAILED_EXIT, message: `The session's connection was lost: ${reason}`, normal: false });
+      });
+
+      const onData = (chunk: Buffer): void => {
+        for (const frame of streams.dataFrames(0, chunk)) connection.send(frame);
+        if (!connection.writable) stdin.pause();
+      };
+      const onEnd = (): void => {
+        // A command reads its stdin to the end; a shell's ends with its own exit.
+        if (!interactive) connection.send(streams.finFrame(0));
+      };
+      connection.onWritable = () => {
+        if (!finished) stdin.resume();
+      };
+      stdin.on('data', onData);
+      stdin.on('end', onEnd);
+      cleanups.push(() => {
+        stdin.off('data', onData);
+        stdin.off('end', onEnd);
+        stdin.pause();
+      });
+
+      if (interactive && stdout.isTTY === true) {
+        const resize = (): void => {
+          const { columns, rows } = stdout;
+          if (columns !== undefined && rows !== undefined && columns > 0 && rows > 0) {
+            connection.send({ type: data.FrameType.Resize, payload: data.resizePayload(Math.min(columns, 0xffff), Math.min(rows, 0xffff)) });
+          }
+        };
+        resize();
+        stdout.on('resize', resize);
+        cleanups.push(() => stdout.off('resize', resize));
+      }
+
+      cleanups.push(
+        onSignals(context.signals, (signal) => {
+          if (signal === 'SIGINT' && interactive) {
+            // Only when the terminal is not raw (raw mode sends Ctrl-C as a byte itself).
+            connection.send({ type: data.FrameType.Data, payload: new Uint8Array([0x03]) });
+            return;
+          }
+          restore();
+          void context.terminate().then(() => {
+            finish({ code: 128 + SIGNAL_NUMBERS[signal], normal: false, message: `${signal}: the session was terminated.` });
+          });
+        }),
+      );
+      stdin.resume();
+    });
+  } finally {
+    for (const cleanup of cleanups.reverse()) cleanup();
+  }
+}
