@@ -32,7 +32,8 @@ export class HubSession {
   constructor(
     readonly sessionId: string,
     readonly instanceId: string,
-    readonly nonce: string,
+    /** The nonce the Auth must be signed over (a restarted server may hand out another). */
+    public nonce: string,
     readonly publicKey: KeyObject,
   ) {}
 

@@ -274,6 +274,36 @@ describe('the data channel', () => {
     await session.done;
   });
 
+  test('a second session-open for a running session (the server is back) dials at once, with its nonce', { timeout: 15_000 }, async () => {
+    // Backoff long enough that only the session-open can bring the agent back within the test.
+    const slow = new SessionManager({
+      endpointUrl: hub.url,
+      instanceId: INSTANCE,
+      privateKey,
+      agentVersion: 'test',
+      log,
+      report: () => undefined,
+      users: { ssmUser: TEST_SSM_USER, sudoersFile: `${sudoers.path}/ssm-agent-users` },
+      killGraceMs: 300,
+      link: { backoffBaseMs: 60_000, backoffCapMs: 60_000, random: () => 0.5 },
+    });
+    const id = 'tester-reopened';
+    const peer = hub.expect(id, INSTANCE, 'first-nonce', publicKey);
+    const session = slow.open({ type: 'session-open', sessionId: id, nonce: 'first-nonce', work: command('echo started; sleep 30') });
+    assert.ok(session !== undefined);
+    await peer.waitForText('started');
+    peer.nonce = 'second-nonce';
+    peer.drop();
+    await waitFor(() => peer.socket === undefined, 'the drop');
+    await sleep(100);
+    assert.equal(peer.connections, 1, 'the agent waits out its backoff');
+    assert.equal(slow.open({ type: 'session-open', sessionId: id, nonce: 'second-nonce', work: command('echo started; sleep 30') }), undefined, 'no second program');
+    await waitFor(() => peer.connections === 2, 'the agent to dial again at once');
+    assert.deepEqual(hub.refusals.filter((refusal) => refusal.includes(id)), []);
+    await slow.stopAll();
+    assert.equal(await session.done, 'the agent stopped');
+  });
+
   test('a close code that says the session is gone ends it here', { timeout: 10_000 }, async () => {
     const id = 'tester-unknown';
     const session = manager.open({ type: 'session-open', sessionId: id, nonce: 'n', work: command('sleep 30') });

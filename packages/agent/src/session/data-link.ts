@@ -95,12 +95,14 @@ export class DataLink {
   #alive = true;
   #error: Error | undefined;
   #readies = 0;
+  #nonce: string;
   /** Dials made, for tests and diagnostics. */
   dials = 0;
 
   constructor(options: DataLinkOptions, events: DataLinkEvents) {
     this.#options = options;
     this.#events = events;
+    this.#nonce = options.nonce;
     this.link = new data.Link(options.window ?? data.DEFAULT_WINDOW);
     this.#url = dataUrl(options.endpointUrl);
     this.#backoff = new Backoff({
@@ -159,6 +161,20 @@ export class DataLink {
     else socket?.terminate();
   }
 
+  /**
+   * The server says the session is open (again: a session-open for a session this agent runs,
+   * as after a server restart): sign with its nonce from now on, and if the channel is down,
+   * dial now rather than at the end of the backoff.
+   */
+  reopen(nonce: string): void {
+    if (this.#phase === 'closed') return;
+    this.#nonce = nonce;
+    if (this.#phase !== 'idle' || this.#retryTimer === undefined) return;
+    clearTimeout(this.#retryTimer);
+    this.#backoff.reset();
+    this.#dial();
+  }
+
   /** Drops the connection as a network would (tests). */
   drop(): void {
     this.#socket?.terminate();
@@ -198,7 +214,8 @@ export class DataLink {
     socket.on('open', () => {
       if (socket !== this.#socket) return;
       this.#phase = 'auth';
-      const { sessionId, instanceId, nonce, privateKey } = this.#options;
+      const { sessionId, instanceId, privateKey } = this.#options;
+      const nonce = this.#nonce;
       const auth: data.AuthMessage = {
         role: 'agent',
         sessionId,

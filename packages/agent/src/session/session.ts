@@ -61,9 +61,16 @@ export class SessionManager {
     return this.#sessions.get(sessionId);
   }
 
-  /** A session-open: starts it (a second one for a live session is ignored). */
+  /**
+   * A session-open: starts it. One for a session that runs here already (the server came back
+   * after a restart) reopens its data channel at once, signed with the nonce it carries.
+   */
   open(message: SessionOpen): Session | undefined {
-    if (this.#sessions.has(message.sessionId)) return undefined;
+    const running = this.#sessions.get(message.sessionId);
+    if (running !== undefined) {
+      running.reopen(message.nonce);
+      return undefined;
+    }
     const session = new Session(message, this.#options, () => {
       this.#sessions.delete(message.sessionId);
     });
@@ -94,16 +101,18 @@ export class Session {
   #endReason: string | undefined;
   #exited = false;
   #consumeTimer: NodeJS.Timeout | undefined;
+  #nonce: string;
   readonly #done: Promise<string>;
   #resolveDone: (reason: string) => void = () => undefined;
 
   constructor(
-    private readonly message: SessionOpen,
+    message: SessionOpen,
     private readonly options: SessionManagerOptions,
     private readonly forget: () => void,
   ) {
     this.id = message.sessionId;
     this.work = message.work;
+    this.#nonce = message.nonce;
     this.#done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
@@ -124,6 +133,12 @@ export class Session {
 
   get link(): DataLink | undefined {
     return this.#link;
+  }
+
+  /** The server opened it again (see SessionManager.open). */
+  reopen(nonce: string): void {
+    this.#nonce = nonce;
+    this.#link?.reopen(nonce);
   }
 
   async start(): Promise<void> {
@@ -177,7 +192,7 @@ export class Session {
   #openLink(): DataLink {
     const { endpointUrl, instanceId, privateKey, caPem, agentVersion, log } = this.options;
     return new DataLink(
-      { endpointUrl, instanceId, privateKey, caPem, agentVersion, log, sessionId: this.id, nonce: this.message.nonce, ...this.options.link },
+      { endpointUrl, instanceId, privateKey, caPem, agentVersion, log, sessionId: this.id, nonce: this.#nonce, ...this.options.link },
       {
         onFrames: (frames) => {
           this.#onFrames(frames);
