@@ -1,0 +1,175 @@
+/**
+ * Sessions end to end with the real server (@airlock/testkit): the agent registered with an
+ * activation, its control channel and session runner in this process; ssm:StartSession by the
+ * root client; the client's side of the data channel played by the testkit's DataPeer. A shell
+ * as the default user, its exit ending the session; a non-interactive command's exit status.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { AGENT_VERSION, collectInventory, ControlChannel, loadPrivateKey, loadState, register, SessionManager } from '@airlock/agent';
+import { data } from '@airlock/protocol';
+import { DataPeer, startTestServer, type TestServer } from '@airlock/testkit';
+import { capturedLogger, temporaryDirectory, waitFor } from './helpers.js';
+
+const canMakeUsers = process.getuid?.() === 0 && ((): boolean => {
+  try {
+    execFileSync('sh', ['-c', 'command -v useradd && command -v setpriv'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const TEST_SSM_USER = `airlock-e${randomBytes(3).toString('hex')}`;
+
+interface Started {
+  readonly SessionId: string;
+  readonly TokenValue: string;
+  readonly StreamUrl: string;
+}
+
+describe('sessions with the real server', () => {
+  let server: TestServer;
+  let channel: ControlChannel;
+  let sessions: SessionManager;
+  let instanceId = '';
+  let cleanup: () => Promise<void> = () => Promise.resolve();
+  const log = capturedLogger();
+
+  before(async () => {
+    server = await startTestServer();
+    const dir = await temporaryDirectory();
+    const sudoers = await temporaryDirectory();
+    const { ActivationId, ActivationCode } = (await server.root.callByName('ssm', 'CreateActivation', { IamRole: 'SSMServiceRole', RegistrationLimit: 1 })) as { ActivationId: string; ActivationCode: string };
+    const { registration } = await register({ endpointUrl: server.url, activationId: ActivationId, activationCode: ActivationCode, stateDir: dir.path });
+    instanceId = registration.instanceId;
+    const state = await loadState(dir.path);
+    const privateKey = loadPrivateKey(state.privateKeyPem);
+    sessions = new SessionManager({
+      endpointUrl: server.url,
+      instanceId,
+      privateKey,
+      agentVersion: AGENT_VERSION,
+      log,
+      report: (message) => {
+        channel.report(message);
+      },
+      users: { ssmUser: TEST_SSM_USER, sudoersFile: `${sudoers.path}/ssm-agent-users` },
+      killGraceMs: 300,
+    });
+    channel = new ControlChannel({
+      endpointUrl: server.url,
+      instanceId,
+      privateKey,
+      agentVersion: AGENT_VERSION,
+      inventory: () => collectInventory({ agentVersion: AGENT_VERSION }),
+      log,
+      sessions,
+    });
+    void channel.run();
+    await waitFor(() => channel.connected, 'the control channel');
+    cleanup = async () => {
+      await dir.remove();
+      await sudoers.remove();
+    };
+  });
+
+  after(async () => {
+    await sessions.stopAll();
+    channel.stop();
+    await server.stop();
+    await cleanup();
+    if (canMakeUsers) {
+      try {
+        execFileSync('userdel', ['-r', TEST_SSM_USER], { stdio: 'ignore' });
+      } catch {
+        // Not made.
+      }
+    }
+  });
+
+  async function start(input: Record<string, unknown>, autoAck = true): Promise<{ started: Started; client: DataPeer }> {
+    const started = (await server.root.callByName('ssm', 'StartSession', { Target: instanceId, ...input })) as Started;
+    const client = new DataPeer({ autoAck });
+    await client.connect(started.StreamUrl, { role: 'client', token: started.TokenValue });
+    return { started, client };
+  }
+
+  async function history(sessionId: string): Promise<{ Status: string; Details?: string }> {
+    const output = (await server.root.callByName('ssm', 'DescribeSessions', { State: 'History', Filters: [{ key: 'SessionId', value: sessionId }] })) as { Sessions: { Status: string; Details?: string }[] };
+    const [found] = output.Sessions;
+    return found ?? { Status: 'not in History' };
+  }
+
+  test('a shell: keystrokes in, output out, its exit ends the session', { timeout: 20_000 }, async () => {
+    const { started, client } = await start({});
+    client.sendText('echo "me=$(id -un)"; exit 4\r');
+    const user = canMakeUsers ? TEST_SSM_USER : execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
+    await client.waitFor(() => client.text().includes(`me=${user}`), `the output (so far ${JSON.stringify(client.text())})`, 10_000);
+    await client.waitFor(() => client.frames.some((frame) => frame.type === data.FrameType.Exit), 'the Exit frame', 10_000);
+    const exit = client.frames.find((frame) => frame.type === data.FrameType.Exit);
+    assert.deepEqual(data.readExit(exit?.payload ?? new Uint8Array(4)), { status: 4, reason: '' });
+    await client.waitFor(() => client.frames.some((frame) => frame.type === data.FrameType.End), 'End');
+    await waitFor(() => sessions.size === 0, 'the agent to end the session');
+    const record = await history(started.SessionId);
+    assert.equal(record.Status, 'Terminated');
+  });
+
+  test("the agent's data channel dropped mid-output: resumed through the server, nothing lost or doubled", { timeout: 30_000 }, async () => {
+    // The client reads slowly (acknowledges by hand), so the program is still writing at each drop.
+    const { started, client } = await start({ DocumentName: 'AWS-StartNonInteractiveCommand', Parameters: { command: ['seq 1 1000000'] } }, false);
+    const length = (): number => client.frames.reduce((sum, frame) => sum + (frame.type === data.FrameType.Data ? frame.payload.length : 0), 0);
+    for (let drop = 0; drop < 2; drop++) {
+      const seen = length();
+      await client.waitFor(() => length() > seen + 500_000, 'more output', 10_000);
+      const session = sessions.get(started.SessionId);
+      assert.ok(session?.link?.ready === true, 'the program still runs');
+      session.link.drop();
+      client.consume();
+    }
+    const reader = setInterval(() => {
+      client.consume();
+    }, 5);
+    try {
+      await client.waitFor(() => client.frames.some((frame) => frame.type === data.FrameType.Exit), 'the Exit frame', 20_000);
+    } finally {
+      clearInterval(reader);
+    }
+    const expected = Array.from({ length: 1_000_000 }, (_, i) => `${i + 1}\n`).join('');
+    assert.equal(client.text().length, expected.length);
+    assert.ok(client.text() === expected, 'the output, exactly once and in order');
+    assert.match(log.text(), new RegExp(`Session ${started.SessionId}: data channel resumed`));
+  });
+
+  test('port forwarding through the server: Open, Ok, bytes both ways, a half-close answered', { timeout: 20_000 }, async () => {
+    const echo = createServer({ allowHalfOpen: true }, (socket) => {
+      socket.on('data', (chunk) => socket.write(chunk));
+      socket.on('end', () => socket.end('bye'));
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (echo.address() as AddressInfo).port;
+      const { client } = await start({ DocumentName: 'AWS-StartPortForwardingSessionToRemoteHost', Parameters: { host: ['127.0.0.1'], portNumber: [String(port)], localPortNumber: ['0'] } });
+      client.send({ type: data.FrameType.Open, stream: 1 });
+      client.sendText('ping', 1);
+      await client.waitFor(() => client.frames.some((frame) => frame.type === data.FrameType.Open && frame.stream === 1 && frame.flags === data.FrameFlag.Ok), 'Open Ok');
+      await client.waitFor(() => client.text(1) === 'ping', 'the echo');
+      client.send({ type: data.FrameType.Close, flags: data.FrameFlag.Fin, stream: 1 });
+      await client.waitFor(() => client.text(1) === 'pingbye', 'the answer to the half-close');
+      await client.waitFor(() => client.frames.some((frame) => frame.type === data.FrameType.Close && frame.stream === 1 && frame.flags === data.FrameFlag.Fin), 'the Fin back');
+    } finally {
+      echo.close();
+    }
+  });
+
+  test('AWS-StartNonInteractiveCommand: output and the exit status', { timeout: 20_000 }, async () => {
+    const { client } = await start({ DocumentName: 'AWS-StartNonInteractiveCommand', Parameters: { command: ['echo one; echo two >&2; exit 9'] } });
+    await client.waitFor(() => client.frames.some((frame) => frame.type === data.FrameType.Exit), 'the Exit frame', 10_000);
+    assert.match(client.text(), /one\n/);
+    assert.match(client.text(), /two\n/);
+    const exit = client.frames.find((frame) => frame.type === data.FrameType.Exit);
+    assert.equal(data.readExit(exit?.payload ?? new Uint8Array(4)).status, 9);
+  });
+});
