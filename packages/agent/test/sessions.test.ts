@@ -178,6 +178,17 @@ describe('commands without a PTY', () => {
     await session.done;
   });
 
+  test("a Fin on stream 0 ends the command's input", { timeout: 15_000 }, async () => {
+    const { hub: peer, session } = open(command('wc -c; echo done'));
+    await waitFor(() => peer.connections === 1, 'the data channel');
+    peer.input('12345');
+    peer.send(streams.finFrame(0));
+    await waitFor(() => peer.exit !== undefined, 'the Exit frame');
+    assert.equal(peer.text().replace(/\s+/g, ' ').trim(), '5 done');
+    peer.end('done');
+    await session.done;
+  });
+
   test('a command killed by a signal: status 128+n and the reason', { timeout: 15_000 }, async () => {
     const { hub: peer, session } = open(command('kill -9 $$'));
     await waitFor(() => peer.exit !== undefined, 'the Exit frame');

@@ -20,6 +20,8 @@ export interface Program {
   readonly pid: number;
   /** Input for the program. */
   write(bytes: Uint8Array): void;
+  /** No more input (a Fin on stream 0): the end of a command's stdin; nothing on a terminal, whose input ends with the program. */
+  endInput(): void;
   /** Input bytes written and not yet taken by the program (kernel buffer full). */
   readonly backlog: number;
   resize(cols: number, rows: number): void;
@@ -172,6 +174,7 @@ export function spawnPty(options: LaunchOptions & { readonly cols: number; reado
     write: (bytes) => {
       terminal.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     },
+    endInput: () => undefined,
     get backlog() {
       return queue().reduce((sum, task) => sum + task.buffer.length - task.offset, 0);
     },
@@ -247,6 +250,9 @@ export function spawnPipes(options: LaunchOptions, events: ProgramEvents): Progr
     pid: child.pid ?? 0,
     write: (bytes) => {
       if (stdin.writable) stdin.write(bytes);
+    },
+    endInput: () => {
+      if (stdin.writable) stdin.end();
     },
     get backlog() {
       return stdin.writableLength;

@@ -6,7 +6,8 @@
  * reported with `session-failed` and its reason.
  *
  * On the data channel (stream 0 is the program's terminal or pipes):
- *   server → agent  Data (input), Resize (PTY), Open/Data/Window/Close on streams n ≥ 1 (port), End
+ *   server → agent  Data (input), Close Fin (the end of a command's input), Resize (PTY),
+ *                   Open/Data/Window/Close on streams n ≥ 1 (port), End
  *   agent → server  Data (output), Exit (status, reason) when the program ends; Open Ok/Close/
  *                   Data/Window on streams n ≥ 1
  */
@@ -276,6 +277,10 @@ export class Session {
         switch (frame.type) {
           case data.FrameType.Data:
             this.#program?.write(frame.payload);
+            break;
+          case data.FrameType.Close:
+            // Fin: the client's input ended (a command's stdin).
+            if ((frame.flags & data.FrameFlag.Fin) !== 0) this.#program?.endInput();
             break;
           case data.FrameType.Resize: {
             const { cols, rows } = data.readResize(frame.payload);
