@@ -1,7 +1,8 @@
 /**
  * `--parameters` as the AWS CLI takes it for start-session: shorthand
- * (`portNumber=80,localPortNumber=8080`) or JSON (`{"portNumber":["80"]}`; a plain string
- * value is taken as a list of one). StartSession wants every value as a list.
+ * (`portNumber=80,localPortNumber=8080`, `units=nginx,sshd` for a list) or JSON
+ * (`{"portNumber":["80"]}`; a plain string value is taken as a list of one). StartSession wants
+ * every value as a list.
  */
 import { UsageError } from '../args.js';
 
@@ -31,7 +32,10 @@ function fromJson(word: string): SessionParameters {
   return result;
 }
 
-/** `a=1,b=x,y`: a piece without `=` continues the previous value (a comma inside a command). */
+/**
+ * `a=1,b=x,y` → {a: [1], b: [x, y]}, as the AWS CLI reads a map of lists: a piece without `=`
+ * is one more value of the name before it (a value with a comma needs JSON). `b=[x,y]` too.
+ */
 function fromShorthand(word: string): SessionParameters {
   const result: SessionParameters = {};
   let last: string[] | undefined;
@@ -41,11 +45,15 @@ function fromShorthand(word: string): SessionParameters {
       const name = piece.slice(0, eq);
       last = result[name] ?? (result[name] = []);
       last.push(piece.slice(eq + 1));
-    } else if (last !== undefined && last.length > 0) {
-      last.push(`${last.pop() ?? ''},${piece}`);
+    } else if (last !== undefined) {
+      last.push(piece);
     } else {
       throw new UsageError(`--parameters: cannot read "${word}"; write name=value,name2=value2 or JSON.`);
     }
+  }
+  for (const [name, values] of Object.entries(result)) {
+    const joined = values.join(',');
+    if (joined.startsWith('[') && joined.endsWith(']')) result[name] = joined.slice(1, -1).split(',').filter((value) => value !== '');
   }
   return result;
 }

@@ -10,7 +10,7 @@ import { Forwarder } from './forward.js';
 export async function runSshPipe(context: SessionContext): Promise<Outcome> {
   const { connection, io } = context;
   const forwarder = new Forwarder(connection);
-  let removeSignals = (): void => undefined;
+  const cleanups: (() => void)[] = [];
   try {
     return await new Promise<Outcome>((resolve) => {
       let finished = false;
@@ -39,9 +39,17 @@ export async function runSshPipe(context: SessionContext): Promise<Outcome> {
       forwarder.onStreamEnd = (_id, reason) => {
         finish(reason === undefined ? { code: 0, normal: true } : { code: SESSION_FAILED_EXIT, message: `The connection ended: ${reason}`, normal: false });
       };
-      removeSignals = onSignals(context.signals, () => {
+      cleanups.push(
+        onSignals(context.signals, () => {
+          finish({ code: 0, normal: true });
+        }),
+      );
+      // ssh went away without closing our stdin first.
+      const onOutputError = (): void => {
         finish({ code: 0, normal: true });
-      });
+      };
+      io.stdout.on('error', onOutputError);
+      cleanups.push(() => io.stdout.off('error', onOutputError));
       forwarder.carry({
         input: io.stdin,
         write: (bytes, written) => {
@@ -62,7 +70,7 @@ export async function runSshPipe(context: SessionContext): Promise<Outcome> {
       });
     });
   } finally {
-    removeSignals();
+    for (const cleanup of cleanups) cleanup();
     forwarder.onStreamEnd = () => undefined;
     forwarder.destroyAll('the session ended');
     // The connection was all the session was for.

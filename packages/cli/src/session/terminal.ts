@@ -104,11 +104,19 @@ export async function runTerminal(context: SessionContext, interactive: boolean)
       connection.onWritable = () => {
         if (!finished) stdin.resume();
       };
+      // stdout closed under us (`… | head`): the output has nowhere to go, so the session ends.
+      const onOutputError = (error: Error): void => {
+        void context.terminate().then(() => {
+          finish({ code: SESSION_FAILED_EXIT, message: `Cannot write the output: ${error.message}`, normal: false });
+        });
+      };
       stdin.on('data', onData);
       stdin.on('end', onEnd);
+      stdout.on('error', onOutputError);
       cleanups.push(() => {
         stdin.off('data', onData);
         stdin.off('end', onEnd);
+        stdout.off('error', onOutputError);
         stdin.pause();
       });
 

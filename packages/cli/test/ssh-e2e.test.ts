@@ -1,0 +1,193 @@
+/**
+ * The CLI with everything real: the server, the agent (registered with an activation, its
+ * control channel and sessions in this process), OpenSSH's sshd on a loopback port, and ssh and
+ * scp using `airlock ssm start-session --document-name AWS-StartSSHSession` as ProxyCommand, with
+ * the ~/.ssh/config lines docs/sessions-client.md gives. Also a command's output and exit status,
+ * and a shell on the agent's PTY from a terminal (script(1)) with its size. Skipped where sshd is
+ * missing or the tests do not run as root (the agent makes its ssm-user).
+ */
+import assert from 'node:assert/strict';
+import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { AGENT_VERSION, collectInventory, ControlChannel, loadPrivateKey, loadState, register, SessionManager, streamLogger } from '@airlock/agent';
+import { sessions } from '@airlock/protocol';
+import { startTestServer, temporaryDirectory, type TestServer } from '@airlock/testkit';
+import { repoFile } from './helpers.js';
+import { sha256 } from './session-agent.js';
+
+const run = promisify(execFile);
+const SSHD = '/usr/sbin/sshd';
+const canRun = process.getuid?.() === 0 && existsSync(SSHD) && spawnSync('ssh', ['-V']).status === 0 && spawnSync('sh', ['-c', 'command -v useradd && command -v setpriv']).status === 0;
+const SSM_USER = `airlock-c${randomBytes(3).toString('hex')}`;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('with the real agent and OpenSSH', { skip: !canRun }, () => {
+  let server: TestServer;
+  let channel: ControlChannel;
+  let manager: SessionManager;
+  let instanceId = '';
+  let dir: { path: string; remove: () => Promise<void> };
+  let sshd: ChildProcess | undefined;
+  let sshdPort = 0;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    server = await startTestServer();
+    dir = await temporaryDirectory();
+    const state = `${dir.path}/agent`;
+    const { ActivationId, ActivationCode } = (await server.root.callByName('ssm', 'CreateActivation', { IamRole: 'SSMServiceRole', RegistrationLimit: 1 })) as { ActivationId: string; ActivationCode: string };
+    const { registration } = await register({ endpointUrl: server.url, activationId: ActivationId, activationCode: ActivationCode, stateDir: state });
+    instanceId = registration.instanceId;
+    const privateKey = loadPrivateKey((await loadState(state)).privateKeyPem);
+    const logged: string[] = [];
+    const log = streamLogger({ write: (line: string) => logged.push(line) });
+    manager = new SessionManager({
+      endpointUrl: server.url,
+      instanceId,
+      privateKey,
+      agentVersion: AGENT_VERSION,
+      log,
+      report: (message) => channel.report(message),
+      users: { ssmUser: SSM_USER, sudoersFile: `${dir.path}/sudoers-ssm-agent-users` },
+      killGraceMs: 300,
+    });
+    channel = new ControlChannel({ endpointUrl: server.url, instanceId, privateKey, agentVersion: AGENT_VERSION, inventory: () => collectInventory({ agentVersion: AGENT_VERSION }), log, sessions: manager });
+    void channel.run();
+    for (let tries = 0; !channel.connected; tries++) {
+      if (tries > 250) throw new Error('the agent did not connect');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+
+    // sshd of its own on a loopback port, for root with a key made here.
+    await mkdir('/run/sshd', { recursive: true });
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', `${dir.path}/host_key`]);
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', `${dir.path}/id_ed25519`]);
+    await writeFile(`${dir.path}/authorized_keys`, await readFile(`${dir.path}/id_ed25519.pub`));
+    sshdPort = await freePort();
+    await writeFile(
+      `${dir.path}/sshd_config`,
+      [
+        `Port ${sshdPort}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${dir.path}/host_key`,
+        `PidFile ${dir.path}/sshd.pid`,
+        `AuthorizedKeysFile ${dir.path}/authorized_keys`,
+        'PermitRootLogin prohibit-password',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'StrictModes no',
+        'UsePAM no',
+        'Subsystem sftp internal-sftp',
+        '',
+      ].join('\n'),
+    );
+    sshd = spawn(SSHD, ['-D', '-e', '-f', `${dir.path}/sshd_config`], { stdio: 'ignore' });
+    for (let tries = 0; ; tries++) {
+      const probe = await new Promise<boolean>((resolve) => {
+        const socket = createServer().listen(sshdPort, '127.0.0.1');
+        socket.on('listening', () => socket.close(() => resolve(false)));
+        socket.on('error', () => resolve(true));
+      });
+      if (probe) break;
+      if (tries > 100) throw new Error('sshd did not start');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+
+    // The config lines of docs/sessions-client.md, with this test's port, user and key.
+    await writeFile(
+      `${dir.path}/ssh_config`,
+      [
+        'Host i-* mi-*',
+        '  ProxyCommand airlock ssm start-session --target %h --document-name AWS-StartSSHSession --parameters portNumber=%p',
+        `  Port ${sshdPort}`,
+        '  User root',
+        `  IdentityFile ${dir.path}/id_ed25519`,
+        '  IdentitiesOnly yes',
+        '  StrictHostKeyChecking no',
+        '  UserKnownHostsFile /dev/null',
+        '  LogLevel ERROR',
+        '',
+      ].join('\n'),
+    );
+    env = {
+      PATH: `${repoFile('node_modules/.bin')}:${process.env['PATH'] ?? ''}`,
+      HOME: dir.path,
+      AIRLOCK_CONFIG_DIR: `${dir.path}/cli`,
+      AIRLOCK_ENDPOINT_URL: server.url,
+      AIRLOCK_TOKEN: server.rootToken,
+    };
+  });
+
+  after(async () => {
+    sshd?.kill();
+    await manager.stopAll();
+    channel.stop();
+    await server.stop();
+    await dir.remove();
+    spawnSync('userdel', ['-r', SSM_USER], { stdio: 'ignore' });
+  });
+
+  test('ssh with ProxyCommand runs a command; scp copies 5 MB there and back, whole', { timeout: 60_000 }, async () => {
+    const ssh = ['-F', `${dir.path}/ssh_config`];
+    const { stdout } = await run('ssh', [...ssh, instanceId, 'echo "hello from $(id -un)"'], { env, timeout: 20_000 });
+    assert.equal(stdout, 'hello from root\n');
+
+    const file = randomBytes(5 * 1024 * 1024);
+    await writeFile(`${dir.path}/upload.bin`, file);
+    await run('scp', ['-q', ...ssh, `${dir.path}/upload.bin`, `${instanceId}:${dir.path}/remote.bin`], { env, timeout: 30_000 });
+    await run('scp', ['-q', ...ssh, `${instanceId}:${dir.path}/remote.bin`, `${dir.path}/download.bin`], { env, timeout: 30_000 });
+    assert.equal(sha256(await readFile(`${dir.path}/remote.bin`)), sha256(file));
+    assert.equal(sha256(await readFile(`${dir.path}/download.bin`)), sha256(file));
+
+    // Each connection was a session of its own, ended when ssh was done.
+    const { Sessions } = await server.root.call(sessions.DescribeSessions, { State: 'History', Filters: [{ key: 'Target', value: instanceId }] });
+    assert.ok(Sessions.filter((session) => session.DocumentName === 'AWS-StartSSHSession' && session.Status === 'Terminated').length >= 3);
+  });
+
+  test('a command through the real agent: its output on stdout, its status as the exit code', { timeout: 30_000 }, async () => {
+    const child = spawn(process.execPath, [repoFile('packages/cli/bin/airlock.js'), 'ssm', 'start-session', '--target', instanceId, '--document-name', 'AWS-StartNonInteractiveCommand', '--parameters', '{"command":["echo out; echo err >&2; exit 5"]}'], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdin.end();
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 5, stderr);
+    assert.match(stdout, /out\n/);
+    assert.match(stdout, /err\n/);
+    assert.match(stderr, /^Starting session with SessionId: root-[0-9a-f]{17}\n/);
+    assert.match(stderr, /Exiting session with sessionId: root-[0-9a-f]{17}\.\n$/);
+  });
+
+  test('a shell on a real PTY through a terminal (script): the window size, keystrokes, the exit status, the terminal restored', { skip: spawnSync('script', ['--version']).status !== 0, timeout: 30_000 }, async () => {
+    const command = `stty cols 101 rows 31; airlock ssm start-session --target ${instanceId}; code=$?; echo "STTY: $(stty -a | tr '\\n' ' ')"; exit $code`;
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...env, SHELL: '/bin/sh', TERM: 'xterm' } });
+    let screen = '';
+    child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const deadline = Date.now() + 15_000;
+    while (!screen.includes('Starting session with SessionId')) {
+      if (Date.now() > deadline) throw new Error(`no session: ${screen}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.stdin.write('echo "size=$(stty size) user=$(id -un)"; exit 3\r');
+    assert.equal(await exited, 3, screen);
+    assert.match(screen, new RegExp(`size=31 101 user=${SSM_USER}`));
+    assert.match(screen, /Exiting session with sessionId: root-/);
+    const stty = /STTY: (.*)/.exec(screen)?.[1] ?? '';
+    assert.match(stty, /(^|\s)icanon(\s|;|$)/, stty);
+    assert.match(stty, /(^|\s)echo(\s|;|$)/, stty);
+  });
+});
