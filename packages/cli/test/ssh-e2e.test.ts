@@ -171,6 +171,17 @@ describe('with the real agent and OpenSSH', { skip: !canRun }, () => {
     assert.match(stderr, /Exiting session with sessionId: root-[0-9a-f]{17}\.\n$/);
   });
 
+  test("a command reads the CLI's stdin to its end", { timeout: 30_000 }, async () => {
+    const child = spawn(process.execPath, [repoFile('packages/cli/bin/airlock.js'), 'ssm', 'start-session', '--target', instanceId, '--document-name', 'AWS-StartNonInteractiveCommand', '--parameters', 'command=sha256sum'], { env });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const input = randomBytes(3 * 1024 * 1024);
+    child.stdin.end(input);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0);
+    assert.equal(stdout.trim().split(/\s+/)[0], sha256(input));
+  });
+
   test('a shell on a real PTY through a terminal (script): the window size, keystrokes, the exit status, the terminal restored', { skip: spawnSync('script', ['--version']).status !== 0, timeout: 30_000 }, async () => {
     const command = `stty cols 101 rows 31; airlock ssm start-session --target ${instanceId}; code=$?; echo "STTY: $(stty -a | tr '\\n' ' ')"; exit $code`;
     const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...env, SHELL: '/bin/sh', TERM: 'xterm' } });
