@@ -156,7 +156,7 @@ describe('airlock ssm start-session', () => {
       await peer.waitFor(() => peer.inputFin, 'the Fin of stdin', 30_000);
       // The broker ends the session at the program's exit even while the client is away, so the
       // program exits here once the client is back and has had everything.
-      await until(() => stdoutOf(running).length === output.length && proxy.open > 0, 'all the output', 20_000);
+      await until(() => stdoutOf(running).length === output.length && resumes() === 3, 'all the output, and the client back', 20_000);
       peer.exit(0);
       assert.equal(await within(running.exited, 'the exit', 15_000), 0, running.stderr);
     } finally {
@@ -229,6 +229,21 @@ describe('airlock ssm start-session', () => {
       const { Sessions } = await server.root.call(sessions.DescribeSessions, { State: 'History', Filters: [{ key: 'SessionId', value: peer.sessionId }] });
       assert.equal(Sessions[0]?.Status, 'Terminated');
     });
+  });
+
+  test('a local port already taken: the session is terminated, the reason printed, exit 255', { timeout: 30_000 }, async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const { running, peer } = await start(['--document-name', 'AWS-StartPortForwardingSession', '--parameters', `portNumber=80,localPortNumber=${port}`]);
+      assert.equal(await within(running.exited, 'the exit'), 255);
+      assert.match(running.stderr, new RegExp(`Cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`));
+      const { Sessions } = await server.root.call(sessions.DescribeSessions, { State: 'History', Filters: [{ key: 'SessionId', value: peer.sessionId }] });
+      assert.equal(Sessions[0]?.Status, 'Terminated');
+    } finally {
+      taken.close();
+    }
   });
 
   describe('the SSH pipe', () => {

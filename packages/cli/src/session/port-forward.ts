@@ -32,8 +32,10 @@ export async function runPortForward(context: SessionContext, localPort: number)
   try {
     return await new Promise<Outcome>((resolve) => {
       let finished = false;
+      /** Ctrl-C's outcome while TerminateSession is on its way (the End it causes does not change it). */
+      let chosen: Outcome | undefined;
       const finish = (outcome: Outcome): void => {
-        if (finished) return;
+        if (finished || (chosen !== undefined && outcome !== chosen)) return;
         finished = true;
         resolve(outcome);
       };
@@ -55,8 +57,10 @@ export async function runPortForward(context: SessionContext, localPort: number)
       });
       removeSignals = onSignals(context.signals, () => {
         server.close();
+        const outcome: Outcome = { code: 0, normal: true };
+        chosen ??= outcome;
         void context.terminate().then(() => {
-          finish({ code: 0, normal: true });
+          finish(outcome);
         });
       });
       listen(server, localPort).then(
@@ -65,8 +69,10 @@ export async function runPortForward(context: SessionContext, localPort: number)
           context.say('Waiting for connections...');
         },
         (error: unknown) => {
+          const outcome: Outcome = { code: SESSION_FAILED_EXIT, message: `Cannot listen on ${LISTEN_HOST}:${localPort}: ${error instanceof Error ? error.message : String(error)}`, normal: false };
+          chosen ??= outcome;
           void context.terminate().then(() => {
-            finish({ code: SESSION_FAILED_EXIT, message: `Cannot listen on ${LISTEN_HOST}:${localPort}: ${error instanceof Error ? error.message : String(error)}`, normal: false });
+            finish(outcome);
           });
         },
       );

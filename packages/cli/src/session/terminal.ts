@@ -53,11 +53,13 @@ export async function runTerminal(context: SessionContext, interactive: boolean)
   try {
     return await new Promise<Outcome>((resolve) => {
       let finished = false;
+      /** The outcome a signal chose while TerminateSession is on its way (the End it causes does not change it). */
+      let chosen: Outcome | undefined;
       let writing = 0;
       let afterWrites: (() => void) | undefined;
       /** Ends once stdout has taken everything before. */
       const finish = (outcome: Outcome): void => {
-        if (finished) return;
+        if (finished || (chosen !== undefined && outcome !== chosen)) return;
         finished = true;
         stdin.pause();
         const done = (): void => resolve(outcome);
@@ -106,8 +108,10 @@ export async function runTerminal(context: SessionContext, interactive: boolean)
       };
       // stdout closed under us (`… | head`): the output has nowhere to go, so the session ends.
       const onOutputError = (error: Error): void => {
+        const outcome: Outcome = { code: SESSION_FAILED_EXIT, message: `Cannot write the output: ${error.message}`, normal: false };
+        chosen ??= outcome;
         void context.terminate().then(() => {
-          finish({ code: SESSION_FAILED_EXIT, message: `Cannot write the output: ${error.message}`, normal: false });
+          finish(outcome);
         });
       };
       stdin.on('data', onData);
@@ -140,8 +144,10 @@ export async function runTerminal(context: SessionContext, interactive: boolean)
             return;
           }
           restore();
+          const outcome: Outcome = { code: 128 + SIGNAL_NUMBERS[signal], normal: false, message: `${signal}: the session was terminated.` };
+          chosen ??= outcome;
           void context.terminate().then(() => {
-            finish({ code: 128 + SIGNAL_NUMBERS[signal], normal: false, message: `${signal}: the session was terminated.` });
+            finish(outcome);
           });
         }),
       );
