@@ -69,6 +69,12 @@ export const ERRORS = {
   InvalidParameterCombination: 400,
   InvalidPaginationToken: 400,
   TagLimitExceeded: 400,
+  // logs: as Amazon CloudWatch Logs names them.
+  ResourceAlreadyExistsException: 400,
+  InvalidParameterException: 400,
+  LimitExceededException: 400,
+  // events: as Amazon EventBridge names them (and LimitExceededException above).
+  InvalidEventPatternException: 400,
   InternalServerException: 500,
 } as const;
 

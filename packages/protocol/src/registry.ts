@@ -1,7 +1,9 @@
 /** Every API operation, in the order help and docs list them. */
 import { CLOUDTRAIL_OPERATIONS } from './cloudtrail.js';
 import { EC2_OPERATIONS } from './ec2.js';
+import { EVENTS_OPERATIONS } from './events.js';
 import { IDENTITYSTORE_OPERATIONS } from './identitystore.js';
+import { LOGS_OPERATIONS } from './logs.js';
 import type { AnyOperation } from './operation.js';
 import { ROLE_SESSION_OPERATIONS } from './role-sessions.js';
 import { SSO_ADMIN_OPERATIONS } from './sso-admin.js';
@@ -26,4 +28,6 @@ export const OPERATIONS: readonly AnyOperation[] = [
   ...SESSION_OPERATIONS,
   ...DOCUMENT_OPERATIONS,
   ...CLOUDTRAIL_OPERATIONS,
+  ...LOGS_OPERATIONS,
+  ...EVENTS_OPERATIONS,
 ];
