@@ -24,6 +24,8 @@ import { buildApp } from './http/app.js';
 import { ensureServerCertificate, loadCertificateFiles } from './http/tls.js';
 import { DIRECTORY_OPERATIONS } from './identity/directory.js';
 import { DEVICE_AUTHORIZATION_OPERATIONS } from './identity/device-authorization.js';
+import { LOGS_OPERATIONS } from './logs/operations.js';
+import { LogRetention } from './logs/retention.js';
 import { PORTAL_OPERATIONS } from './identity/portal.js';
 import { SecretBox } from './identity/secrets.js';
 import { ensureRootToken } from './identity/root-token.js';
@@ -48,6 +50,7 @@ export const OPERATIONS: readonly BoundOperation[] = [
   ...SESSION_OPERATIONS,
   ...DOCUMENT_OPERATIONS,
   ...CLOUDTRAIL_OPERATIONS,
+  ...LOGS_OPERATIONS,
 ];
 
 export interface RunningServer {
@@ -57,6 +60,8 @@ export interface RunningServer {
   /** Set when this start made the root token. */
   readonly rootTokenFile: string | undefined;
   readonly caFingerprint: string | undefined;
+  /** The periodic removal of expired log events; purge() runs one now. */
+  readonly logRetention: LogRetention;
   close(): Promise<void>;
 }
 
@@ -106,6 +111,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const agents = new AgentHub({ db, clock, audit, log }, options.fleet);
     const sessions = new SessionBroker({ db, agents, clock, log }, options.sessions);
     await failOrphanedSessions(db, clock.now());
+    const logRetention = new LogRetention({ db, clock, log });
     const services: Services = {
       config,
       publicUrl: () => config.publicUrl ?? listenerUrl,
@@ -147,6 +153,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await app.listen({ host: config.listen.host, port: config.listen.port });
     agents.start();
     sessions.start();
+    logRetention.start();
     const address = app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     listenerUrl = `${config.tls ? 'https' : 'http'}://${host}:${address.port}`;
@@ -155,8 +162,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       services,
       rootTokenFile: rootToken.writtenTo,
       caFingerprint: tls?.caFingerprint,
+      logRetention,
       close: async () => {
         await sessions.close();
+        await logRetention.close();
         for (const client of dataChannel.clients) client.terminate();
         dataChannel.close();
         await closeControlChannel(controlChannel, agents);

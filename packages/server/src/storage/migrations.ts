@@ -2,7 +2,7 @@
  * Migrations, in order. The same list runs on SQLite and PostgreSQL at every start; Kysely
  * records which have run. Never edit a migration that has shipped: add the next one.
  */
-import { sql, type Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { auditChainMigration } from '../audit/migration.js';
 
@@ -319,6 +319,53 @@ const migrations: Record<string, Migration> = {
         .addForeignKeyConstraint('session_document_versions_document', ['account_id', 'name'], 'session_documents', ['account_id', 'name'], (c) => c.onDelete('cascade'))
         .execute();
       await db.schema.createIndex('session_document_versions_name').on('session_document_versions').columns(['account_id', 'name', 'version_name']).unique().execute();
+    },
+  },
+  /**
+   * The log store (logs:*): groups of an account, their streams, and the streams' events. Names
+   * sort by their characters' codes on both databases (PostgreSQL's "C" collation), as AWS
+   * lists them and as keyset pages need. Events are read by stream in time order (GetLogEvents)
+   * and by group in time order (FilterLogEvents, the retention purge).
+   */
+  '0011-log-store': {
+    async up(db: Kysely<unknown>) {
+      const name = db.getExecutor().adapter instanceof PostgresAdapter ? sql`text collate "C"` : 'text';
+      await db.schema
+        .createTable('log_groups')
+        .addColumn('group_id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('name', name, (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('retention_days', 'integer')
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('log_groups_account_name').on('log_groups').columns(['account_id', 'name']).unique().execute();
+      await db.schema
+        .createTable('log_streams')
+        .addColumn('stream_id', 'text', (c) => c.primaryKey())
+        .addColumn('group_id', 'text', (c) => c.notNull().references('log_groups.group_id').onDelete('cascade'))
+        .addColumn('name', name, (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('first_event_time', 'bigint')
+        .addColumn('last_event_time', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_ingestion_time', 'bigint')
+        .addColumn('stored_bytes', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_seq', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex('log_streams_group_name').on('log_streams').columns(['group_id', 'name']).unique().execute();
+      await db.schema.createIndex('log_streams_group_last_event').on('log_streams').columns(['group_id', 'last_event_time', 'name']).execute();
+      await db.schema
+        .createTable('log_events')
+        .addColumn('stream_id', 'text', (c) => c.notNull().references('log_streams.stream_id').onDelete('cascade'))
+        .addColumn('event_time', 'bigint', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('group_id', 'text', (c) => c.notNull())
+        .addColumn('ingested_at', 'bigint', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('size', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('log_events_pk', ['stream_id', 'event_time', 'seq'])
+        .execute();
+      await db.schema.createIndex('log_events_group_time').on('log_events').columns(['group_id', 'event_time', 'stream_id', 'seq']).execute();
     },
   },
 };

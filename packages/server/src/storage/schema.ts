@@ -305,6 +305,50 @@ export interface SessionDocumentVersionsTable {
   created_at: number;
 }
 
+/** A log group (logs:CreateLogGroup) of an account. */
+export interface LogGroupsTable {
+  /** Random, 16 hex: what streams and events refer to. */
+  group_id: string;
+  account_id: string;
+  /** Unique in the account; sorted by character codes on both databases. */
+  name: string;
+  created_at: number;
+  /** Days its events are kept; null: for ever. */
+  retention_days: number | null;
+  /** {key: value} as JSON. */
+  tags: string;
+}
+
+export interface LogStreamsTable {
+  /** Random, 20 decimal digits: part of event ids and paging tokens. */
+  stream_id: string;
+  group_id: string;
+  /** Unique in the group. */
+  name: string;
+  created_at: number;
+  /** The earliest and latest event timestamps ever stored; last_event_time 0 while it has none. */
+  first_event_time: number | null;
+  last_event_time: number;
+  last_ingestion_time: number | null;
+  /** The UTF-8 bytes of its stored messages (less those purged). */
+  stored_bytes: number;
+  /** The seq of its last event: each event takes the next. */
+  last_seq: number;
+}
+
+/** One event of a stream; read in (event_time, seq) order. */
+export interface LogEventsTable {
+  stream_id: string;
+  event_time: number;
+  /** Increasing within the stream, in the order events were stored. */
+  seq: number;
+  group_id: string;
+  ingested_at: number;
+  message: string;
+  /** The message's UTF-8 bytes. */
+  size: number;
+}
+
 export interface InstanceTagsTable {
   instance_id: string;
   key: string;
@@ -338,4 +382,7 @@ export interface Database {
   sessions: SessionsTable;
   session_documents: SessionDocumentsTable;
   session_document_versions: SessionDocumentVersionsTable;
+  log_groups: LogGroupsTable;
+  log_streams: LogStreamsTable;
+  log_events: LogEventsTable;
 }
