@@ -86,7 +86,7 @@ export const AIRLOCK_ACTIONS: ActionCatalog = buildCatalog([
      PutLogEvents GetLogEvents FilterLogEvents PutRetentionPolicy DeleteRetentionPolicy`,
   ),
   ...names('cloudtrail', 'LookupEvents'),
-  ...names('events', 'PutRule DeleteRule DescribeRule ListRules PutTargets RemoveTargets ListTargetsByRule'),
+  ...names('events', 'PutRule DeleteRule DescribeRule ListRules PutTargets RemoveTargets ListTargetsByRule TestEventPattern ListRuleDeliveries'),
   ...names('sns', 'CreateTopic DeleteTopic ListTopics Subscribe Unsubscribe ListSubscriptions Publish'),
   ...names('s3', 'CreateBucket ListBucket GetObject PutObject DeleteObject GetEncryptionConfiguration'),
 ]);
