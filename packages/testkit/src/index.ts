@@ -24,3 +24,4 @@ export { DataPeer, type Credentials, type PeerOptions } from './data-peer.js';
 export { SimulatedAgent, SIM_INVENTORY } from './sim-agent.js';
 export { within, whenTrue } from './wait.js';
 export { startSshd, SSHD, type TestSshd } from './sshd.js';
+export { startS3Server, S3RVER_CREDENTIALS, type S3Request, type TestS3Server } from './s3-server.js';

@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import type { Encryption } from '../objects/store.js';
 
 export interface ListenAddress {
   readonly host: string;
@@ -33,6 +34,23 @@ export interface ServerConfig {
   readonly tls: boolean;
   /** Cloud join (EC2 instances registering with their identity document); undefined: off. */
   readonly cloudJoin: CloudJoinConfig | undefined;
+  /** Where session recordings go: DATA/objects (the default), or an S3-protocol endpoint. */
+  readonly objectStore: ObjectStoreConfig;
+}
+
+export type ObjectStoreConfig = { readonly kind: 'local' } | ({ readonly kind: 's3' } & S3ObjectStoreConfig);
+
+export interface S3ObjectStoreConfig {
+  /** undefined: AWS's endpoint for the region. */
+  readonly endpoint: string | undefined;
+  /** undefined: the SDK's chain (AWS_REGION, the profile). */
+  readonly region: string | undefined;
+  /** Bucket in the path (https://host/bucket/key), not the host name: most S3-compatible servers want it. */
+  readonly forcePathStyle: boolean;
+  /** undefined: the SDK's default chain (AWS_ACCESS_KEY_ID…, the profile, the instance's role). Never logged. */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
+  /** Asked of every upload that does not say otherwise; undefined: the bucket's default. */
+  readonly encryption: Encryption | undefined;
 }
 
 export interface CloudJoinConfig {
@@ -63,6 +81,14 @@ type RawConfig = {
   cloudJoinCertificates?: string;
   cloudJoinAccounts?: string;
   cloudJoinMaxAge?: string;
+  objectStore?: string;
+  s3Endpoint?: string;
+  s3Region?: string;
+  s3ForcePathStyle?: string;
+  s3AccessKeyId?: string;
+  s3SecretAccessKey?: string;
+  s3ServerSideEncryption?: string;
+  s3KmsKeyId?: string;
 };
 
 export const CONFIG_KEYS: readonly KeySpec[] = [
@@ -81,6 +107,14 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   },
   { key: 'cloudJoinAccounts', help: 'Cloud join: the AWS account ids (12 digits, comma-separated) whose EC2 instances may join. Required with --cloud-join-certificates.' },
   { key: 'cloudJoinMaxAge', help: 'Cloud join: refuse instances launched longer ago than this (seconds, or 30m, 12h, 7d); default no limit.' },
+  { key: 'objectStore', help: 'Where session recordings are kept: local (DATA/objects, the default) or s3.' },
+  { key: 's3Endpoint', help: "S3: the endpoint URL of an S3-compatible server (http(s)://host:port); default AWS's for the region." },
+  { key: 's3Region', help: 'S3: the region; default from the AWS SDK (AWS_REGION, the profile).' },
+  { key: 's3ForcePathStyle', help: 'S3: true to address buckets in the path (host/bucket/key), as MinIO and most S3-compatible servers want; default false.' },
+  { key: 's3AccessKeyId', help: "S3: the access key id; without it, the AWS SDK's default chain (environment, profile, instance role)." },
+  { key: 's3SecretAccessKey', help: 'S3: the secret access key for --s3-access-key-id; better in AIRLOCK_S3_SECRET_ACCESS_KEY or the config file than on a command line.' },
+  { key: 's3ServerSideEncryption', help: "S3: AES256 or aws:kms, asked of every upload; default the bucket's own." },
+  { key: 's3KmsKeyId', help: 'S3: the KMS key (id, alias or ARN) for aws:kms; default the account\'s aws/s3 key.' },
 ];
 
 export class ConfigError extends Error {
@@ -167,7 +201,50 @@ function validate(raw: RawConfig, where: (key: keyof RawConfig) => string): Omit
     tlsKey: raw.tlsKey,
     tls: tls || raw.tlsCert !== undefined,
     cloudJoin: cloudJoinConfig(raw, where),
+    objectStore: objectStoreConfig(raw, where),
   };
+}
+
+const S3_KEYS = ['s3Endpoint', 's3Region', 's3ForcePathStyle', 's3AccessKeyId', 's3SecretAccessKey', 's3ServerSideEncryption', 's3KmsKeyId'] as const;
+
+function objectStoreConfig(raw: RawConfig, where: (key: keyof RawConfig) => string): ObjectStoreConfig {
+  const kind = raw.objectStore ?? 'local';
+  if (kind !== 'local' && kind !== 's3') throw new ConfigError(`${where('objectStore')} must be local or s3; it is "${kind}".`);
+  if (kind === 'local') {
+    const stray = S3_KEYS.find((key) => raw[key] !== undefined);
+    if (stray !== undefined) throw new ConfigError(`${where(stray)} is an S3 setting, and the object store is local: give --object-store s3 too.`);
+    return { kind };
+  }
+  const endpoint = raw.s3Endpoint?.replace(/\/+$/, '');
+  if (endpoint !== undefined && !/^https?:\/\/[^/]+$/.test(endpoint)) throw new ConfigError(`${where('s3Endpoint')} must be an http:// or https:// URL with no path, like https://minio.example.com:9000.`);
+  if (raw.s3Region !== undefined && !REGION.test(raw.s3Region)) throw new ConfigError(`${where('s3Region')} must be lower-case letters, digits and hyphens, like eu-west-1.`);
+  const pathStyle = raw.s3ForcePathStyle ?? 'false';
+  if (pathStyle !== 'true' && pathStyle !== 'false') throw new ConfigError(`${where('s3ForcePathStyle')} must be true or false.`);
+  if ((raw.s3AccessKeyId === undefined) !== (raw.s3SecretAccessKey === undefined)) {
+    // Name where each came from, never the secret itself.
+    throw new ConfigError(`--s3-access-key-id and --s3-secret-access-key go together; ${raw.s3AccessKeyId === undefined ? where('s3SecretAccessKey') : where('s3AccessKeyId')} is given alone.`);
+  }
+  const credentials = raw.s3AccessKeyId === undefined || raw.s3SecretAccessKey === undefined ? undefined : { accessKeyId: raw.s3AccessKeyId, secretAccessKey: raw.s3SecretAccessKey };
+  if (credentials !== undefined && (credentials.accessKeyId.trim() === '' || credentials.secretAccessKey === '')) {
+    throw new ConfigError(`${credentials.secretAccessKey === '' ? where('s3SecretAccessKey') : where('s3AccessKeyId')} is empty.`);
+  }
+  return { kind, endpoint, region: raw.s3Region, forcePathStyle: pathStyle === 'true', credentials, encryption: encryptionConfig(raw, where) };
+}
+
+function encryptionConfig(raw: RawConfig, where: (key: keyof RawConfig) => string): Encryption | undefined {
+  const algorithm = raw.s3ServerSideEncryption;
+  if (algorithm === undefined) {
+    if (raw.s3KmsKeyId !== undefined) throw new ConfigError(`${where('s3KmsKeyId')} needs --s3-server-side-encryption aws:kms.`);
+    return undefined;
+  }
+  if (algorithm === 'AES256') {
+    if (raw.s3KmsKeyId !== undefined) throw new ConfigError(`${where('s3KmsKeyId')} goes with aws:kms, and ${where('s3ServerSideEncryption')} is AES256.`);
+    return { algorithm };
+  }
+  if (algorithm !== 'aws:kms') throw new ConfigError(`${where('s3ServerSideEncryption')} must be AES256 or aws:kms; it is "${algorithm}".`);
+  const kmsKeyId = raw.s3KmsKeyId?.trim();
+  if (kmsKeyId === '') throw new ConfigError(`${where('s3KmsKeyId')} is empty.`);
+  return kmsKeyId === undefined ? { algorithm } : { algorithm, kmsKeyId };
 }
 
 const ACCOUNT_ID = /^\d{12}$/;
