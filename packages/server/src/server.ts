@@ -30,6 +30,8 @@ import { PORTAL_OPERATIONS } from './identity/portal.js';
 import { SecretBox } from './identity/secrets.js';
 import { ensureRootToken } from './identity/root-token.js';
 import { createMailer } from './mail/mailer.js';
+import type { OutboxOptions } from './objects/outbox.js';
+import { ObjectService } from './objects/service.js';
 import { SessionBroker, type BrokerOptions } from './sessions/broker.js';
 import { DataGateway, dataDoor, dataServerOptions } from './sessions/gateway.js';
 import { DOCUMENT_OPERATIONS } from './sessions/document-operations.js';
@@ -72,6 +74,8 @@ export interface StartOptions {
   readonly fleet?: Partial<FleetOptions>;
   /** Session deadlines: how long an agent may be away, how often they are checked. */
   readonly sessions?: Partial<BrokerOptions>;
+  /** The object outbox: polling, leases, backoff (tests shorten or lengthen them). */
+  readonly objects?: Partial<OutboxOptions>;
 }
 
 export const consoleLogger: Logger = {
@@ -112,6 +116,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const sessions = new SessionBroker({ db, agents, clock, log }, options.sessions);
     await failOrphanedSessions(db, clock.now());
     const logRetention = new LogRetention({ db, clock, log });
+    const objects = await ObjectService.open(config, { db, clock, log }, options.objects);
     const services: Services = {
       config,
       publicUrl: () => config.publicUrl ?? listenerUrl,
@@ -128,6 +133,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       changes: new ChangeGeneration(),
       agents,
       sessions,
+      objects,
     };
     const tls = await tlsFor(config);
     const app = buildApp({ services, operations: OPERATIONS, ...(tls === undefined ? {} : { https: tls }) });
@@ -153,6 +159,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await app.listen({ host: config.listen.host, port: config.listen.port });
     agents.start();
     sessions.start();
+    await objects.start();
     logRetention.start();
     const address = app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -170,6 +177,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         dataChannel.close();
         await closeControlChannel(controlChannel, agents);
         await app.close();
+        await objects.close();
         await mailer.close();
         await database.close();
       },

@@ -5,6 +5,7 @@ import type { ServerConfig } from './config/config.js';
 import type { AgentHub } from './fleet/agents.js';
 import type { SecretBox } from './identity/secrets.js';
 import type { Mailer } from './mail/mailer.js';
+import type { ObjectService } from './objects/service.js';
 import type { SessionBroker } from './sessions/broker.js';
 import type { Db } from './storage/db.js';
 
@@ -45,4 +46,6 @@ export interface Services {
   readonly agents: AgentHub;
   /** The sessions open on this node, joining clients' and agents' data channels. */
   readonly sessions: SessionBroker;
+  /** The object store for recordings: enqueue(upload) through the outbox, bucketEncrypted(bucket). */
+  readonly objects: ObjectService;
 }

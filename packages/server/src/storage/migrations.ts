@@ -368,6 +368,31 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('log_events_group_time').on('log_events').columns(['group_id', 'event_time', 'stream_id', 'seq']).execute();
     },
   },
+  /** The object outbox: uploads of session recordings, retried until the object store takes them (objects/outbox.ts). */
+  '0012-object-outbox': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('object_outbox')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('bucket', 'text', (c) => c.notNull())
+        .addColumn('object_key', 'text', (c) => c.notNull())
+        .addColumn('spool_id', 'text')
+        .addColumn('spool_file', 'text')
+        .addColumn('body', 'text')
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('content_type', 'text', (c) => c.notNull())
+        .addColumn('encryption', 'text')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_until', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('done_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('object_outbox_due').on('object_outbox').columns(['done_at', 'next_attempt_at']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -355,6 +355,32 @@ export interface InstanceTagsTable {
   value: string;
 }
 
+/** An upload to the object store, kept until the store has it (objects/outbox.ts). */
+export interface ObjectOutboxTable {
+  id: string;
+  bucket: string;
+  object_key: string;
+  /** The spool holding the file (DATA/spool/.spool-id): only a node with that spool can upload it; null for inline bytes. */
+  spool_id: string | null;
+  /** The file's name in DATA/spool; null for inline bytes. */
+  spool_file: string | null;
+  /** Inline bytes, base64; null for a spooled file, and once uploaded. */
+  body: string | null;
+  size: number;
+  content_type: string;
+  /** objects/store.ts Encryption as JSON; null: the store's default. */
+  encryption: string | null;
+  attempts: number;
+  next_attempt_at: number;
+  /** The last failure, for operators; kept once uploaded, as its history. */
+  last_error: string | null;
+  /** The worker uploading it now, until lease_until (services' clock; renewed while the upload runs). */
+  lease_owner: string | null;
+  lease_until: number | null;
+  created_at: number;
+  done_at: number | null;
+}
+
 export interface Database {
   settings: SettingsTable;
   users: UsersTable;
@@ -382,6 +408,7 @@ export interface Database {
   sessions: SessionsTable;
   session_documents: SessionDocumentsTable;
   session_document_versions: SessionDocumentVersionsTable;
+  object_outbox: ObjectOutboxTable;
   log_groups: LogGroupsTable;
   log_streams: LogStreamsTable;
   log_events: LogEventsTable;
