@@ -17,6 +17,8 @@ import { ROLE_SESSION_OPERATIONS } from './access/role-sessions.js';
 import { CLOUDTRAIL_OPERATIONS } from './audit/lookup.js';
 import { AuditTrail } from './audit/trail.js';
 import type { ServerConfig } from './config/config.js';
+import { EventBus, type EventBusOptions } from './events/bus.js';
+import { EVENTS_OPERATIONS } from './events/operations.js';
 import { AgentHub, type FleetOptions } from './fleet/agents.js';
 import { acceptControlChannel, closeControlChannel, controlChannelOptions } from './fleet/control-channel.js';
 import { FLEET_OPERATIONS } from './fleet/operations.js';
@@ -53,6 +55,7 @@ export const OPERATIONS: readonly BoundOperation[] = [
   ...DOCUMENT_OPERATIONS,
   ...CLOUDTRAIL_OPERATIONS,
   ...LOGS_OPERATIONS,
+  ...EVENTS_OPERATIONS,
 ];
 
 export interface RunningServer {
@@ -76,6 +79,8 @@ export interface StartOptions {
   readonly sessions?: Partial<BrokerOptions>;
   /** The object outbox: polling, leases, backoff (tests shorten or lengthen them). */
   readonly objects?: Partial<OutboxOptions>;
+  /** The event bus's delivery queue: how often it is looked at, leases, timeouts (tests shorten them). */
+  readonly events?: Partial<EventBusOptions>;
 }
 
 export const consoleLogger: Logger = {
@@ -112,11 +117,19 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     let listenerUrl = '';
     const clock = options.clock ?? systemClock;
     const audit = new AuditTrail(db, config.region);
+    const secrets = await SecretBox.open(config.dataDir, config.secretKey);
+    const events = new EventBus({ db, clock, log, mailer, secrets, region: config.region, accountId }, options.events);
+    audit.onRecorded = async (record) => {
+      await events.recorded(record);
+    };
     const agents = new AgentHub({ db, clock, audit, log }, options.fleet);
     const sessions = new SessionBroker({ db, agents, clock, log }, options.sessions);
     await failOrphanedSessions(db, clock.now());
     const logRetention = new LogRetention({ db, clock, log });
     const objects = await ObjectService.open(config, { db, clock, log }, options.objects);
+    agents.onConnectionLost = (instanceId) => {
+      void events.instanceConnectionLost(instanceId, 'its control channel closed');
+    };
     const services: Services = {
       config,
       publicUrl: () => config.publicUrl ?? listenerUrl,
@@ -129,10 +142,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       accountId,
       ssoInstanceId,
       rootTokenHash: rootToken.hash,
-      secrets: await SecretBox.open(config.dataDir, config.secretKey),
+      secrets,
       changes: new ChangeGeneration(),
       agents,
       sessions,
+      events,
       objects,
     };
     const tls = await tlsFor(config);
@@ -160,6 +174,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     agents.start();
     sessions.start();
     await objects.start();
+    events.start();
     logRetention.start();
     const address = app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -177,6 +192,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         dataChannel.close();
         await closeControlChannel(controlChannel, agents);
         await app.close();
+        await events.close();
         await objects.close();
         await mailer.close();
         await database.close();

@@ -2,6 +2,7 @@
 import type { ChangeGeneration } from './access/cache.js';
 import type { AuditTrail } from './audit/trail.js';
 import type { ServerConfig } from './config/config.js';
+import type { EventBus } from './events/bus.js';
 import type { AgentHub } from './fleet/agents.js';
 import type { SecretBox } from './identity/secrets.js';
 import type { Mailer } from './mail/mailer.js';
@@ -48,4 +49,6 @@ export interface Services {
   readonly sessions: SessionBroker;
   /** The object store for recordings: enqueue(upload) through the outbox, bucketEncrypted(bucket). */
   readonly objects: ObjectService;
+  /** The event bus: emit(event) matches it against the account's rules and queues its deliveries. */
+  readonly events: EventBus;
 }

@@ -67,6 +67,8 @@ const MAX_APPEND_ATTEMPTS = 8;
 export class AuditTrail {
   /** Appends from this process, one after another; other nodes are held off by the lock. */
   private tail: Promise<unknown> = Promise.resolve();
+  /** Hears each record once it is in the trail (the event bus makes events of them); it keeps its own failures. */
+  onRecorded: (record: AuditRecord) => Promise<void> = () => Promise.resolve();
 
   constructor(
     private readonly db: Db,
@@ -93,6 +95,7 @@ export class AuditTrail {
     const appended = this.tail.then(() => this.append(record, outcome.time));
     this.tail = appended.catch(() => undefined);
     await appended;
+    await this.onRecorded(record);
     return record;
   }
 

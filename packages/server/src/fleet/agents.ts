@@ -135,6 +135,7 @@ export class AgentHub {
   private ticking: Promise<void> | undefined;
   private lastSweep: number;
   private closed = false;
+  private closing = false;
   /** Connections that have not completed hello: on the node, and by sourceKey(). */
   private pendingCount = 0;
   private readonly pendingBySource = new Map<string, number>();
@@ -285,9 +286,16 @@ export class AgentHub {
     }
   }
 
+  /** Set by the server (the event bus): an instance's control channel closed and no other took its place. */
+  onConnectionLost: (instanceId: string) => void = () => undefined;
+
   /** The connection closed: forget it (unless a newer one took its place) and record when it was last seen. */
   async release(agent: LiveAgent): Promise<void> {
-    if (this.agents.get(agent.instanceId) === agent) this.agents.delete(agent.instanceId);
+    if (this.agents.get(agent.instanceId) === agent) {
+      this.agents.delete(agent.instanceId);
+      // Not replaced, cut off or shut down: the instance lost its connection.
+      if (!this.closing) this.onConnectionLost(agent.instanceId);
+    }
     try {
       await this.deps.db
         .updateTable('instances')
@@ -428,6 +436,7 @@ export class AgentHub {
 
   /** Server shutdown: agents are told to come back (1001), and their last pings are written. */
   async close(): Promise<void> {
+    this.closing = true;
     this.stopTimer();
     await this.ticking;
     const agents = [...this.agents.values()];

@@ -5,6 +5,7 @@
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { auditChainMigration } from '../audit/migration.js';
+import { eventRulesMigration } from '../events/migration.js';
 
 const migrations: Record<string, Migration> = {
   '0001-identity': {
@@ -393,6 +394,8 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('object_outbox_due').on('object_outbox').columns(['done_at', 'next_attempt_at']).execute();
     },
   },
+  /** Event rules, their targets and the delivery queue (events:*). */
+  '0013-event-rules': eventRulesMigration,
 };
 
 export const migrationProvider: MigrationProvider = {

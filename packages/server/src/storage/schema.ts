@@ -349,6 +349,64 @@ export interface LogEventsTable {
   size: number;
 }
 
+/** An event rule (events:PutRule) of an account, on its one event bus. */
+export interface EventRulesTable {
+  account_id: string;
+  name: string;
+  /** The pattern's JSON text, as given (checked when put). */
+  event_pattern: string;
+  state: 'ENABLED' | 'DISABLED';
+  description: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A rule's target (events:PutTargets): a webhook URL or mailto: addresses. */
+export interface EventTargetsTable {
+  account_id: string;
+  rule_name: string;
+  target_id: string;
+  /** https://… or mailto:…, as given. */
+  arn: string;
+  /** HttpParameters as JSON, sealed (headers may hold credentials); null: none. */
+  http_parameters: string | null;
+  max_retry_attempts: number;
+  max_event_age_seconds: number;
+  /** A webhook's HMAC key, sealed (SecretBox); null for mail. */
+  signing_secret: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One event on its way to one endpoint: queued, retried with backoff, then SUCCEEDED or FAILED. */
+export interface EventDeliveriesTable {
+  delivery_id: string;
+  account_id: string;
+  rule_name: string;
+  target_id: string;
+  /** The webhook URL, or the one address this delivery mails. */
+  endpoint: string;
+  event_id: string;
+  source: string;
+  detail_type: string;
+  event_time: number;
+  /** The event's JSON text: the exact bytes signed and sent at every attempt. */
+  body: string;
+  status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
+  attempts: number;
+  /** 1 + the target's MaximumRetryAttempts when queued. */
+  max_attempts: number;
+  /** No attempt after this (MaximumEventAgeInSeconds after the event). */
+  expires_at: number;
+  created_at: number;
+  next_attempt_at: number;
+  last_attempt_at: number | null;
+  last_error: string | null;
+  /** The node delivering it now, until when (services' clock); null when nobody is. */
+  claimed_by: string | null;
+  claimed_until: number | null;
+}
+
 export interface InstanceTagsTable {
   instance_id: string;
   key: string;
@@ -409,6 +467,9 @@ export interface Database {
   session_documents: SessionDocumentsTable;
   session_document_versions: SessionDocumentVersionsTable;
   object_outbox: ObjectOutboxTable;
+  event_rules: EventRulesTable;
+  event_targets: EventTargetsTable;
+  event_deliveries: EventDeliveriesTable;
   log_groups: LogGroupsTable;
   log_streams: LogStreamsTable;
   log_events: LogEventsTable;
