@@ -17,6 +17,7 @@ import { ROLE_SESSION_OPERATIONS } from './access/role-sessions.js';
 import { CLOUDTRAIL_OPERATIONS } from './audit/lookup.js';
 import { AuditTrail } from './audit/trail.js';
 import type { ServerConfig } from './config/config.js';
+import { AuditLogGroup } from './events/audit-log-group.js';
 import { EventBus, type EventBusOptions } from './events/bus.js';
 import { EVENTS_OPERATIONS } from './events/operations.js';
 import { AgentHub, type FleetOptions } from './fleet/agents.js';
@@ -67,6 +68,8 @@ export interface RunningServer {
   readonly caFingerprint: string | undefined;
   /** The periodic removal of expired log events; purge() runs one now. */
   readonly logRetention: LogRetention;
+  /** With --audit-log-group: the copy of the audit trail into that log group; flush() copies what is new now. */
+  readonly auditLogGroup: AuditLogGroup | undefined;
   close(): Promise<void>;
 }
 
@@ -119,8 +122,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const audit = new AuditTrail(db, config.region);
     const secrets = await SecretBox.open(config.dataDir, config.secretKey);
     const events = new EventBus({ db, clock, log, mailer, secrets, region: config.region, accountId }, options.events);
+    const auditLogGroup = config.auditLogGroup === undefined ? undefined : new AuditLogGroup({ db, clock, log, accountId, region: config.region, logGroupName: config.auditLogGroup });
     audit.onRecorded = async (record) => {
       await events.recorded(record);
+      auditLogGroup?.kick();
     };
     const agents = new AgentHub({ db, clock, audit, log }, options.fleet);
     const sessions = new SessionBroker({ db, agents, clock, log }, options.sessions);
@@ -170,6 +175,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       }
     });
+    await auditLogGroup?.start();
     await app.listen({ host: config.listen.host, port: config.listen.port });
     agents.start();
     sessions.start();
@@ -185,6 +191,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       rootTokenFile: rootToken.writtenTo,
       caFingerprint: tls?.caFingerprint,
       logRetention,
+      auditLogGroup,
       close: async () => {
         await sessions.close();
         await logRetention.close();
@@ -193,6 +200,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         await closeControlChannel(controlChannel, agents);
         await app.close();
         await events.close();
+        await auditLogGroup?.close();
         await objects.close();
         await mailer.close();
         await database.close();

@@ -26,6 +26,8 @@ export interface ServerConfig {
   readonly publicUrl: string | undefined;
   /** The deployment's region, as it appears in ARNs. */
   readonly region: string;
+  /** The management account's log group the audit trail is copied into; undefined: none. */
+  readonly auditLogGroup: string | undefined;
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
   /** AIRLOCK_SECRET_KEY (environment only: a secret has no place on a command line); else DATA/secret.key. */
@@ -76,6 +78,7 @@ type RawConfig = {
   mailFrom?: string;
   publicUrl?: string;
   region?: string;
+  auditLogGroup?: string;
   tlsCert?: string;
   tlsKey?: string;
   cloudJoinCertificates?: string;
@@ -99,6 +102,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { key: 'mailFrom', help: 'From address of mail (default "Airlock <no-reply@airlock.local>").' },
   { key: 'publicUrl', help: 'The URL people reach the server at, for links (default from --listen).' },
   { key: 'region', help: 'Region name used in ARNs (default "local").' },
+  { key: 'auditLogGroup', help: "A log group of the management account to copy every new audit record into (stream {account}_CloudTrail_{region}); default none." },
   { key: 'tlsCert', help: 'PEM certificate for TLS; without it a CA and certificate are made in the data directory.' },
   { key: 'tlsKey', help: 'PEM private key for --tls-cert.' },
   {
@@ -184,6 +188,9 @@ function validate(raw: RawConfig, where: (key: keyof RawConfig) => string): Omit
   }
   const region = raw.region ?? 'local';
   if (!REGION.test(region)) throw new ConfigError(`${where('region')} must be lower-case letters, digits and hyphens, like us-east-1.`);
+  if (raw.auditLogGroup !== undefined && !/^[.\-_/#A-Za-z0-9]{1,512}$/.test(raw.auditLogGroup)) {
+    throw new ConfigError(`${where('auditLogGroup')} must be a log group name: 1 to 512 of letters, digits and . - _ / #.`);
+  }
   if ((raw.tlsCert === undefined) !== (raw.tlsKey === undefined)) {
     throw new ConfigError(`--tls-cert and --tls-key go together; ${raw.tlsCert === undefined ? where('tlsKey') : where('tlsCert')} is given alone.`);
   }
@@ -197,6 +204,7 @@ function validate(raw: RawConfig, where: (key: keyof RawConfig) => string): Omit
     mailFrom: raw.mailFrom ?? 'Airlock <no-reply@airlock.local>',
     publicUrl,
     region,
+    auditLogGroup: raw.auditLogGroup,
     tlsCert: raw.tlsCert,
     tlsKey: raw.tlsKey,
     tls: tls || raw.tlsCert !== undefined,
