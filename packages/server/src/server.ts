@@ -135,6 +135,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     agents.onConnectionLost = (instanceId) => {
       void events.instanceConnectionLost(instanceId, 'its control channel closed');
     };
+    sessions.onEnded = (sessionId, status, reason) => {
+      void events.sessionEnded(sessionId, status, reason);
+    };
     const services: Services = {
       config,
       publicUrl: () => config.publicUrl ?? listenerUrl,

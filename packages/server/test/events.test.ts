@@ -280,7 +280,7 @@ for (const backend of BACKENDS) {
       assert.deepEqual(failed.Deliveries, []);
     });
 
-    test('a session started and an instance that lost its connection reach the webhook', async () => {
+    test('a session started and terminated, and an instance that lost its connection, reach the webhook', async () => {
       await webhookRule(server, receiver, 'fleet', {
         source: ['aws.ssm'],
         'detail-type': ['Session Manager Session State-change Notification', 'Managed Instance Connection Lost'],
@@ -292,8 +292,14 @@ for (const backend of BACKENDS) {
       const startedEvent = JSON.parse(started?.body ?? '') as { resources: string[]; detail: Record<string, unknown> };
       assert.deepEqual(startedEvent.detail, { 'session-id': SessionId, target: agent.instanceId, owner: `arn:aws:iam::${account}:root`, 'document-name': 'SSM-SessionManagerRunShell', state: 'Started' });
       assert.deepEqual(startedEvent.resources, [`arn:aws:ssm:${server.server.services.config.region}:${account}:session/${SessionId}`]);
+      await server.root.call(sessions.TerminateSession, { SessionId });
+      const [, ended] = await receiver.received('/fleet', 2);
+      const endedEvent = JSON.parse(ended?.body ?? '') as { detail: Record<string, unknown> };
+      assert.equal(endedEvent.detail['session-id'], SessionId);
+      assert.equal(endedEvent.detail.state, 'Terminated');
+      assert.equal(typeof endedEvent.detail.reason, 'string');
       agent.disconnect();
-      const [, lost] = await receiver.received('/fleet', 2);
+      const [, , lost] = await receiver.received('/fleet', 3);
       const lostEvent = JSON.parse(lost?.body ?? '') as { 'detail-type': string; detail: Record<string, unknown> };
       assert.equal(lostEvent['detail-type'], 'Managed Instance Connection Lost');
       assert.equal(lostEvent.detail['instance-id'], agent.instanceId);

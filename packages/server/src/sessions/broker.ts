@@ -217,6 +217,9 @@ export class SessionBroker {
     };
   }
 
+  /** Set by the server: a session ended, Terminated or Failed (the event bus makes an event of it: events.sessionEnded). */
+  onEnded: (sessionId: string, status: EndStatus, reason: string) => void = () => undefined;
+
   now(): number {
     return this.deps.clock.now();
   }
@@ -257,6 +260,8 @@ export class SessionBroker {
     if (session.ended) return;
     session.ended = true;
     this.sessions.delete(session.id);
+    // Rules may notify on a session's end (the Session Manager Session State-change Notification).
+    this.onEnded(session.id, status, reason);
     session.close(reason);
     this.deps.agents.get(session.plan.instanceId)?.send({ type: 'session-close', sessionId: session.id, reason });
     this.deps.db
