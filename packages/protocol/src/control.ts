@@ -66,7 +66,8 @@ export type ServerMessage =
   | { readonly type: 'welcome'; readonly heartbeatIntervalMs: number }
   | { readonly type: 'heartbeat-ack' }
   | { readonly type: 'deregistered' }
-  | { readonly type: 'session-open'; readonly sessionId: string; readonly nonce: string; readonly work: SessionWork }
+  /** `resume`: the session ran before (the server restarted); open it only if its program still runs here. */
+  | { readonly type: 'session-open'; readonly sessionId: string; readonly nonce: string; readonly work: SessionWork; readonly resume?: true }
   | { readonly type: 'session-close'; readonly sessionId: string; readonly reason: string };
 
 export type AgentMessage =
@@ -148,7 +149,8 @@ export function parseServerMessage(text: string): ServerMessage | undefined {
     case 'session-open': {
       const work = parseWork(value['work']);
       const { sessionId, nonce } = value;
-      return isString(sessionId, 128) && isString(nonce, 256) && work !== undefined ? { type: 'session-open', sessionId, nonce, work } : undefined;
+      if (!isString(sessionId, 128) || !isString(nonce, 256) || work === undefined) return undefined;
+      return value['resume'] === true ? { type: 'session-open', sessionId, nonce, work, resume: true } : { type: 'session-open', sessionId, nonce, work };
     }
     case 'session-close': {
       const { sessionId, reason } = value;

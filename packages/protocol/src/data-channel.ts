@@ -273,6 +273,24 @@ export class Link {
 
   constructor(readonly window = DEFAULT_WINDOW) {}
 
+  /**
+   * A link as it stood before a restart, from a durable record: the peer's frames taken up to
+   * `received` (all handed on), the next number to send, and the frames sent that the peer may
+   * not have (resent from the peer's lastReceived when it reconnects).
+   */
+  static restore(state: { readonly window?: number; readonly received: number; readonly nextSeq: number; readonly unacked: readonly Frame[] }): Link {
+    const link = new Link(state.window);
+    link.lastReceived = state.received;
+    link.consumed = state.received;
+    link.lastAckSent = state.received;
+    link.nextSeq = state.nextSeq;
+    for (const frame of state.unacked) {
+      link.unacked.push(frame);
+      link.unackedBytes += frame.payload.length;
+    }
+    return link;
+  }
+
   /** Bytes sent and not acknowledged: the owner stops reading its source at `window`. */
   get inFlight(): number {
     return this.unackedBytes;
@@ -284,6 +302,11 @@ export class Link {
 
   get received(): number {
     return this.lastReceived;
+  }
+
+  /** The last of this side's frames the peer has acknowledged. */
+  get delivered(): number {
+    return (this.unacked[0]?.seq ?? this.nextSeq) - 1;
   }
 
   /** A frame to send now, numbered and kept until acknowledged. */

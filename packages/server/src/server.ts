@@ -128,8 +128,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       auditLogGroup?.kick();
     };
     const agents = new AgentHub({ db, clock, audit, log }, options.fleet);
-    const sessions = new SessionBroker({ db, agents, clock, log }, options.sessions);
-    await failOrphanedSessions(db, clock.now());
+    const sessions = new SessionBroker({ db, agents, audit, clock, log, dataDir: config.dataDir }, options.sessions);
+    const revived = await sessions.revive(agents.nodeId);
+    if (revived > 0) log.info(`Sessions: ${revived} revived from their records; clients and agents resume them.`);
     const logRetention = new LogRetention({ db, clock, log });
     const objects = await ObjectService.open(config, { db, clock, log }, options.objects);
     agents.onConnectionLost = (instanceId) => {
@@ -226,14 +227,3 @@ async function tlsFor(config: ServerConfig): Promise<{ cert: string; key: string
   return { cert: generated.cert, key: generated.key, caFingerprint: generated.caFingerprint };
 }
 
-/**
- * Sessions the record shows open were brokered by a process that is gone (one node: this one,
- * before a restart). Their programs were stopped with their channels; say so.
- */
-async function failOrphanedSessions(db: Services['db'], now: number): Promise<void> {
-  await db
-    .updateTable('sessions')
-    .set({ status: 'Failed', details: 'the Airlock server restarted during the session', ended_at: now, token_hash: null, token_expires_at: null })
-    .where('status', 'not in', ['Terminated', 'Failed'])
-    .execute();
-}

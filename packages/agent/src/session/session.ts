@@ -72,6 +72,11 @@ export class SessionManager {
       running.reopen(message.nonce);
       return undefined;
     }
+    if (message.resume === true) {
+      // The server revived a session whose program ran in an earlier life of this agent: it is gone.
+      this.#options.report({ type: 'session-failed', sessionId: message.sessionId, reason: 'the agent restarted during the session; its program is gone' });
+      return undefined;
+    }
     const session = new Session(message, this.#options, () => {
       this.#sessions.delete(message.sessionId);
     });

@@ -310,6 +310,8 @@ export class AgentHub {
 
   /** Set by the session broker: an agent could not start a session's program. */
   onSessionFailed: SessionFailedListener = () => undefined;
+  /** Set by the session broker: an agent's control channel is up (again). */
+  onAgentConnected: (instanceId: string) => void = () => undefined;
 
   /** Deregistration: the agent is told, then cut off (4403). */
   cutOff(instanceId: string): void {

@@ -159,6 +159,7 @@ export function acceptControlChannel(hub: AgentHub, db: Db, socket: WebSocket, r
     settle();
     const { heartbeatIntervalMs } = hub.options;
     send({ type: 'welcome', heartbeatIntervalMs });
+    hub.onAgentConnected(live.instanceId);
     hub.audit({ sourceIp, userAgent, parameters: parameters(), response: { heartbeatIntervalMs } });
   };
 

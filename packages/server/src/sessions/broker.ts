@@ -8,16 +8,26 @@
  * stops therefore stops the writer at the window, and the node holds at most about one window
  * per direction for a session, however long a shell prints.
  *
+ * Recording: every frame passed on is appended to the session's record (record.ts), and a frame
+ * is acknowledged to its sender only once the record holding it is on disk. Passing it on is not
+ * delayed by the write; only the acknowledgement is. After a restart the sessions whose record is
+ * here are revived from it: each side reconnects, says what it has, and gets the rest again.
+ *
  * Ending: the program's exit, TerminateSession, the idle timeout, the maximum duration, the agent
  * gone for good, or the agent's refusal end the session with a status and a reason; both sides
- * get an End frame, the agent a session-close, and the record its final status.
+ * get an End frame, the agent a session-close, and the record is sealed: its chain head goes to
+ * the audit trail.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { stat, truncate } from 'node:fs/promises';
 import { data, type control } from '@airlock/protocol';
 import { WebSocket } from 'ws';
+import type { AuditTrail } from '../audit/trail.js';
 import type { AgentHub } from '../fleet/agents.js';
+import { ANONYMOUS } from '../identity/principal.js';
 import type { Db } from '../storage/db.js';
 import type { SessionsTable } from '../storage/schema.js';
+import { GENESIS, readRecord, recordPath, RecordWriter, type Direction, type RecordEntry } from './record.js';
 
 export type Side = 'client' | 'agent';
 type EndStatus = Extract<SessionsTable['status'], 'Terminated' | 'Failed'>;
@@ -59,7 +69,12 @@ interface Hop {
   awaySince: number | undefined;
   /** Payload bytes taken from this side and not yet acknowledged: a peer may not send past its window. */
   unacknowledgedBytes: number;
+  /** The last of this side's frames the record holds on disk. */
+  durable: number;
 }
+
+/** Frames from the client are the session's input, from the agent its output. */
+const DIRECTION: Record<Side, Direction> = { client: 'input', agent: 'output' };
 
 export interface SessionPlan {
   readonly sessionId: string;
@@ -68,27 +83,46 @@ export interface SessionPlan {
   readonly startedAt: number;
   readonly idleTimeoutMs: number;
   readonly maxDurationMs: number | null;
+  /** What the agent signs to open the data channel (kept with the session, so a revived one knows it). */
+  readonly nonce: string;
 }
 
+export const newNonce = (): string => randomBytes(32).toString('base64');
+
 export class LiveSession {
-  readonly nonce = randomBytes(32).toString('base64');
   readonly hops: Record<Side, Hop>;
   lastActivityAt: number;
   ended = false;
+  /** The program exited: the session ends once the client has the Exit (or has been away too long). */
+  exited: { readonly reason: string; readonly seq: number; readonly at: number } | undefined;
   private flushQueued = false;
 
   constructor(
     readonly plan: SessionPlan,
     private readonly broker: SessionBroker,
-    window: number,
+    readonly record: RecordWriter,
+    links: Record<Side, data.Link>,
+    now: number,
   ) {
-    const hop = (): Hop => ({ link: new data.Link(window), socket: undefined, outbox: [], passedOn: 0, awaySince: undefined, unacknowledgedBytes: 0 });
-    this.hops = { client: hop(), agent: hop() };
-    this.lastActivityAt = plan.startedAt;
+    const hop = (link: data.Link): Hop => ({ link, socket: undefined, outbox: [], passedOn: link.received, awaySince: now, unacknowledgedBytes: 0, durable: link.received });
+    this.hops = { client: hop(links.client), agent: hop(links.agent) };
+    this.lastActivityAt = now;
   }
 
   get id(): string {
     return this.plan.sessionId;
+  }
+
+  get nonce(): string {
+    return this.plan.nonce;
+  }
+
+  /** The record reached the disk up to these frames: they may now be acknowledged. */
+  recorded(durable: Partial<Record<Direction, number>>): void {
+    if (durable.input !== undefined) this.hops.client.durable = durable.input;
+    if (durable.output !== undefined) this.hops.agent.durable = durable.output;
+    this.settle('client');
+    this.settle('agent');
   }
 
   /** A side's data channel is open and authenticated: it resumes from `peerReceived`. */
@@ -125,15 +159,18 @@ export class LiveSession {
       hop.unacknowledgedBytes += frame.payload.length;
       if (hop.unacknowledgedBytes > hop.link.window + data.MAX_PAYLOAD) throw new data.FrameError(`the ${side} sent more than its window without waiting for acknowledgement`);
       if (side === 'client' || frame.stream !== 0) this.lastActivityAt = this.broker.now();
-      if (frame.type === data.FrameType.Exit) {
-        hop.link.consume(frame.seq);
-        const { status, reason } = data.readExit(frame.payload);
-        this.queue(other, { type: data.FrameType.Exit, payload: frame.payload });
-        this.broker.end(this, 'Terminated', reason === '' ? `the program exited with status ${status}` : reason);
-        return;
-      }
-      this.queue(other, { type: frame.type, flags: frame.flags, stream: frame.stream, payload: frame.payload });
+      const passed = this.queue(other, { type: frame.type, flags: frame.flags, stream: frame.stream, payload: frame.payload });
+      this.record.append({ direction: DIRECTION[side], type: frame.type, flags: frame.flags, stream: frame.stream, inSeq: frame.seq, outSeq: passed.seq, time: this.broker.now(), payload: frame.payload });
       hop.passedOn = frame.seq;
+      if (frame.type === data.FrameType.Exit) {
+        const { status, reason } = data.readExit(frame.payload);
+        this.exited = { reason: reason === '' ? `the program exited with status ${status}` : reason, seq: passed.seq, at: this.broker.now() };
+      }
+    }
+    // A program's output and exit reach a client that dropped, once it resumes.
+    if (this.exited !== undefined && this.hops.client.link.delivered >= this.exited.seq) {
+      this.broker.end(this, 'Terminated', this.exited.reason);
+      return;
     }
     this.settle(side);
     // What `side` acknowledged may have made room for the other side's frames.
@@ -144,18 +181,20 @@ export class LiveSession {
   private settle(side: Side): void {
     const hop = this.hops[side];
     const other = this.hops[side === 'client' ? 'agent' : 'client'];
-    if (hop.passedOn > hop.link.consumedSeq && !other.link.full) {
-      hop.link.consume(hop.passedOn);
+    const handedOn = Math.min(hop.passedOn, hop.durable);
+    if (handedOn > hop.link.consumedSeq && !other.link.full) {
+      hop.link.consume(handedOn);
       hop.unacknowledgedBytes = 0;
       this.scheduleFlush();
     }
   }
 
   /** Sends a frame to `hop` (numbered now; written at the end of this turn, or on reconnect). */
-  private queue(hop: Hop, message: data.Outgoing): void {
+  private queue(hop: Hop, message: data.Outgoing): data.Frame {
     const frame = hop.link.send(message);
     if (hop.socket !== undefined) hop.outbox.push(frame);
     this.scheduleFlush();
+    return frame;
   }
 
   /** Tells both sides the session is over, then closes their channels. */
@@ -195,8 +234,10 @@ export class LiveSession {
 export interface BrokerDeps {
   readonly db: Db;
   readonly agents: AgentHub;
+  readonly audit: AuditTrail;
+  readonly dataDir: string;
   readonly clock: { now(): number };
-  readonly log: { error(message: string, error?: unknown): void };
+  readonly log: { warn(message: string): void; error(message: string, error?: unknown): void };
 }
 
 export class SessionBroker {
@@ -215,6 +256,9 @@ export class SessionBroker {
       const session = this.sessions.get(sessionId);
       if (session?.plan.instanceId === instanceId) this.end(session, 'Failed', reason);
     };
+    deps.agents.onAgentConnected = (instanceId) => {
+      this.agentConnected(instanceId);
+    };
   }
 
   /** Set by the server: a session ended, Terminated or Failed (the event bus makes an event of it: events.sessionEnded). */
@@ -232,18 +276,86 @@ export class SessionBroker {
     return this.sessions.size;
   }
 
-  /** Opens a session: the agent is asked to dial this node. False when its control channel is not here. */
-  open(plan: SessionPlan): LiveSession | undefined {
-    const agent = this.deps.agents.get(plan.instanceId);
-    if (agent === undefined) return undefined;
-    const session = new LiveSession(plan, this, this.window);
+  /** Opens a session: its record, and the agent asked to dial this node. Undefined when its control channel is not here. */
+  async open(plan: SessionPlan): Promise<LiveSession | undefined> {
+    if (this.deps.agents.get(plan.instanceId) === undefined) return undefined;
+    const session = await this.live(plan, { client: new data.Link(this.window), agent: new data.Link(this.window) }, undefined);
     this.sessions.set(plan.sessionId, session);
-    session.hops.agent.awaySince = plan.startedAt;
-    if (!agent.send({ type: 'session-open', sessionId: plan.sessionId, nonce: session.nonce, work: plan.work })) {
+    if (!this.askAgent(session)) {
       this.sessions.delete(plan.sessionId);
+      await session.record.close();
       return undefined;
     }
     return session;
+  }
+
+  private async live(plan: SessionPlan, links: Record<Side, data.Link>, continued: { head: Buffer; entries: number } | undefined): Promise<LiveSession> {
+    // The record's callbacks need the session, which needs the record.
+    const made: { session?: LiveSession } = {};
+    const record = await RecordWriter.open(
+      recordPath(this.deps.dataDir, plan.sessionId),
+      continued ?? { head: GENESIS, entries: 0 },
+      (durable) => made.session?.recorded(durable),
+      (error) => {
+        this.deps.log.error(`sessions: writing the record of ${plan.sessionId} failed; it ends`, error);
+        if (made.session !== undefined) this.end(made.session, 'Failed', 'the session could not be recorded');
+      },
+    );
+    made.session = new LiveSession(plan, this, record, links, this.now());
+    return made.session;
+  }
+
+  private askAgent(session: LiveSession): boolean {
+    const agent = this.deps.agents.get(session.plan.instanceId);
+    // A session that has had its agent before asks only to resume: a restarted agent must not start a fresh program in it.
+    const resume = session.hops.agent.link.received > 0 || session.hops.agent.link.delivered > 0;
+    const message = { type: 'session-open' as const, sessionId: session.id, nonce: session.nonce, work: session.plan.work };
+    return agent?.send(resume ? { ...message, resume: true } : message) ?? false;
+  }
+
+  /**
+   * After a restart: the sessions the database shows open and whose record is here come back
+   * from their records (the sides reconnect and resume); the others failed with the process.
+   */
+  async revive(nodeId: string): Promise<number> {
+    const rows = await this.deps.db.selectFrom('sessions').selectAll().where('status', 'not in', ['Terminated', 'Failed']).execute();
+    let revived = 0;
+    for (const row of rows) {
+      const path = recordPath(this.deps.dataDir, row.session_id);
+      const read = row.agent_nonce === null ? undefined : await readRecord(path);
+      if (read === undefined || read.brokenAt !== undefined || read.entries.length === 0) {
+        await this.recordEnd(row.session_id, 'Failed', read?.brokenAt !== undefined ? 'its record does not verify after a restart' : 'the Airlock server restarted during the session');
+        continue;
+      }
+      // A crash mid-write left part of an entry: it was never acknowledged, so its sender has it.
+      if (read.tornBytes > 0) await truncate(path, (await stat(path)).size - read.tornBytes);
+      const plan: SessionPlan = {
+        sessionId: row.session_id,
+        instanceId: row.target,
+        work: JSON.parse(row.work) as control.SessionWork,
+        startedAt: row.started_at,
+        idleTimeoutMs: row.idle_timeout_ms,
+        maxDurationMs: row.max_duration_ms,
+        nonce: row.agent_nonce ?? '',
+      };
+      const session = await this.live(plan, restoredLinks(read.entries, this.window), { head: read.head, entries: read.entries.length });
+      const exit = read.entries.find((entry) => entry.direction === 'output' && entry.type === data.FrameType.Exit);
+      if (exit !== undefined) {
+        const { status, reason } = data.readExit(exit.payload);
+        session.exited = { reason: reason === '' ? `the program exited with status ${status}` : reason, seq: exit.outSeq, at: this.now() };
+      }
+      this.sessions.set(plan.sessionId, session);
+      await this.deps.db.updateTable('sessions').set({ status: 'Disconnected', node_id: nodeId }).where('session_id', '=', row.session_id).execute();
+      revived += 1;
+    }
+    return revived;
+  }
+
+  /** An agent's control channel came (back): it is asked again to open this node's sessions that have no data channel from it. */
+  agentConnected(instanceId: string): void {
+    for (const session of this.sessions.values()) {
+      if (session.plan.instanceId === instanceId && session.hops.agent.socket === undefined) this.askAgent(session);
+    }
   }
 
   attached(session: LiveSession, side: Side): void {
@@ -264,14 +376,38 @@ export class SessionBroker {
     this.onEnded(session.id, status, reason);
     session.close(reason);
     this.deps.agents.get(session.plan.instanceId)?.send({ type: 'session-close', sessionId: session.id, reason });
-    this.deps.db
-      .updateTable('sessions')
-      .set({ status, details: reason, ended_at: this.now(), token_hash: null, token_expires_at: null })
-      .where('session_id', '=', session.id)
-      .execute()
+    this.recordEnd(session.id, status, reason)
+      .then(() => this.seal(session))
       .catch((error: unknown) => {
         if (!this.closed) this.deps.log.error(`sessions: recording the end of ${session.id} failed`, error);
       });
+  }
+
+  private async recordEnd(sessionId: string, status: EndStatus, reason: string): Promise<void> {
+    await this.deps.db
+      .updateTable('sessions')
+      .set({ status, details: reason, ended_at: this.now(), token_hash: null, token_expires_at: null })
+      .where('session_id', '=', sessionId)
+      .execute();
+  }
+
+  /** The record, complete, and its chain head in the audit trail: a later edit of either shows. */
+  private async seal(session: LiveSession): Promise<void> {
+    await session.record.settled();
+    const head = session.record.chainHead.toString('hex');
+    await session.record.close();
+    await this.deps.audit.record({
+      service: 'ssm',
+      operation: 'SealSessionRecord',
+      readOnly: false,
+      principal: ANONYMOUS,
+      sourceIp: '',
+      userAgent: 'airlock-server',
+      requestId: randomUUID(),
+      time: this.now(),
+      requestParameters: { sessionId: session.id },
+      responseElements: { chainHead: head, entries: session.record.entryCount },
+    });
   }
 
   private async setStatus(session: LiveSession, status: 'Connected' | 'Disconnected'): Promise<void> {
@@ -300,7 +436,9 @@ export class SessionBroker {
     for (const session of [...this.sessions.values()]) {
       const { plan } = session;
       const agentAway = session.hops.agent.awaySince;
-      if (plan.maxDurationMs !== null && now - plan.startedAt >= plan.maxDurationMs) {
+      if (session.exited !== undefined) {
+        if (now - session.exited.at >= plan.idleTimeoutMs) this.end(session, 'Terminated', session.exited.reason);
+      } else if (plan.maxDurationMs !== null && now - plan.startedAt >= plan.maxDurationMs) {
         this.end(session, 'Terminated', `the session reached its maximum duration of ${minutes(plan.maxDurationMs)}`);
       } else if (now - session.lastActivityAt >= plan.idleTimeoutMs) {
         this.end(session, 'Terminated', `the session was idle for ${minutes(plan.idleTimeoutMs)}`);
@@ -312,23 +450,43 @@ export class SessionBroker {
     }
   }
 
-  /** Shuts down: sessions here end (Failed: the node stopped); clients may start new ones elsewhere. */
+  /**
+   * Shuts down, leaving the sessions open: their records are complete on disk, so the next start
+   * revives them and the sides resume, as after a crash.
+   */
   async close(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
-    const open = [...this.sessions.values()];
-    for (const session of open) this.end(session, 'Failed', 'the Airlock server node stopped');
     this.closed = true;
-    await this.deps.db
-      .updateTable('sessions')
-      .set({ status: 'Failed', details: 'the Airlock server node stopped', ended_at: this.now(), token_hash: null, token_expires_at: null })
-      .where('session_id', 'in', open.length === 0 ? [''] : open.map((session) => session.id))
-      .where('status', 'not in', ['Terminated', 'Failed'])
-      .execute();
+    const open = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(open.map((session) => session.record.close()));
   }
 }
 
 function minutes(ms: number): string {
   const value = Math.round(ms / 60_000);
   return value === 1 ? '1 minute' : `${value} minutes`;
+}
+
+/**
+ * The two links of a session as its record left them: each side's frames taken (the highest
+ * number recorded from it), the next number towards it, and the frames towards it that it may
+ * not have had (the last window's worth; it says at reconnect what it has).
+ */
+function restoredLinks(entries: readonly RecordEntry[], window: number): Record<Side, data.Link> {
+  const link = (from: Direction): data.Link => {
+    const taken = entries.filter((entry) => entry.direction === from);
+    const towards = entries.filter((entry) => entry.direction !== from);
+    const unacked: data.Frame[] = [];
+    let bytes = 0;
+    for (let index = towards.length - 1; index >= 0 && bytes <= window + data.MAX_PAYLOAD; index--) {
+      const entry = towards[index];
+      if (entry === undefined) break;
+      unacked.unshift({ type: entry.type, flags: entry.flags, stream: entry.stream, seq: entry.outSeq, ack: 0, payload: entry.payload });
+      bytes += entry.payload.length;
+    }
+    return data.Link.restore({ window, received: taken.reduce((max, entry) => Math.max(max, entry.inSeq), 0), nextSeq: towards.reduce((max, entry) => Math.max(max, entry.outSeq), 0) + 1, unacked });
+  };
+  return { client: link('input'), agent: link('output') };
 }

@@ -13,6 +13,7 @@ import { hashToken, newToken } from '../identity/tokens.js';
 import { bind, type BoundOperation, type CallContext, type ResourceRef } from '../registry/handler.js';
 import type { Services } from '../services.js';
 import type { SessionsTable } from '../storage/schema.js';
+import { newNonce } from './broker.js';
 import { accountPreferences, documentResource, loadSessionDocument } from './document-store.js';
 import { resolveParameters, RUN_SHELL, sessionWork, type Preferences } from './documents.js';
 
@@ -88,6 +89,7 @@ async function startSession(input: InputOf<typeof api.StartSession>, { services,
   }
   const sessionId = newSessionId(who.name);
   const token = newToken('alt_');
+  const nonce = newNonce();
   const session: SessionsTable = {
     session_id: sessionId,
     account_id: accountId,
@@ -106,9 +108,10 @@ async function startSession(input: InputOf<typeof api.StartSession>, { services,
     node_id: services.agents.nodeId,
     token_hash: hashToken(token),
     token_expires_at: now + TOKEN_TTL_MS,
+    agent_nonce: nonce,
   };
   await services.db.insertInto('sessions').values(session).execute();
-  const live = services.sessions.open({ sessionId, instanceId: input.Target, work, startedAt: now, idleTimeoutMs: session.idle_timeout_ms, maxDurationMs: session.max_duration_ms });
+  const live = await services.sessions.open({ sessionId, instanceId: input.Target, work, startedAt: now, idleTimeoutMs: session.idle_timeout_ms, maxDurationMs: session.max_duration_ms, nonce });
   if (live === undefined) {
     await services.db.updateTable('sessions').set({ status: 'Failed', details: 'the target was not connected to this node', ended_at: now, token_hash: null }).where('session_id', '=', sessionId).execute();
     throw new ApiError('TargetNotConnected', `${input.Target} is not connected.`);

@@ -369,6 +369,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('log_events_group_time').on('log_events').columns(['group_id', 'event_time', 'stream_id', 'seq']).execute();
     },
   },
+  /** The nonce an agent signs to open a session's data channel: a session revived after a restart needs it. */
+  '0014-session-records': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('sessions').addColumn('agent_nonce', 'text').execute();
+    },
+  },
   /** The object outbox: uploads of session recordings, retried until the object store takes them (objects/outbox.ts). */
   '0012-object-outbox': {
     async up(db: Kysely<unknown>) {

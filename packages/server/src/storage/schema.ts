@@ -278,6 +278,8 @@ export interface SessionsTable {
   /** SHA-256 of the single-use token for the client's data channel; null once used. */
   token_hash: string | null;
   token_expires_at: number | null;
+  /** What the agent signs to open the data channel; null for sessions from before records. */
+  agent_nonce: string | null;
 }
 
 /** A Session document of an account (CreateDocument); AWS's own are not stored. */
