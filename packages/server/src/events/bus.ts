@@ -112,6 +112,8 @@ export class EventBus {
   );
   private closed = false;
   private lastPurge = -Infinity;
+  /** Events being read for (sessionEnded, instanceConnectionLost) and not yet queued. */
+  private readonly finding = new Set<Promise<void>>();
 
   constructor(
     private readonly deps: EventBusDeps,
@@ -157,12 +159,21 @@ export class EventBus {
     await this.emitFound(() => connectionLost(this.deps.db, this.deps.region, instanceId, reason), `the connection of ${instanceId}`);
   }
 
+  /** Reads what the event needs, then emits it; close() waits for these (a session ended at shutdown is still queued). */
   private async emitFound(find: () => Promise<EventInput | undefined>, what: string): Promise<void> {
+    const done = (async () => {
+      try {
+        const input = await find();
+        if (input !== undefined) await this.emit(input);
+      } catch (error) {
+        this.deps.log.error(`events: reading ${what} for its event failed`, error);
+      }
+    })();
+    this.finding.add(done);
     try {
-      const input = await find();
-      if (input !== undefined) await this.emit(input);
-    } catch (error) {
-      this.deps.log.error(`events: reading ${what} for its event failed`, error);
+      await done;
+    } finally {
+      this.finding.delete(done);
     }
   }
 
@@ -405,6 +416,7 @@ export class EventBus {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     this.closed = true;
+    await Promise.all([...this.finding]);
     await this.scanner.current;
     for (const attempt of this.inFlight.values()) attempt.abort.abort();
     await Promise.all([...this.inFlight.values()].map((attempt) => attempt.done));

@@ -31,6 +31,8 @@ const ACCESS_CHANGE = /^(Create|Update|Delete|Put|Attach|Detach|Provision)/;
 
 /** The events one audit record makes. `managementAccount` hears those of callers without an account (failed sign-ins). */
 export function auditEvents(record: AuditRecord, managementAccount: string): EventInput[] {
+  // Most records are successful reads, which make no event: nothing to do for them.
+  if (record.readOnly && record.errorCode === undefined) return [];
   const detail = JSON.parse(JSON.stringify(record)) as Record<string, unknown>;
   const service = record.eventSource.replace(/\.amazonaws\.com$/, '');
   const account = record.userIdentity.accountId ?? managementAccount;
