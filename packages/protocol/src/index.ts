@@ -22,3 +22,4 @@ export * as logs from './logs.js';
 export * as data from './data-channel.js';
 export * as streams from './data-streams.js';
 export { OPERATIONS } from './registry.js';
+export * as forwarding from './forwarding.js';

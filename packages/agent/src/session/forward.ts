@@ -6,8 +6,9 @@
  * back once the peer's bytes are written to the socket. Fin is a half-close (socket.end, and a
  * socket's 'end' sends one), Reset destroys. One connection failing never ends the session.
  */
-import { connect, type Socket } from 'node:net';
-import { streams, type data } from '@airlock/protocol';
+import { lookup as dnsLookup } from 'node:dns';
+import { connect, type LookupFunction, type Socket } from 'node:net';
+import { forwarding, streams, type data } from '@airlock/protocol';
 import type { Logger } from '../log.js';
 import type { DataLink } from './data-link.js';
 
@@ -110,8 +111,10 @@ export class PortForwarder {
   #open(stream: streams.Stream): void {
     const connection: Connection = { stream, socket: undefined, connected: false, early: [], endEarly: false };
     this.#connections.set(stream.id, connection);
-    const socket = connect({ host: this.target.host, port: this.target.port, noDelay: true, allowHalfOpen: true });
+    const socket = connect({ host: this.target.host, port: this.target.port, noDelay: true, allowHalfOpen: true, lookup: guardedLookup });
     connection.socket = socket;
+    // An address given as such is never looked up: check it here.
+    if (forwarding.isForbiddenAddress(this.target.host)) socket.destroy(new Error(`Forwarding to ${this.target.host} is forbidden: link-local and metadata addresses are never reached.`));
     socket.setNoDelay(true);
     socket.on('connect', () => {
       if (stream.closed) {
@@ -164,3 +167,24 @@ export class PortForwarder {
     this.#connections.delete(connection.stream.id);
   }
 }
+
+/**
+ * Resolves as Node would, then refuses link-local and metadata addresses: a name may resolve to
+ * one, whatever the server checked when the session started.
+ */
+const guardedLookup: LookupFunction = (hostname, options, callback) => {
+  dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+    if (error !== null) {
+      callback(error, '', 4);
+      return;
+    }
+    const allowed = addresses.filter((entry) => !forwarding.isForbiddenAddress(entry.address));
+    const first = allowed[0];
+    if (first === undefined) {
+      callback(Object.assign(new Error(`Forwarding to ${hostname} (${addresses.map((entry) => entry.address).join(', ')}) is forbidden: link-local and metadata addresses are never reached.`), { code: 'EFORBIDDEN' }), '', 4);
+      return;
+    }
+    if (options.all === true) callback(null, allowed);
+    else callback(null, first.address, first.family);
+  });
+};

@@ -9,8 +9,7 @@
  * - `parameters`: String or StringList, with default, allowedPattern, allowedValues, maxChars;
  *   `{{ name }}` in the properties stands for the value.
  */
-import { ApiError, control } from '@airlock/protocol';
-import { isForbiddenForwardHost } from './forward-hosts.js';
+import { ApiError, control, forwarding } from '@airlock/protocol';
 
 export const SESSION_TYPES = ['Standard_Stream', 'InteractiveCommands', 'NonInteractiveCommands', 'Port'] as const;
 export type SessionType = (typeof SESSION_TYPES)[number];
@@ -241,7 +240,7 @@ function readPort(properties: Json, parameters: Readonly<Record<string, Document
   if (type !== undefined && type !== 'LocalPortForwarding') throw bad('properties.type', `must be LocalPortForwarding, not ${show(type)}.`);
   for (const key of ['portNumber', 'localPortNumber', 'host']) checkReferences(text(properties, 'properties', key) ?? '', `properties.${key}`, parameters);
   if (!portNumber.includes('{{') && portNumberProblem(portNumber) !== undefined) throw bad('properties.portNumber', `${show(portNumber)} is not a port from 1 to 65535.`);
-  if (host !== undefined && !host.includes('{{') && isForbiddenForwardHost(host)) throw bad('properties.host', `${show(host)} is forbidden: link-local and instance metadata addresses are never reached through a session.`);
+  if (host !== undefined && !host.includes('{{') && forwarding.isForbiddenForwardHost(host)) throw bad('properties.host', `${show(host)} is forbidden: link-local and instance metadata addresses are never reached through a session.`);
   return { sessionType: 'Port', portNumber, host };
 }
 

@@ -5,9 +5,8 @@
  * so the agent interprets nothing. AWS's own documents are built in, written as AWS's content;
  * an account's are stored (document-store.ts).
  */
-import { ApiError, type control } from '@airlock/protocol';
+import { ApiError, forwarding as forwardRules, type control } from '@airlock/protocol';
 import { DEFAULT_INPUTS, parameterProblem, portNumberProblem, readContent, readPreferences, REFERENCE, type DocumentContent, type DocumentParameter, type Preferences } from './document-content.js';
-import { isForbiddenForwardHost } from './forward-hosts.js';
 
 export { SESSION_TYPES, type DocumentParameter, type Preferences, type SessionType } from './document-content.js';
 
@@ -156,7 +155,7 @@ export function sessionWork(document: SessionDocument, values: Readonly<Record<s
     case 'Port': {
       const host = spec.host === undefined ? 'localhost' : substitute(spec.host, values);
       if (host === '' || host.length > 253) throw new ApiError('InvalidParameters', `host must be a name or address of 1 to 253 characters, not ${host.length}.`);
-      if (isForbiddenForwardHost(host)) {
+      if (forwardRules.isForbiddenForwardHost(host)) {
         throw new ApiError('InvalidParameters', `Forwarding to ${host} is forbidden: link-local and instance metadata addresses are never reached through a session.`);
       }
       const port = substitute(spec.portNumber, values);
