@@ -39,6 +39,7 @@ import { SessionBroker, type BrokerOptions } from './sessions/broker.js';
 import { DataGateway, dataDoor, dataServerOptions } from './sessions/gateway.js';
 import { DOCUMENT_OPERATIONS } from './sessions/document-operations.js';
 import { SESSION_OPERATIONS } from './sessions/operations.js';
+import { deliverRecording } from './sessions/recording.js';
 import type { BoundOperation } from './registry/handler.js';
 import { systemClock, type Clock, type Logger, type Services } from './services.js';
 import { openDatabase } from './storage/db.js';
@@ -136,6 +137,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     agents.onConnectionLost = (instanceId) => {
       void events.instanceConnectionLost(instanceId, 'its control channel closed');
     };
+    sessions.onSealed = (sessionId) => deliverRecording({ db, objects, dataDir: config.dataDir, now: () => clock.now() }, sessionId);
     sessions.onEnded = (sessionId, status, reason) => {
       void events.sessionEnded(sessionId, status, reason);
     };

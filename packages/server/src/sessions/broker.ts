@@ -263,6 +263,8 @@ export class SessionBroker {
 
   /** Set by the server: a session ended, Terminated or Failed (the event bus makes an event of it: events.sessionEnded). */
   onEnded: (sessionId: string, status: EndStatus, reason: string) => void = () => undefined;
+  /** Set by the server: a session's record is complete and sealed (it goes to the log and object stores). */
+  onSealed: (sessionId: string) => Promise<void> = () => Promise.resolve();
 
   now(): number {
     return this.deps.clock.now();
@@ -378,6 +380,7 @@ export class SessionBroker {
     this.deps.agents.get(session.plan.instanceId)?.send({ type: 'session-close', sessionId: session.id, reason });
     this.recordEnd(session.id, status, reason)
       .then(() => this.seal(session))
+      .then(() => this.onSealed(session.id))
       .catch((error: unknown) => {
         if (!this.closed) this.deps.log.error(`sessions: recording the end of ${session.id} failed`, error);
       });

@@ -14,6 +14,7 @@ import { bind, type BoundOperation, type CallContext, type ResourceRef } from '.
 import type { Services } from '../services.js';
 import type { SessionsTable } from '../storage/schema.js';
 import { newNonce } from './broker.js';
+import { recordingPlan } from './recording.js';
 import { accountPreferences, documentResource, loadSessionDocument } from './document-store.js';
 import { resolveParameters, RUN_SHELL, sessionWork, type Preferences } from './documents.js';
 
@@ -87,6 +88,7 @@ async function startSession(input: InputOf<typeof api.StartSession>, { services,
   if (row === undefined || services.agents.presence(row, now).status !== 'Online') {
     throw new ApiError('TargetNotConnected', `${input.Target} is not connected.`);
   }
+  const recording = await recordingPlan(preferences, services.objects);
   const sessionId = newSessionId(who.name);
   const token = newToken('alt_');
   const nonce = newNonce();
@@ -109,6 +111,7 @@ async function startSession(input: InputOf<typeof api.StartSession>, { services,
     token_hash: hashToken(token),
     token_expires_at: now + TOKEN_TTL_MS,
     agent_nonce: nonce,
+    recording: JSON.stringify(recording),
   };
   await services.db.insertInto('sessions').values(session).execute();
   const live = await services.sessions.open({ sessionId, instanceId: input.Target, work, startedAt: now, idleTimeoutMs: session.idle_timeout_ms, maxDurationMs: session.max_duration_ms, nonce });

@@ -402,6 +402,12 @@ const migrations: Record<string, Migration> = {
   },
   /** Event rules, their targets and the delivery queue (events:*). */
   '0013-event-rules': eventRulesMigration,
+  /** Where each session's record goes when it ends (the preferences as they were at its start). */
+  '0015-session-recording': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('sessions').addColumn('recording', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -280,6 +280,8 @@ export interface SessionsTable {
   token_expires_at: number | null;
   /** What the agent signs to open the data channel; null for sessions from before records. */
   agent_nonce: string | null;
+  /** recording.ts's RecordingPlan as JSON; null for sessions from before it. */
+  recording: string | null;
 }
 
 /** A Session document of an account (CreateDocument); AWS's own are not stored. */

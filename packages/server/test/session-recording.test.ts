@@ -1,0 +1,112 @@
+/**
+ * Where a session's record goes, on both backends: with the account's preferences naming a log
+ * group and a bucket, an ended session's input and output are events in a stream named by the
+ * session, and the bucket (the local object store here; the S3 protocol is tested with the
+ * store) holds `{prefix}/{id}.log` (readable) and `{id}.cast` (asciicast v2). A port session
+ * records each connection's destination, bytes and duration.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { data, documents, logs, sessions } from '@airlock/protocol';
+import { BACKENDS, DataPeer, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
+
+const PREFERENCES = JSON.stringify({
+  schemaVersion: '1.0',
+  description: 'Session Manager preferences',
+  sessionType: 'Standard_Stream',
+  inputs: { s3BucketName: 'session-recordings', s3KeyPrefix: 'sessions', s3EncryptionEnabled: false, cloudWatchLogGroupName: 'SessionManagerLogGroup', cloudWatchStreamingEnabled: false },
+});
+
+for (const backend of BACKENDS) {
+  describe(`session recording on ${backend}`, () => {
+    let server: TestServer;
+    let agent: SimulatedAgent;
+
+    before(async () => {
+      server = await startTestServer({ backend });
+      agent = await SimulatedAgent.register(server);
+      await agent.connect(server);
+      await server.root.call(documents.CreateDocument, { Name: 'SSM-SessionManagerRunShell', Content: PREFERENCES, DocumentType: 'Session' });
+    });
+    after(async () => {
+      agent.disconnect();
+      await server.stop();
+    });
+
+    async function open(input: { DocumentName?: string; Parameters?: Record<string, string[]> } = {}) {
+      const started = await server.root.call(sessions.StartSession, { Target: agent.instanceId, ...input });
+      const client = new DataPeer();
+      await client.connect(started.StreamUrl, { role: 'client', token: started.TokenValue });
+      const opened = await agent.sessionOpen(started.SessionId);
+      const host = new DataPeer();
+      await host.connect(`${server.url.replace(/^http/, 'ws')}${data.DATA_PATH_AGENT}`, { role: 'agent', sessionId: started.SessionId, instanceId: agent.instanceId, nonce: opened.nonce, privateKey: agent.privateKey });
+      return { id: started.SessionId, client, host };
+    }
+
+    async function streamEvents(sessionId: string): Promise<string[]> {
+      for (let attempt = 0; attempt < 100; attempt++) {
+        try {
+          const { events } = await server.root.call(logs.GetLogEvents, { logGroupName: 'SessionManagerLogGroup', logStreamName: sessionId, startFromHead: true });
+          if (events.length > 0) return events.map((event) => event.message);
+        } catch {
+          // the stream is made when the session's record is delivered
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error(`no events for ${sessionId}`);
+    }
+
+    test("the guide's Test 3: the typed command and its output are in the log group and in both objects in the bucket", async () => {
+      const { id, client, host } = await open();
+      client.send({ type: data.FrameType.Resize, payload: data.resizePayload(100, 30) });
+      client.sendText('whoami\r');
+      await host.waitFor(() => host.text() === 'whoami\r', 'the input');
+      host.sendText('whoami\r\n\u001b[1mssm-user\u001b[0m\r\n$ ');
+      await client.waitFor(() => client.text().endsWith('$ '), 'the output');
+      await server.root.call(sessions.TerminateSession, { SessionId: id });
+
+      const messages = (await streamEvents(id)).map((message) => JSON.parse(message) as Record<string, unknown>);
+      assert.deepEqual(
+        messages.map((message) => message['input'] ?? message['output']),
+        ['whoami\r', 'whoami\r\n\u001b[1mssm-user\u001b[0m\r\n$ '],
+      );
+      assert.ok(messages.every((message) => message['sessionId'] === id && message['target'] === agent.instanceId));
+
+      const { objects } = server.server.services;
+      await objects.outbox.drain();
+      const log = await objects.store.get('session-recordings', `sessions/${id}.log`);
+      assert.equal(log?.body.toString('utf8'), 'whoami\nssm-user\n$ ');
+      const cast = await objects.store.get('session-recordings', `sessions/${id}.cast`);
+      const [header, ...events] = (cast?.body.toString('utf8') ?? '').trim().split('\n').map((line) => JSON.parse(line) as unknown);
+      assert.deepEqual({ ...(header as object), timestamp: 0 }, { version: 2, width: 100, height: 30, timestamp: 0, env: { TERM: 'xterm-256color' }, title: `${id} on ${agent.instanceId}` });
+      assert.deepEqual(
+        events.map((event) => (event as unknown[]).slice(1)),
+        [['o', 'whoami\r\n\u001b[1mssm-user\u001b[0m\r\n$ ']],
+      );
+    });
+
+    test('a port session records each connection: destination, bytes each way, duration', async () => {
+      const { id, client, host } = await open({ DocumentName: 'AWS-StartPortForwardingSession', Parameters: { portNumber: ['8080'] } });
+      client.send({ type: data.FrameType.Open, stream: 1 });
+      await host.waitFor(() => host.frames.some((frame) => frame.type === data.FrameType.Open), 'the Open');
+      host.send({ type: data.FrameType.Open, stream: 1, flags: data.FrameFlag.Ok });
+      client.sendText('GET / HTTP/1.0\r\n\r\n', 1);
+      await host.waitFor(() => host.text(1).length > 0, 'the request');
+      host.sendText('HTTP/1.0 200 OK\r\n\r\nhello', 1);
+      host.send({ type: data.FrameType.Close, stream: 1, flags: data.FrameFlag.Fin });
+      await client.waitFor(() => client.frames.some((frame) => frame.type === data.FrameType.Close), 'the Close');
+      await server.root.call(sessions.TerminateSession, { SessionId: id });
+      const [connection] = (await streamEvents(id)).map((message) => JSON.parse(message) as Record<string, unknown>);
+      assert.equal(connection?.['destination'], 'localhost:8080');
+      assert.equal(connection['bytesToDestination'], 'GET / HTTP/1.0\r\n\r\n'.length);
+      assert.equal(connection['bytesFromDestination'], 'HTTP/1.0 200 OK\r\n\r\nhello'.length);
+      assert.equal(typeof connection['durationMs'], 'number');
+    });
+
+    test('s3EncryptionEnabled with a bucket that does not encrypt: the session is refused, as AWS does', async () => {
+      const encrypted = PREFERENCES.replace('"s3EncryptionEnabled":false', '"s3EncryptionEnabled":true');
+      await server.root.call(documents.UpdateDocument, { Name: 'SSM-SessionManagerRunShell', Content: encrypted, DocumentVersion: '$LATEST' });
+      await assert.rejects(server.root.call(sessions.StartSession, { Target: agent.instanceId }), { name: 'AirlockApiError', code: 'ValidationException', message: /bucket session-recordings does not encrypt/ });
+    });
+  });
+}
