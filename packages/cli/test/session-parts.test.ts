@@ -10,6 +10,9 @@ test('--parameters: shorthand and JSON, every value a list', () => {
   assert.deepEqual(parseSessionParameters(['portNumber=80,localPortNumber=8080']), { portNumber: ['80'], localPortNumber: ['8080'] });
   assert.deepEqual(parseSessionParameters(['units=nginx,sshd,portNumber=22']), { units: ['nginx', 'sshd'], portNumber: ['22'] });
   assert.deepEqual(parseSessionParameters(['units=[nginx,sshd]']), { units: ['nginx', 'sshd'] });
+  assert.deepEqual(parseSessionParameters(['command="echo a, b; exit 3"']), { command: ['echo a, b; exit 3'] });
+  assert.deepEqual(parseSessionParameters(["command='ls -l',portNumber=22"]), { command: ['ls -l'], portNumber: ['22'] });
+  assert.throws(() => parseSessionParameters(['command="echo']), /quote is not closed/);
   assert.deepEqual(parseSessionParameters(['{"command":["echo a,b"]}']), { command: ['echo a,b'] });
   assert.deepEqual(parseSessionParameters(['{"portNumber":["22"],"host":"db.internal","n":5}']), { portNumber: ['22'], host: ['db.internal'], n: ['5'] });
   assert.equal(parseSessionParameters(undefined), undefined);

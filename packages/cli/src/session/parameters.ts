@@ -32,21 +32,51 @@ function fromJson(word: string): SessionParameters {
   return result;
 }
 
+/** Splits at commas that are not inside "double" or 'single' quotes, as the AWS CLI's shorthand does. */
+function splitOutsideQuotes(word: string): string[] {
+  const pieces: string[] = [];
+  let current = '';
+  let quote: string | undefined;
+  for (const char of word) {
+    if (quote !== undefined) {
+      if (char === quote) quote = undefined;
+      current += char;
+    } else if (char === '"' || char === "'") {
+      quote = char;
+      current += char;
+    } else if (char === ',') {
+      pieces.push(current);
+      current = '';
+    } else {
+      current += char;
+    }
+  }
+  if (quote !== undefined) throw new UsageError(`--parameters: a ${quote} quote is not closed in "${word}".`);
+  pieces.push(current);
+  return pieces;
+}
+
+/** `"echo a, b"` → `echo a, b`: a quoted value keeps its commas and loses its quotes. */
+function unquote(value: string): string {
+  const first = value[0];
+  return value.length >= 2 && (first === '"' || first === "'") && value.endsWith(first) ? value.slice(1, -1) : value;
+}
+
 /**
- * `a=1,b=x,y` → {a: [1], b: [x, y]}, as the AWS CLI reads a map of lists: a piece without `=`
+ * `a=1,b=x,y` → {a: [1], b: [x, y]}, `a="x, y"` → {a: ["x, y"]}, as the AWS CLI reads a map of lists: a piece without `=`
  * is one more value of the name before it (a value with a comma needs JSON). `b=[x,y]` too.
  */
 function fromShorthand(word: string): SessionParameters {
   const result: SessionParameters = {};
   let last: string[] | undefined;
-  for (const piece of word.split(',')) {
+  for (const piece of splitOutsideQuotes(word)) {
     const eq = piece.indexOf('=');
     if (eq > 0) {
       const name = piece.slice(0, eq);
       last = result[name] ?? (result[name] = []);
-      last.push(piece.slice(eq + 1));
+      last.push(unquote(piece.slice(eq + 1)));
     } else if (last !== undefined) {
-      last.push(piece);
+      last.push(unquote(piece));
     } else {
       throw new UsageError(`--parameters: cannot read "${word}"; write name=value,name2=value2 or JSON.`);
     }
