@@ -335,7 +335,7 @@ for (const backend of BACKENDS) {
       assert.equal((await server.root.call(documents.DescribeDocument, { Name: RUN_SHELL })).Document?.Owner, account);
 
       // Created (it was never stored), then updated: each new version is in force at once.
-      const idle = preferences({ idleSessionTimeout: '5', shellProfile: { linux: 'cd /srv', windows: '' }, s3BucketName: 'airlock-recordings', s3KeyPrefix: 'sessions', cloudWatchLogGroupName: '/airlock/sessions', kmsKeyId: 'alias/sessions' });
+      const idle = preferences({ idleSessionTimeout: '5', shellProfile: { linux: 'cd /srv', windows: '' }, s3BucketName: 'airlock-recordings', s3EncryptionEnabled: false, s3KeyPrefix: 'sessions', cloudWatchLogGroupName: '/airlock/sessions', kmsKeyId: 'alias/sessions' });
       const made = await server.root.call(documents.CreateDocument, { Name: RUN_SHELL, Content: idle, DocumentType: 'Session' });
       assert.equal(made.DocumentDescription?.DocumentVersion, '1');
       assert.equal((await server.root.call(documents.GetDocument, { Name: RUN_SHELL })).Content, idle);
