@@ -232,6 +232,24 @@ for (const backend of BACKENDS) {
       await server.root.call(sessions.TerminateSession, { SessionId: started.SessionId });
     });
 
+    test('an agent killed mid-session: its session Failed, with the reason, once the agent has not come back in time', async () => {
+      const started = await user1.call(sessions.StartSession, { Target: production.instanceId });
+      const { client, host } = await join(server, production, started);
+      const live = server.server.services.sessions.get(started.SessionId);
+      host.drop();
+      for (let wait = 0; wait < 100 && live?.hops.agent.socket !== undefined; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(live?.hops.agent.socket, undefined, 'the server saw the agent go');
+      server.clock.advance(59_000);
+      server.server.services.sessions.tick();
+      assert.ok(server.server.services.sessions.get(started.SessionId) !== undefined, 'the agent still has time to come back');
+      server.clock.advance(1_001);
+      server.server.services.sessions.tick();
+      await client.waitFor(() => client.closed !== undefined, 'the close');
+      const ended = await status(user1, started.SessionId, 'History');
+      assert.equal(ended.Status, 'Failed');
+      assert.match(ended.Details ?? '', new RegExp(`the agent on ${production.instanceId} went away and did not come back within 60 seconds`));
+    });
+
     test('a session without input for the idle timeout (20 minutes) is terminated', async () => {
       const started = await user1.call(sessions.StartSession, { Target: production.instanceId });
       const { client, host } = await join(server, production, started);

@@ -71,6 +71,8 @@ interface Hop {
   unacknowledgedBytes: number;
   /** The last of this side's frames the record holds on disk. */
   durable: number;
+  /** This side has had a data channel (in this life of the session, or before a restart). */
+  joined: boolean;
 }
 
 /** Frames from the client are the session's input, from the agent its output. */
@@ -104,7 +106,7 @@ export class LiveSession {
     links: Record<Side, data.Link>,
     now: number,
   ) {
-    const hop = (link: data.Link): Hop => ({ link, socket: undefined, outbox: [], passedOn: link.received, awaySince: now, unacknowledgedBytes: 0, durable: link.received });
+    const hop = (link: data.Link): Hop => ({ link, socket: undefined, outbox: [], passedOn: link.received, awaySince: now, unacknowledgedBytes: 0, durable: link.received, joined: link.received > 0 || link.delivered > 0 });
     this.hops = { client: hop(links.client), agent: hop(links.agent) };
     this.lastActivityAt = now;
   }
@@ -131,6 +133,7 @@ export class LiveSession {
     const previous = hop.socket;
     hop.socket = socket;
     hop.awaySince = undefined;
+    hop.joined = true;
     if (previous !== undefined && previous !== socket) previous.close(DataCloseCode.Replaced, 'replaced by a newer connection');
     const ready: data.Frame = { type: data.FrameType.Ready, flags: 0, stream: 0, seq: 0, ack: 0, payload: data.jsonPayload({ sessionId: this.id, lastReceived: hop.link.received }) };
     // Whatever was queued for the old socket is in the link's resend list already.
@@ -445,7 +448,7 @@ export class SessionBroker {
         this.end(session, 'Terminated', `the session reached its maximum duration of ${minutes(plan.maxDurationMs)}`);
       } else if (now - session.lastActivityAt >= plan.idleTimeoutMs) {
         this.end(session, 'Terminated', `the session was idle for ${minutes(plan.idleTimeoutMs)}`);
-      } else if (agentAway !== undefined && session.hops.agent.link.received === 0 && now - agentAway >= this.settings.agentDialMs) {
+      } else if (agentAway !== undefined && !session.hops.agent.joined && now - agentAway >= this.settings.agentDialMs) {
         this.end(session, 'Failed', `the agent on ${plan.instanceId} did not open the session within ${Math.round(this.settings.agentDialMs / 1000)} seconds`);
       } else if (agentAway !== undefined && now - agentAway >= this.settings.agentGraceMs) {
         this.end(session, 'Failed', `the agent on ${plan.instanceId} went away and did not come back within ${Math.round(this.settings.agentGraceMs / 1000)} seconds`);
