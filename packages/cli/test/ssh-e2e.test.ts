@@ -3,8 +3,9 @@
  * control channel and sessions in this process), OpenSSH's sshd on a loopback port, and ssh and
  * scp using `airlock ssm start-session --document-name AWS-StartSSHSession` as ProxyCommand, with
  * the ~/.ssh/config lines docs/sessions-client.md gives. Also a command's output and exit status,
- * and a shell on the agent's PTY from a terminal (script(1)) with its size. Skipped where sshd is
- * missing or the tests do not run as root (the agent makes its ssm-user).
+ * a shell on the agent's PTY from a terminal (script(1)) with its size, and the guide's Test 1 as
+ * testuser01 with the guide's policy. Needs root (the agent makes its ssm-user) and sshd: CI
+ * installs it; elsewhere these tests fail rather than skip.
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -14,8 +15,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { AGENT_VERSION, collectInventory, ControlChannel, loadPrivateKey, loadState, register, SessionManager, streamLogger } from '@airlock/agent';
-import { sessions } from '@airlock/protocol';
-import { startTestServer, temporaryDirectory, type TestServer } from '@airlock/testkit';
+import { fleet, identitystore, organizations, roleSessions, sessions, ssoAdmin } from '@airlock/protocol';
+import { createPerson, signIn, startTestServer, temporaryDirectory, type TestServer } from '@airlock/testkit';
 import { repoFile } from './helpers.js';
 import { sha256 } from './session-agent.js';
 
@@ -198,5 +199,53 @@ describe('with the real agent and OpenSSH', () => {
     const stty = /STTY: (.*)/.exec(screen)?.[1] ?? '';
     assert.match(stty, /(^|\s)icanon(\s|;|$)/, stty);
     assert.match(stty, /(^|\s)echo(\s|;|$)/, stty);
+  });
+
+  test("the guide's Test 1 with the CLI: testuser01 (ProductionAccess) opens a shell on the Production server and runs commands; the Development server is AccessDenied", { timeout: 60_000 }, async () => {
+    const account = (await server.root.call(organizations.ListAccounts, {})).Accounts[0]?.Id ?? '';
+    const { GroupId } = await server.root.call(identitystore.CreateGroup, { DisplayName: 'ProductionAccess' });
+    const userId = await createPerson(server, 'testuser01');
+    await server.root.call(identitystore.CreateGroupMembership, { GroupId, MemberId: { UserId: userId } });
+    const setArn = (await server.root.call(ssoAdmin.CreatePermissionSet, { Name: 'ProductionPermissionSet' })).PermissionSet.PermissionSetArn;
+    const policy = await readFile(repoFile('examples/guide/policies/production-onprem.json'), 'utf8');
+    await server.root.call(ssoAdmin.PutInlinePolicyToPermissionSet, { PermissionSetArn: setArn, InlinePolicy: policy });
+    await server.root.call(ssoAdmin.CreateAccountAssignment, { TargetId: account, TargetType: 'AWS_ACCOUNT', PermissionSetArn: setArn, PrincipalType: 'GROUP', PrincipalId: GroupId });
+    await server.root.call(fleet.AddTagsToResource, { ResourceType: 'ManagedInstance', ResourceId: instanceId, Tags: [{ Key: 'project', Value: 'Production' }, { Key: 'Name', Value: 'prod-server01' }] });
+    // dev-server01: registered, tagged Development (its agent need not run: the policy refuses first).
+    const activation = await server.root.call(fleet.CreateActivation, { IamRole: 'SSMServiceRole', Tags: [{ Key: 'project', Value: 'Development' }] });
+    const devKey = execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519'], { encoding: 'utf8' });
+    const devPublic = execFileSync('openssl', ['pkey', '-pubout', '-outform', 'DER'], { input: devKey }).toString('base64');
+    const dev = await server.client().call(fleet.RegisterManagedInstance, { ActivationId: activation.ActivationId, ActivationCode: activation.ActivationCode, PublicKey: devPublic, PublicKeyType: 'Ed25519', Fingerprint: 'dev-server01' });
+    const person = await signIn(server, 'testuser01');
+    const { RoleCredentials } = await person.call(roleSessions.GetRoleCredentials, { AccountId: account, RoleName: 'ProductionPermissionSet' });
+    const userEnv = { ...env, AIRLOCK_TOKEN: RoleCredentials.AccessToken, SHELL: '/bin/sh', TERM: 'xterm' };
+
+    const child = spawn('script', ['-qfec', `airlock ssm start-session --target ${instanceId}`, '/dev/null'], { env: userEnv });
+    let screen = '';
+    child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const deadline = Date.now() + 15_000;
+    while (!screen.includes('Starting session with SessionId')) {
+      if (Date.now() > deadline) throw new Error(`no session: ${screen}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.stdin.write('echo "who=$(id -un) on=$(hostname)"; exit\r');
+    assert.equal(await exited, 0, screen);
+    assert.match(screen, new RegExp(`who=${SSM_USER} on=`));
+    const sessionId = /Starting session with SessionId: (testuser01-[0-9a-f]{17})/.exec(screen)?.[1];
+    assert.ok(sessionId !== undefined, screen);
+
+    // Asynchronously: the server runs in this process.
+    const denied = await run('airlock', ['ssm', 'start-session', '--target', dev.InstanceId], { env: userEnv, timeout: 20_000 }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: unknown) => {
+        const failed = error as { code?: number; stderr?: string };
+        return { code: failed.code, stderr: failed.stderr ?? '' };
+      },
+    );
+    assert.equal(denied.code, 254, denied.stderr);
+    assert.match(denied.stderr, new RegExp(`AccessDeniedException.*managed-instance/${dev.InstanceId}`, 's'));
+    const history = await server.root.call(sessions.DescribeSessions, { State: 'History', Filters: [{ key: 'SessionId', value: sessionId }] });
+    assert.equal(history.Sessions[0]?.Status, 'Terminated');
   });
 });
