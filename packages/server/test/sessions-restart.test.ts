@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { cloudtrail, data, sessions } from '@airlock/protocol';
+import { readFile, truncate, writeFile } from 'node:fs/promises';
 import { readRecord, recordPath } from '@airlock/server/sessions/record';
+import { verifySessionRecord } from '@airlock/server/sessions/verify-record';
 import { BACKENDS, DataPeer, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
 
 const chunk = (index: number): string => `output ${index} `.padEnd(1000, '.');
@@ -77,6 +79,25 @@ for (const backend of BACKENDS) {
         if (sealed === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
       }
       assert.ok(sealed !== undefined, 'the chain head is in the audit trail');
+
+      // audit verify --session: the record as sealed verifies; an edited byte or a cut tail does not.
+      const { db } = running.server.services;
+      const path = recordPath(running.dataDir, started.SessionId);
+      assert.deepEqual((await verifySessionRecord(db, running.dataDir, started.SessionId)).problems, []);
+      const original = await readFile(path);
+      const edited = Buffer.from(original);
+      const at = edited.indexOf('output 123 ');
+      edited[at + 7] = '9'.charCodeAt(0);
+      await writeFile(path, edited);
+      assert.deepEqual(
+        (await verifySessionRecord(db, running.dataDir, started.SessionId)).problems.map((problem) => problem.kind),
+        ['broken'],
+      );
+      await writeFile(path, original);
+      await truncate(path, original.length - 100);
+      const cut = await verifySessionRecord(db, running.dataDir, started.SessionId);
+      assert.deepEqual(cut.problems.map((problem) => problem.kind).sort(), ['count', 'head', 'torn']);
+      await writeFile(path, original);
       agent.disconnect();
     });
   });

@@ -7,14 +7,16 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { ConfigError, loadConfig } from '../config/config.js';
+import { describeRecordProblem, verifySessionRecord } from '../sessions/verify-record.js';
 import { openDatabase } from '../storage/db.js';
 import { exportTrail } from './export.js';
 import { PROBLEM_DESCRIPTIONS, verifyTrail } from './verify.js';
 
 const USAGE = `Usage:
-  airlock-server audit verify [--data-dir D] [--database-url U]
+  airlock-server audit verify [--data-dir D] [--database-url U] [--session ID]
       Checks the hash chain: prints "verified N records", or each edited, deleted or
-      reordered record and exits 1.
+      reordered record and exits 1. With --session, checks that session's record instead:
+      its chain, and its head against the seal in the audit trail.
   airlock-server audit export [--data-dir D] [--database-url U] [--since TIME] [--until TIME]
       Writes the records as JSON Lines in seq order: the CloudTrail record with seq, prevHash
       and hash. --since is inclusive, --until exclusive; TIME is ISO 8601 (2026-11-28T12:00:00Z).
@@ -23,7 +25,7 @@ const USAGE = `Usage:
 
 const DATABASE_FLAGS = new Set(['data-dir', 'database-url', 'config']);
 const OPTIONS: Readonly<Record<string, ReadonlySet<string>>> = {
-  verify: DATABASE_FLAGS,
+  verify: new Set([...DATABASE_FLAGS, 'session']),
   export: new Set([...DATABASE_FLAGS, 'since', 'until']),
 };
 
@@ -82,6 +84,13 @@ export async function runAuditCommand(argv: readonly string[], env: Readonly<Rec
       if (subcommand === 'export') {
         await exportTrail(database.db, io.stdout, { ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) });
         return 0;
+      }
+      const sessionId = flags.get('session');
+      if (sessionId !== undefined) {
+        const checked = await verifySessionRecord(database.db, config.dataDir, sessionId);
+        for (const problem of checked.problems) line(io.stdout, `session ${sessionId}: ${describeRecordProblem(problem)}`);
+        line(io.stdout, checked.problems.length === 0 ? `verified session ${sessionId}: ${checked.entries} entries, sealed chain head ${checked.head}` : `session record NOT verified: ${checked.problems.length} problem${checked.problems.length === 1 ? '' : 's'}`);
+        return checked.problems.length === 0 ? 0 : 1;
       }
       const result = await verifyTrail(database.db);
       if (result.ok) {
