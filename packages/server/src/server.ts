@@ -39,7 +39,7 @@ import { SessionBroker, type BrokerOptions } from './sessions/broker.js';
 import { DataGateway, dataDoor, dataServerOptions } from './sessions/gateway.js';
 import { DOCUMENT_OPERATIONS } from './sessions/document-operations.js';
 import { SESSION_OPERATIONS } from './sessions/operations.js';
-import { deliverRecording } from './sessions/recording.js';
+import { deliverRecording, LogStreamer } from './sessions/recording.js';
 import type { BoundOperation } from './registry/handler.js';
 import { systemClock, type Clock, type Logger, type Services } from './services.js';
 import { openDatabase } from './storage/db.js';
@@ -137,7 +137,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     agents.onConnectionLost = (instanceId) => {
       void events.instanceConnectionLost(instanceId, 'its control channel closed');
     };
-    sessions.onSealed = (sessionId) => deliverRecording({ db, objects, dataDir: config.dataDir, now: () => clock.now() }, sessionId);
+    const delivery = { db, objects, dataDir: config.dataDir, now: () => clock.now() };
+    const streamer = new LogStreamer({ ...delivery, log });
+    sessions.onFrame = (sessionId, entry) => {
+      streamer.push(sessionId, entry);
+    };
+    sessions.onSealed = async (sessionId) => {
+      await streamer.finish(sessionId);
+      await deliverRecording(delivery, sessionId);
+    };
     sessions.onEnded = (sessionId, status, reason) => {
       void events.sessionEnded(sessionId, status, reason);
     };
@@ -200,6 +208,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       auditLogGroup,
       close: async () => {
         await sessions.close();
+        await streamer.flush();
+        streamer.close();
         await logRetention.close();
         for (const client of dataChannel.clients) client.terminate();
         dataChannel.close();

@@ -103,6 +103,33 @@ for (const backend of BACKENDS) {
       assert.equal(typeof connection['durationMs'], 'number');
     });
 
+    test('cloudWatchStreamingEnabled: the events are in the log stream while the session runs, and once', async () => {
+      const streaming = PREFERENCES.replace('"cloudWatchStreamingEnabled":false', '"cloudWatchStreamingEnabled":true');
+      await server.root.call(documents.UpdateDocument, { Name: 'SSM-SessionManagerRunShell', Content: streaming, DocumentVersion: '$LATEST' });
+      const { id, client, host } = await open();
+      client.sendText('uptime\r');
+      await host.waitFor(() => host.text() === 'uptime\r', 'the input');
+      host.sendText(' 14:00:00 up 3 days\r\n$ ');
+      await client.waitFor(() => client.text().endsWith('$ '), 'the output');
+      // Before the end: the streamer sends each second.
+      const live = await streamEvents(id);
+      assert.equal(live.length, 2);
+      await server.root.call(sessions.TerminateSession, { SessionId: id });
+      // The objects are queued after the log events: once they are there, delivery is done.
+      const { objects } = server.server.services;
+      for (let attempt = 0; attempt < 100; attempt++) {
+        await objects.outbox.drain();
+        if ((await objects.store.head('session-recordings', `sessions/${id}.log`)) !== undefined) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.ok((await objects.store.head('session-recordings', `sessions/${id}.log`)) !== undefined);
+      const { events } = await server.root.call(logs.GetLogEvents, { logGroupName: 'SessionManagerLogGroup', logStreamName: id, startFromHead: true });
+      assert.deepEqual(
+        events.map((event) => Object.keys(JSON.parse(event.message) as object).find((key) => key === 'input' || key === 'output')),
+        ['input', 'output'],
+      );
+    });
+
     test('s3EncryptionEnabled with a bucket that does not encrypt: the session is refused, as AWS does', async () => {
       const encrypted = PREFERENCES.replace('"s3EncryptionEnabled":false', '"s3EncryptionEnabled":true');
       await server.root.call(documents.UpdateDocument, { Name: 'SSM-SessionManagerRunShell', Content: encrypted, DocumentVersion: '$LATEST' });

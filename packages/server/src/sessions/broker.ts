@@ -163,7 +163,9 @@ export class LiveSession {
       if (hop.unacknowledgedBytes > hop.link.window + data.MAX_PAYLOAD) throw new data.FrameError(`the ${side} sent more than its window without waiting for acknowledgement`);
       if (side === 'client' || frame.stream !== 0) this.lastActivityAt = this.broker.now();
       const passed = this.queue(other, { type: frame.type, flags: frame.flags, stream: frame.stream, payload: frame.payload });
-      this.record.append({ direction: DIRECTION[side], type: frame.type, flags: frame.flags, stream: frame.stream, inSeq: frame.seq, outSeq: passed.seq, time: this.broker.now(), payload: frame.payload });
+      const entry: RecordEntry = { direction: DIRECTION[side], type: frame.type, flags: frame.flags, stream: frame.stream, inSeq: frame.seq, outSeq: passed.seq, time: this.broker.now(), payload: frame.payload };
+      this.record.append(entry);
+      this.broker.onFrame(this.id, entry);
       hop.passedOn = frame.seq;
       if (frame.type === data.FrameType.Exit) {
         const { status, reason } = data.readExit(frame.payload);
@@ -266,6 +268,8 @@ export class SessionBroker {
 
   /** Set by the server: a session ended, Terminated or Failed (the event bus makes an event of it: events.sessionEnded). */
   onEnded: (sessionId: string, status: EndStatus, reason: string) => void = () => undefined;
+  /** Set by the server: a frame passed on and recorded (streamed to the log store when the preferences say so). */
+  onFrame: (sessionId: string, entry: RecordEntry) => void = () => undefined;
   /** Set by the server: a session's record is complete and sealed (it goes to the log and object stores). */
   onSealed: (sessionId: string) => Promise<void> = () => Promise.resolve();
 

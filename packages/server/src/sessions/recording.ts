@@ -8,8 +8,9 @@ import { ApiError } from '@airlock/protocol';
 import { appendEvents, ensureLogGroup } from '../logs/store.js';
 import type { ObjectService } from '../objects/service.js';
 import type { Db } from '../storage/db.js';
+import type { SessionsTable } from '../storage/schema.js';
 import type { Preferences } from './documents.js';
-import { readRecord, recordPath } from './record.js';
+import { readRecord, recordPath, type RecordEntry } from './record.js';
 import { asciicast, logEvents, transcript, type LogEvent, type SessionFacts } from './transcripts.js';
 
 /** Kept with the session at its start. */
@@ -18,6 +19,8 @@ export interface RecordingPlan {
   readonly bucket?: string;
   readonly keyPrefix: string;
   readonly encrypted: boolean;
+  /** cloudWatchStreamingEnabled: terminal events go to the log group while the session runs. */
+  readonly streaming?: boolean;
 }
 
 /** PutLogEvents' limits: 10,000 events and about 1 MB a batch. */
@@ -31,6 +34,7 @@ export async function recordingPlan(preferences: Preferences, objects: ObjectSer
     ...(preferences.s3BucketName === '' ? {} : { bucket: preferences.s3BucketName }),
     keyPrefix: preferences.s3KeyPrefix.replace(/^\/+|\/+$/g, ''),
     encrypted: preferences.s3EncryptionEnabled,
+    streaming: preferences.cloudWatchStreamingEnabled,
   };
   if (plan.bucket !== undefined && plan.encrypted && !(await objects.bucketEncrypted(plan.bucket))) {
     throw new ApiError('ValidationException', `The session preferences ask for an encrypted bucket (s3EncryptionEnabled), and bucket ${plan.bucket} does not encrypt by default: turn on its default encryption, or the preference off.`);
@@ -70,17 +74,12 @@ export async function deliverRecording(deps: DeliveryDeps, sessionId: string): P
   const plan = JSON.parse(row.recording) as RecordingPlan;
   if (plan.logGroupName === undefined && plan.bucket === undefined) return;
   const { entries } = await readRecord(recordPath(deps.dataDir, sessionId));
-  const work = JSON.parse(row.work) as { kind: string; host?: string; port?: number };
-  const facts: SessionFacts = {
-    sessionId,
-    target: row.target,
-    owner: row.owner_arn,
-    startedAt: row.started_at,
-    destination: work.kind === 'port' ? `${work.host ?? ''}:${work.port ?? ''}` : undefined,
-  };
+  const facts = factsOf(row);
   if (plan.logGroupName !== undefined) {
     await ensureLogGroup(deps.db, { accountId: row.account_id, logGroupName: plan.logGroupName, now: deps.now() });
-    for (const batch of batches(logEvents(facts, entries))) {
+    // Streamed sessions sent their terminal events as they came; what is left is each connection's summary.
+    const events = logEvents(facts, plan.streaming === true ? entries.filter((entry) => entry.stream !== 0) : entries);
+    for (const batch of batches(events)) {
       await appendEvents(deps.db, { accountId: row.account_id, logGroupName: plan.logGroupName, logStreamName: sessionId, events: batch, now: deps.now() });
     }
   }
@@ -88,5 +87,91 @@ export async function deliverRecording(deps: DeliveryDeps, sessionId: string): P
     const key = (name: string): string => (plan.keyPrefix === '' ? name : `${plan.keyPrefix}/${name}`);
     await deps.objects.enqueue({ bucket: plan.bucket, key: key(`${sessionId}.log`), body: Buffer.from(transcript(entries)), contentType: 'text/plain; charset=utf-8' });
     await deps.objects.enqueue({ bucket: plan.bucket, key: key(`${sessionId}.cast`), body: Buffer.from(asciicast(facts, entries)), contentType: 'application/x-asciicast' });
+  }
+}
+
+function factsOf(row: SessionsTable): SessionFacts {
+  const work = JSON.parse(row.work) as { kind: string; host?: string; port?: number };
+  return {
+    sessionId: row.session_id,
+    target: row.target,
+    owner: row.owner_arn,
+    startedAt: row.started_at,
+    destination: work.kind === 'port' ? `${work.host ?? ''}:${work.port ?? ''}` : undefined,
+  };
+}
+
+interface StreamTarget {
+  readonly accountId: string;
+  readonly logGroupName: string;
+  readonly facts: SessionFacts;
+}
+
+/**
+ * cloudWatchStreamingEnabled: a session's terminal input and output go to its log stream while
+ * it runs, in batches (every `intervalMs`, and at its end, before the rest is delivered).
+ */
+export class LogStreamer {
+  private readonly waiting = new Map<string, RecordEntry[]>();
+  private readonly targets = new Map<string, Promise<StreamTarget | undefined>>();
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly deps: DeliveryDeps & { readonly log: { error(message: string, error?: unknown): void } },
+    intervalMs = 1_000,
+  ) {
+    this.timer = setInterval(() => {
+      void this.flush();
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  /** A frame of a session's terminal, as recorded. */
+  push(sessionId: string, entry: RecordEntry): void {
+    if (entry.stream !== 0) return;
+    if (!this.targets.has(sessionId)) this.targets.set(sessionId, this.targetOf(sessionId));
+    const list = this.waiting.get(sessionId);
+    if (list === undefined) this.waiting.set(sessionId, [entry]);
+    else list.push(entry);
+  }
+
+  /** Sends what waits (of one session, or all); one flush at a time, so events keep their order. */
+  flush(sessionId?: string): Promise<void> {
+    this.flushing = this.flushing.then(() => this.send(sessionId)).catch((error: unknown) => {
+      this.deps.log.error('sessions: streaming events to the log store failed', error);
+    });
+    return this.flushing;
+  }
+
+  /** The session ended: what waits is sent, and it is forgotten. */
+  async finish(sessionId: string): Promise<void> {
+    await this.flush(sessionId);
+    this.targets.delete(sessionId);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  private async send(only: string | undefined): Promise<void> {
+    for (const [sessionId, entries] of [...this.waiting]) {
+      if (only !== undefined && sessionId !== only) continue;
+      this.waiting.delete(sessionId);
+      const target = await this.targets.get(sessionId);
+      if (target === undefined) continue;
+      await ensureLogGroup(this.deps.db, { accountId: target.accountId, logGroupName: target.logGroupName, now: this.deps.now() });
+      for (const batch of batches(logEvents(target.facts, entries))) {
+        await appendEvents(this.deps.db, { accountId: target.accountId, logGroupName: target.logGroupName, logStreamName: sessionId, events: batch, now: this.deps.now() });
+      }
+    }
+  }
+
+  private async targetOf(sessionId: string): Promise<StreamTarget | undefined> {
+    const row = await this.deps.db.selectFrom('sessions').selectAll().where('session_id', '=', sessionId).executeTakeFirst();
+    if (row?.recording == null) return undefined;
+    const plan = JSON.parse(row.recording) as RecordingPlan;
+    if (plan.streaming !== true || plan.logGroupName === undefined) return undefined;
+    return { accountId: row.account_id, logGroupName: plan.logGroupName, facts: factsOf(row) };
   }
 }
