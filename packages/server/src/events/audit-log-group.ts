@@ -10,8 +10,7 @@
  * cursor leaves that batch to be appended again after the lease lapses.
  */
 import { randomUUID } from 'node:crypto';
-import { logs as api } from '@airlock/protocol';
-import { appendEvents, ensureLogGroup, type LogEvent } from '../logs/store.js';
+import { appendEvents, ensureLogGroup, logEventBatches, type LogEvent } from '../logs/store.js';
 import type { Db } from '../storage/db.js';
 import { OneAtATime } from './one-at-a-time.js';
 
@@ -116,7 +115,7 @@ export class AuditLogGroup {
     const { db, clock, accountId, logGroupName } = this.deps;
     const now = clock.now();
     await ensureLogGroup(db, { accountId, logGroupName, now });
-    for (const batch of batches(events.sort((a, b) => a.timestamp - b.timestamp))) {
+    for (const batch of logEventBatches(events.sort((a, b) => a.timestamp - b.timestamp))) {
       await appendEvents(db, { accountId, logGroupName, logStreamName: this.streamName, events: batch, now });
     }
   }
@@ -128,22 +127,3 @@ export class AuditLogGroup {
   }
 }
 
-/** Splits chronological events into batches PutLogEvents takes: its count, bytes and 24-hour span. */
-function batches(events: readonly LogEvent[]): LogEvent[][] {
-  const out: LogEvent[][] = [];
-  let current: LogEvent[] = [];
-  let bytes = 0;
-  for (const event of events) {
-    const size = Buffer.byteLength(event.message, 'utf8') + api.EVENT_OVERHEAD_BYTES;
-    const first = current[0];
-    if (first !== undefined && (current.length >= api.MAX_BATCH_EVENTS || bytes + size > api.MAX_BATCH_BYTES || event.timestamp - first.timestamp > api.MAX_BATCH_SPAN_MS)) {
-      out.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(event);
-    bytes += size;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
-}

@@ -252,3 +252,23 @@ export async function appendEvents(db: Db, request: AppendEvents): Promise<Appen
   const { stream } = await createLogStream(db, group, request.logStreamName, request.now);
   return storeEvents(db, group, stream.stream_id, request.events, request.now);
 }
+
+/** Splits chronological events into batches PutLogEvents takes: its count, bytes and 24-hour span. */
+export function logEventBatches(events: readonly LogEvent[]): LogEvent[][] {
+  const out: LogEvent[][] = [];
+  let current: LogEvent[] = [];
+  let bytes = 0;
+  for (const event of events) {
+    const size = Buffer.byteLength(event.message, 'utf8') + api.EVENT_OVERHEAD_BYTES;
+    const first = current[0];
+    if (first !== undefined && (current.length >= api.MAX_BATCH_EVENTS || bytes + size > api.MAX_BATCH_BYTES || event.timestamp - first.timestamp > api.MAX_BATCH_SPAN_MS)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(event);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}

@@ -5,13 +5,13 @@
  * retries until the store has them). The record itself stays in the data directory either way.
  */
 import { ApiError } from '@airlock/protocol';
-import { appendEvents, ensureLogGroup } from '../logs/store.js';
+import { appendEvents, ensureLogGroup, logEventBatches } from '../logs/store.js';
 import type { ObjectService } from '../objects/service.js';
 import type { Db } from '../storage/db.js';
 import type { SessionsTable } from '../storage/schema.js';
 import type { Preferences } from './documents.js';
 import { readRecord, recordPath, type RecordEntry } from './record.js';
-import { asciicast, logEvents, transcript, type LogEvent, type SessionFacts } from './transcripts.js';
+import { asciicast, logEvents, transcript, type SessionFacts } from './transcripts.js';
 
 /** Kept with the session at its start. */
 export interface RecordingPlan {
@@ -23,9 +23,6 @@ export interface RecordingPlan {
   readonly streaming?: boolean;
 }
 
-/** PutLogEvents' limits: 10,000 events and about 1 MB a batch. */
-const BATCH_EVENTS = 10_000;
-const BATCH_BYTES = 1_000_000;
 
 /** The plan from the preferences; an s3EncryptionEnabled session whose bucket does not encrypt is refused, as AWS does. */
 export async function recordingPlan(preferences: Preferences, objects: ObjectService): Promise<RecordingPlan> {
@@ -42,23 +39,6 @@ export async function recordingPlan(preferences: Preferences, objects: ObjectSer
   return plan;
 }
 
-function batches(events: readonly LogEvent[]): LogEvent[][] {
-  const out: LogEvent[][] = [];
-  let current: LogEvent[] = [];
-  let bytes = 0;
-  for (const event of events) {
-    const size = Buffer.byteLength(event.message) + 26;
-    if (current.length > 0 && (current.length >= BATCH_EVENTS || bytes + size > BATCH_BYTES)) {
-      out.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(event);
-    bytes += size;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
-}
 
 export interface DeliveryDeps {
   readonly db: Db;
@@ -79,7 +59,7 @@ export async function deliverRecording(deps: DeliveryDeps, sessionId: string): P
     await ensureLogGroup(deps.db, { accountId: row.account_id, logGroupName: plan.logGroupName, now: deps.now() });
     // Streamed sessions sent their terminal events as they came; what is left is each connection's summary.
     const events = logEvents(facts, plan.streaming === true ? entries.filter((entry) => entry.stream !== 0) : entries);
-    for (const batch of batches(events)) {
+    for (const batch of logEventBatches(events)) {
       await appendEvents(deps.db, { accountId: row.account_id, logGroupName: plan.logGroupName, logStreamName: sessionId, events: batch, now: deps.now() });
     }
   }
@@ -161,7 +141,7 @@ export class LogStreamer {
       const target = await this.targets.get(sessionId);
       if (target === undefined) continue;
       await ensureLogGroup(this.deps.db, { accountId: target.accountId, logGroupName: target.logGroupName, now: this.deps.now() });
-      for (const batch of batches(logEvents(target.facts, entries))) {
+      for (const batch of logEventBatches(logEvents(target.facts, entries))) {
         await appendEvents(this.deps.db, { accountId: target.accountId, logGroupName: target.logGroupName, logStreamName: sessionId, events: batch, now: this.deps.now() });
       }
     }

@@ -6,6 +6,7 @@
  * bytes each way, duration.
  */
 import { data } from '@airlock/protocol';
+import type { LogEvent } from '../logs/store.js';
 import type { RecordEntry } from './record.js';
 
 export interface SessionFacts {
@@ -17,10 +18,6 @@ export interface SessionFacts {
   readonly destination: string | undefined;
 }
 
-export interface LogEvent {
-  readonly timestamp: number;
-  readonly message: string;
-}
 
 /** CSI, OSC and two-byte escape sequences, which draw rather than say. */
 // eslint-disable-next-line no-control-regex -- the terminal's control sequences are what this removes
