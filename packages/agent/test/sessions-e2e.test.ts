@@ -103,11 +103,13 @@ describe('sessions with the real server', () => {
     return found ?? { Status: 'not in History' };
   }
 
-  test('a shell: keystrokes in, output out, its exit ends the session', { timeout: 20_000 }, async () => {
+  test('a shell: keystrokes in, output out, its exit ends the session', { timeout: 40_000 }, async () => {
     const { started, client } = await start({});
+    // Typed once the shell is up (its prompt), as a person would.
+    await client.waitFor(() => client.text().length > 0, `the prompt (the agent said: ${log.text()})`, 15_000);
     client.sendText('echo "me=$(id -un)"; exit 4\r');
     const user = canMakeUsers ? TEST_SSM_USER : execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
-    await client.waitFor(() => client.text().includes(`me=${user}`), `the output (so far ${JSON.stringify(client.text())})`, 10_000);
+    await client.waitFor(() => client.text().includes(`me=${user}`), `the output (so far ${JSON.stringify(client.text())}; the agent said: ${log.text()})`, 10_000);
     await client.waitFor(() => client.frames.some((frame) => frame.type === data.FrameType.Exit), 'the Exit frame', 10_000);
     const exit = client.frames.find((frame) => frame.type === data.FrameType.Exit);
     assert.deepEqual(data.readExit(exit?.payload ?? new Uint8Array(4)), { status: 4, reason: '' });

@@ -135,8 +135,8 @@ describe('airlock ssm start-session', () => {
 
   test('a dropped network is resumed with ResumeSession: both directions arrive whole, once, in order', { timeout: 120_000 }, async () => {
     const { running, peer } = await start(['--document-name', 'AWS-StartNonInteractiveCommand', '--parameters', 'command=cat']);
-    const output = randomBytes(8 * 1024 * 1024);
-    const input = randomBytes(2 * 1024 * 1024);
+    const output = randomBytes(4 * 1024 * 1024);
+    const input = randomBytes(1024 * 1024);
     peer.write(output);
     // stdin in pieces while the connection is cut three times.
     let written = 0;

@@ -140,6 +140,8 @@ export class LiveSession {
     hop.outbox = [ready, ...hop.link.resendAfter(peerReceived)];
     this.flush();
     this.broker.attached(this, side);
+    // A client back after the program exited has just been sent the rest and the Exit: End follows.
+    if (side === 'client' && this.exited !== undefined) this.broker.end(this, 'Terminated', this.exited.reason);
   }
 
   /** The side's socket closed: frames for it wait in its link. */
@@ -154,6 +156,7 @@ export class LiveSession {
 
   /** Frames that arrived from `side`, in one message. Throws FrameError for a broken peer. */
   receive(side: Side, frames: readonly data.Frame[]): void {
+    if (this.ended) return;
     const hop = this.hops[side];
     const other = this.hops[side === 'client' ? 'agent' : 'client'];
     for (const frame of frames) {
@@ -172,8 +175,9 @@ export class LiveSession {
         this.exited = { reason: reason === '' ? `the program exited with status ${status}` : reason, seq: passed.seq, at: this.broker.now() };
       }
     }
-    // A program's output and exit reach a client that dropped, once it resumes.
-    if (this.exited !== undefined && this.hops.client.link.delivered >= this.exited.seq) {
+    // The program exited: with the client here, the session ends now (Exit goes out before End);
+    // a client that dropped gets the output and the exit when it resumes, then the session ends.
+    if (this.exited !== undefined && (this.hops.client.socket !== undefined || this.hops.client.link.delivered >= this.exited.seq)) {
       this.broker.end(this, 'Terminated', this.exited.reason);
       return;
     }
@@ -381,15 +385,21 @@ export class SessionBroker {
     if (session.ended) return;
     session.ended = true;
     this.sessions.delete(session.id);
-    // Rules may notify on a session's end (the Session Manager Session State-change Notification).
-    this.onEnded(session.id, status, reason);
-    session.close(reason);
-    this.deps.agents.get(session.plan.instanceId)?.send({ type: 'session-close', sessionId: session.id, reason });
+    // The record says it ended before the sides hear so: whoever they tell finds it ended.
     this.recordEnd(session.id, status, reason)
-      .then(() => this.seal(session))
-      .then(() => this.onSealed(session.id))
       .catch((error: unknown) => {
         if (!this.closed) this.deps.log.error(`sessions: recording the end of ${session.id} failed`, error);
+      })
+      .then(() => {
+        session.close(reason);
+        this.deps.agents.get(session.plan.instanceId)?.send({ type: 'session-close', sessionId: session.id, reason });
+        // Rules may notify on a session's end (the Session Manager Session State-change Notification).
+        this.onEnded(session.id, status, reason);
+        return this.seal(session);
+      })
+      .then(() => this.onSealed(session.id))
+      .catch((error: unknown) => {
+        if (!this.closed) this.deps.log.error(`sessions: sealing or delivering the record of ${session.id} failed`, error);
       });
   }
 
