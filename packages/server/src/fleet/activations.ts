@@ -18,6 +18,7 @@ import type { Db } from '../storage/db.js';
 import type { ActivationsTable } from '../storage/schema.js';
 import { decodeToken, encodeToken } from './paging.js';
 import { activationTier, registeredManagedInstances, STANDARD_TIER_LIMIT } from './service-settings.js';
+import { insertFirstTags, newInstanceRow } from './new-instance.js';
 import { checkTags, type Tag } from './tags.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -177,34 +178,23 @@ async function registerManagedInstance(input: InputOf<typeof api.RegisterManaged
     }
     await trx
       .insertInto('instances')
-      .values({
-        instance_id: instanceId,
-        resource_type: 'ManagedInstance',
-        account_id: activation.account_id,
-        region: null,
-        activation_id: activation.activation_id,
-        iam_role: activation.iam_role,
-        name: activation.default_instance_name,
-        fingerprint: input.Fingerprint,
-        public_key: input.PublicKey,
-        public_key_hash: keyHash,
-        registered_at: now,
-        deregistered_at: null,
-        agent_version: null,
-        platform_type: null,
-        platform_name: null,
-        platform_version: null,
-        computer_name: null,
-        ip_address: null,
-        inventory: null,
-        last_ping_at: null,
-        connected_node: null,
-        connection_id: null,
-        connected_at: null,
-      })
+      .values(
+        newInstanceRow({
+          instance_id: instanceId,
+          resource_type: 'ManagedInstance',
+          account_id: activation.account_id,
+          region: null,
+          activation_id: activation.activation_id,
+          iam_role: activation.iam_role,
+          name: activation.default_instance_name,
+          fingerprint: input.Fingerprint,
+          public_key: input.PublicKey,
+          public_key_hash: keyHash,
+          registered_at: now,
+        }),
+      )
       .execute();
-    const tags = JSON.parse(activation.tags) as Tag[];
-    if (tags.length > 0) await trx.insertInto('instance_tags').values(tags.map((tag) => ({ instance_id: instanceId, key: tag.Key, value: tag.Value }))).execute();
+    await insertFirstTags(trx, instanceId, JSON.parse(activation.tags) as Tag[]);
   });
   return { InstanceId: instanceId };
 }

@@ -18,6 +18,7 @@ import { ApiError, control, type fleet as api, type InputOf } from '@airlock/pro
 import type { CallContext } from '../registry/handler.js';
 import { checkPublicKey } from './activations.js';
 import { verifyIdentityDocument } from './identity-document.js';
+import { insertFirstTags, newInstanceRow } from './new-instance.js';
 import { checkTags } from './tags.js';
 
 /** How far in the future a launch time may be (clocks differ). */
@@ -73,37 +74,25 @@ async function registerEC2Instance(input: InputOf<typeof api.RegisterEC2Instance
     if (existing === undefined) {
       const inserted = await trx
         .insertInto('instances')
-        .values({
-          instance_id: instanceId,
-          resource_type: 'EC2Instance',
-          account_id: accountId,
-          region: identity.region,
-          launched_at: identity.pendingTime,
-          activation_id: null,
-          iam_role: null,
-          name: null,
-          fingerprint: input.Fingerprint,
-          public_key: input.PublicKey,
-          public_key_hash: keyHash,
-          registered_at: now,
-          deregistered_at: null,
-          agent_version: null,
-          platform_type: null,
-          platform_name: null,
-          platform_version: null,
-          computer_name: null,
-          ip_address: identity.privateIp ?? null,
-          inventory: null,
-          last_ping_at: null,
-          connected_node: null,
-          connection_id: null,
-          connected_at: null,
-        })
+        .values(
+          newInstanceRow({
+            instance_id: instanceId,
+            resource_type: 'EC2Instance',
+            account_id: accountId,
+            region: identity.region,
+            launched_at: identity.pendingTime,
+            fingerprint: input.Fingerprint,
+            public_key: input.PublicKey,
+            public_key_hash: keyHash,
+            registered_at: now,
+            ip_address: identity.privateIp ?? null,
+          }),
+        )
         .onConflict((conflict) => conflict.column('instance_id').doNothing())
         .returning('instance_id')
         .executeTakeFirst();
       if (inserted === undefined) throw new ApiError('InstanceAlreadyRegistered', `${instanceId} was registered a moment ago by another call.`);
-      if (tags !== undefined && tags.length > 0) await trx.insertInto('instance_tags').values(tags.map((tag) => ({ instance_id: instanceId, key: tag.Key, value: tag.Value }))).execute();
+      await insertFirstTags(trx, instanceId, tags ?? []);
       return false;
     }
     if (existing.deregistered_at !== null) {
