@@ -38,7 +38,7 @@
  * ignored. Stream 0, the terminal or command, has no credit of its own: the Link's window is its
  * flow control.
  */
-import { FrameError, FrameFlag, FrameType, HEADER_BYTES, MAX_PAYLOAD, STREAM_WINDOW, encodeFrames, fromUtf8, readWindow, utf8, windowPayload, type Frame, type Outgoing } from './data-channel.js';
+import { FrameError, FrameFlag, FrameType, HEADER_BYTES, MAX_PAYLOAD, STREAM_WINDOW, encodeFrames, fromUtf8, readWindow, utf8, windowPayload, type Frame, type Link, type Outgoing } from './data-channel.js';
 
 /** Credit is returned once this many written bytes have gathered (a quarter of the window: few Window frames, and never a stall). */
 export const WINDOW_UPDATE = STREAM_WINDOW / 4;
@@ -376,4 +376,13 @@ export class StreamTable {
     const frames = stream === undefined ? [resetFrame(id, reason)] : stream.reset(reason);
     return { kind: 'violation', id, reason, frames };
   }
+}
+
+/**
+ * What a hop writes now: the frames waiting, and an Ack when none of them carries the link's
+ * acknowledgement, in messages the other side takes (pack).
+ */
+export function outgoing(link: Link, waiting: readonly Frame[]): Uint8Array[] {
+  const ack = link.ackIfDue();
+  return pack(ack === undefined ? waiting : [...waiting, ack]);
 }

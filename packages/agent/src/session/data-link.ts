@@ -413,11 +413,9 @@ export class DataLink {
   #flush(): void {
     const socket = this.#socket;
     if (this.#phase !== 'ready' || socket?.readyState !== WebSocket.OPEN) return;
-    const frames = this.#outbox;
+    const waiting = this.#outbox;
     this.#outbox = [];
-    const ack = this.link.ackIfDue();
-    if (ack !== undefined) frames.push(ack);
-    for (const message of streams.pack(frames)) socket.send(message);
+    for (const message of streams.outgoing(this.link, waiting)) socket.send(message);
   }
 }
 

@@ -337,11 +337,9 @@ export class SessionConnection {
   private flush(): void {
     const socket = this.socket;
     if (!this.ready || socket === undefined || socket.readyState !== WebSocket.OPEN) return;
-    const frames = this.outbox;
+    const waiting = this.outbox;
     this.outbox = [];
-    const ack = this.link.ackIfDue();
-    if (ack !== undefined) frames.push(ack);
-    for (const message of streams.pack(frames)) socket.send(message);
+    for (const message of streams.outgoing(this.link, waiting)) socket.send(message);
   }
 
   /* ------------------------------------------------------------ liveness */

@@ -20,7 +20,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { stat, truncate } from 'node:fs/promises';
-import { data, type control } from '@airlock/protocol';
+import { data, streams, type control } from '@airlock/protocol';
 import { WebSocket } from 'ws';
 import type { AuditTrail } from '../audit/trail.js';
 import type { AgentHub } from '../fleet/agents.js';
@@ -226,16 +226,14 @@ export class LiveSession {
     });
   }
 
-  /** Writes each hop's waiting frames as one message, with an Ack when nothing else carries it. */
+  /** Writes each hop's waiting frames, with an Ack when nothing else carries it, in messages the peer takes. */
   private flush(): void {
     for (const hop of Object.values(this.hops)) {
       const socket = hop.socket;
       if (socket === undefined || socket.readyState !== WebSocket.OPEN) continue;
-      const frames = hop.outbox;
+      const waiting = hop.outbox;
       hop.outbox = [];
-      const ack = hop.link.ackIfDue();
-      if (ack !== undefined) frames.push(ack);
-      if (frames.length > 0) socket.send(data.encodeFrames(frames));
+      for (const message of streams.outgoing(hop.link, waiting)) socket.send(message);
     }
   }
 }
