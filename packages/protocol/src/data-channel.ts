@@ -87,28 +87,28 @@ export class FrameError extends Error {}
 
 /** One frame's bytes. */
 export function encodeFrame(frame: Frame): Uint8Array {
-  if (frame.payload.length > MAX_PAYLOAD) throw new FrameError(`a frame carries at most ${MAX_PAYLOAD} bytes, not ${frame.payload.length}`);
-  const bytes = new Uint8Array(HEADER_BYTES + frame.payload.length);
-  const view = new DataView(bytes.buffer);
-  view.setUint8(0, frame.type);
-  view.setUint8(1, frame.flags);
-  view.setUint32(2, frame.stream);
-  view.setUint32(6, frame.seq);
-  view.setUint32(10, frame.ack);
-  view.setUint32(14, frame.payload.length);
-  bytes.set(frame.payload, HEADER_BYTES);
-  return bytes;
+  return encodeFrames([frame]);
 }
 
-/** Several frames in one message. */
+/** Several frames in one message: one buffer, each payload copied once (this is the data path's hot spot). */
 export function encodeFrames(frames: readonly Frame[]): Uint8Array {
-  if (frames.length === 1 && frames[0] !== undefined) return encodeFrame(frames[0]);
-  const parts = frames.map(encodeFrame);
-  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let size = 0;
+  for (const frame of frames) {
+    if (frame.payload.length > MAX_PAYLOAD) throw new FrameError(`a frame carries at most ${MAX_PAYLOAD} bytes, not ${frame.payload.length}`);
+    size += HEADER_BYTES + frame.payload.length;
+  }
+  const bytes = new Uint8Array(size);
+  const view = new DataView(bytes.buffer);
   let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
+  for (const frame of frames) {
+    view.setUint8(offset, frame.type);
+    view.setUint8(offset + 1, frame.flags);
+    view.setUint32(offset + 2, frame.stream);
+    view.setUint32(offset + 6, frame.seq);
+    view.setUint32(offset + 10, frame.ack);
+    view.setUint32(offset + 14, frame.payload.length);
+    bytes.set(frame.payload, offset + HEADER_BYTES);
+    offset += HEADER_BYTES + frame.payload.length;
   }
   return bytes;
 }

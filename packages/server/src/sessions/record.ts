@@ -41,25 +41,32 @@ export function recordPath(dataDir: string, sessionId: string): string {
   return join(dataDir, 'records', `${sessionId}.rec`);
 }
 
-function encodeEntry(entry: RecordEntry, previous: Buffer): { bytes: Buffer; hash: Buffer } {
-  const body = Buffer.alloc(4 + FIXED + entry.payload.length);
-  body.writeUInt32BE(FIXED + entry.payload.length + HASH, 0);
-  body.writeUInt8(entry.direction === 'input' ? 0 : 1, 4);
-  body.writeUInt8(entry.type, 5);
-  body.writeUInt8(entry.flags, 6);
-  body.writeUInt32BE(entry.stream, 8);
-  body.writeUInt32BE(entry.inSeq, 12);
-  body.writeUInt32BE(entry.outSeq, 16);
-  body.writeDoubleBE(entry.time, 20);
-  body.set(entry.payload, 4 + FIXED);
-  const hash = createHash('sha256').update(previous).update(body).digest();
-  return { bytes: Buffer.concat([body, hash]), hash };
+/**
+ * An entry as the pieces written for it (header, payload, hash: no copy of the payload) and its
+ * chain hash.
+ */
+function encodeEntry(entry: RecordEntry, previous: Buffer): { pieces: Buffer[]; hash: Buffer } {
+  const header = Buffer.allocUnsafe(4 + FIXED);
+  header.writeUInt32BE(FIXED + entry.payload.length + HASH, 0);
+  header.writeUInt8(entry.direction === 'input' ? 0 : 1, 4);
+  header.writeUInt8(entry.type, 5);
+  header.writeUInt8(entry.flags, 6);
+  header.writeUInt8(0, 7);
+  header.writeUInt32BE(entry.stream, 8);
+  header.writeUInt32BE(entry.inSeq, 12);
+  header.writeUInt32BE(entry.outSeq, 16);
+  header.writeDoubleBE(entry.time, 20);
+  const payload = Buffer.from(entry.payload.buffer, entry.payload.byteOffset, entry.payload.byteLength);
+  const hash = createHash('sha256').update(previous).update(header).update(payload).digest();
+  return { pieces: payload.length === 0 ? [header, hash] : [header, payload, hash], hash };
 }
 
 /** Appends entries in batches; `flushed` says up to where the file is on disk. */
 export class RecordWriter {
+  /** The pieces of the entries not yet written (payloads are the frames' own bytes, which nobody changes). */
   private pending: Buffer[] = [];
-  private pendingSeqs: { direction: Direction; inSeq: number }[] = [];
+  /** The last inSeq of each direction among them. */
+  private pendingDurable: Partial<Record<Direction, number>> = {};
   private writing: Promise<void> | undefined;
   private failed: Error | undefined;
   private closed = false;
@@ -91,11 +98,11 @@ export class RecordWriter {
 
   append(entry: RecordEntry): void {
     if (this.closed) return;
-    const { bytes, hash } = encodeEntry(entry, this.head);
+    const { pieces, hash } = encodeEntry(entry, this.head);
     this.head = hash;
     this.count += 1;
-    this.pending.push(bytes);
-    this.pendingSeqs.push({ direction: entry.direction, inSeq: entry.inSeq });
+    for (const piece of pieces) this.pending.push(piece);
+    this.pendingDurable[entry.direction] = entry.inSeq;
     this.writing ??= this.drain();
   }
 
@@ -115,20 +122,21 @@ export class RecordWriter {
     // Let the rest of this turn's frames join the batch.
     await new Promise<void>((resolve) => setImmediate(resolve));
     while (this.pending.length > 0 && this.failed === undefined) {
-      const batch = Buffer.concat(this.pending);
-      const seqs = this.pendingSeqs;
+      const batch = this.pending;
+      const durable = this.pendingDurable;
       this.pending = [];
-      this.pendingSeqs = [];
+      this.pendingDurable = {};
       try {
-        await this.file.write(batch);
+        // libuv goes on after partial writes and past IOV_MAX; a short count is a full disk.
+        const { bytesWritten } = await this.file.writev(batch);
+        const expected = batch.reduce((sum, piece) => sum + piece.length, 0);
+        if (bytesWritten !== expected) throw new Error(`the record took ${bytesWritten} of ${expected} bytes (is the disk full?)`);
         await this.file.datasync();
       } catch (error) {
         this.failed = error instanceof Error ? error : new Error(String(error));
         this.onError(this.failed);
         break;
       }
-      const durable: Partial<Record<Direction, number>> = {};
-      for (const { direction, inSeq } of seqs) durable[direction] = inSeq;
       this.onDurable(durable);
     }
     this.writing = undefined;
