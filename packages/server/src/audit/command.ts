@@ -7,7 +7,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { ConfigError, loadConfig } from '../config/config.js';
+import { openStore } from '../objects/service.js';
+import type { ObjectStore } from '../objects/store.js';
+import { describeDeliveryProblem, verifyDeliveredCopies } from '../sessions/verify-delivery.js';
 import { describeRecordProblem, verifySessionRecord } from '../sessions/verify-record.js';
+import type { Db } from '../storage/db.js';
 import { openDatabase } from '../storage/db.js';
 import { exportTrail } from './export.js';
 import { PROBLEM_DESCRIPTIONS, verifyTrail } from './verify.js';
@@ -16,7 +20,10 @@ const USAGE = `Usage:
   airlock-server audit verify [--data-dir D] [--database-url U] [--session ID]
       Checks the hash chain: prints "verified N records", or each edited, deleted or
       reordered record and exits 1. With --session, checks that session's record instead:
-      its chain, and its head against the seal in the audit trail.
+      its chain, and its head against the seal in the audit trail; then the copies delivered
+      to its log group and bucket against the record (each edited, deleted or added event
+      and each edited or deleted object, with where). The object store is the server's:
+      --object-store s3 and the --s3-* flags (or their AIRLOCK_* variables) as for the server.
   airlock-server audit export [--data-dir D] [--database-url U] [--since TIME] [--until TIME]
       Writes the records as JSON Lines in seq order: the CloudTrail record with seq, prevHash
       and hash. --since is inclusive, --until exclusive; TIME is ISO 8601 (2026-11-28T12:00:00Z).
@@ -24,8 +31,11 @@ const USAGE = `Usage:
 --data-dir defaults to ./.airlock-data; --config F and AIRLOCK_* variables work as for the server.`;
 
 const DATABASE_FLAGS = new Set(['data-dir', 'database-url', 'config']);
+/** Where the server keeps recordings: verify --session reads the session's objects there. */
+const OBJECT_STORE_FLAGS = ['object-store', 's3-endpoint', 's3-region', 's3-force-path-style', 's3-access-key-id', 's3-secret-access-key'];
+const CONFIG_FLAGS = new Set([...DATABASE_FLAGS, ...OBJECT_STORE_FLAGS]);
 const OPTIONS: Readonly<Record<string, ReadonlySet<string>>> = {
-  verify: new Set([...DATABASE_FLAGS, 'session']),
+  verify: new Set([...CONFIG_FLAGS, 'session']),
   export: new Set([...DATABASE_FLAGS, 'since', 'until']),
 };
 
@@ -62,6 +72,22 @@ const line = (out: Writable, text: string): void => {
   out.write(`${text}\n`);
 };
 
+/** `verify --session`: the record against its chain and seal, then the delivered copies against the record. */
+async function verifySession(db: Db, store: ObjectStore, dataDir: string, sessionId: string, out: Writable): Promise<number> {
+  const record = await verifySessionRecord(db, dataDir, sessionId);
+  const copies = await verifyDeliveredCopies({ db, store, now: Date.now() }, sessionId, record.recorded);
+  const problems = [...record.problems.map(describeRecordProblem), ...copies.problems.map(describeDeliveryProblem)];
+  for (const problem of problems) line(out, `session ${sessionId}: ${problem}`);
+  if (problems.length > 0) {
+    line(out, `session record NOT verified: ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
+    return 1;
+  }
+  const expired = copies.expired === 0 ? '' : ` (${copies.expired} past the log group's retention not checked)`;
+  const objects = copies.objects.length === 0 ? '' : `; objects ${copies.objects.join(', ')} match`;
+  line(out, `verified session ${sessionId}: ${record.entries} entries, sealed chain head ${record.head}; ${copies.events} log events match${expired}${objects}`);
+  return 0;
+}
+
 /** Runs `audit {verify|export} …`; returns the exit code. */
 export async function runAuditCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, io: AuditCommandIo): Promise<number> {
   const [subcommand = '', ...rest] = argv;
@@ -75,7 +101,7 @@ export async function runAuditCommand(argv: readonly string[], env: Readonly<Rec
     const flags = parseFlags(rest, allowed);
     const since = parseTime('since', flags.get('since'));
     const until = parseTime('until', flags.get('until'));
-    const config = loadConfig(new Map([...flags].filter(([name]) => DATABASE_FLAGS.has(name))), env);
+    const config = loadConfig(new Map([...flags].filter(([name]) => CONFIG_FLAGS.has(name))), env);
     if (config.databaseUrl === undefined && !existsSync(join(config.dataDir, 'airlock.db'))) {
       throw new UsageError(`There is no Airlock database in ${config.dataDir} (no airlock.db): give the server's --data-dir, or --database-url for PostgreSQL.`);
     }
@@ -87,10 +113,12 @@ export async function runAuditCommand(argv: readonly string[], env: Readonly<Rec
       }
       const sessionId = flags.get('session');
       if (sessionId !== undefined) {
-        const checked = await verifySessionRecord(database.db, config.dataDir, sessionId);
-        for (const problem of checked.problems) line(io.stdout, `session ${sessionId}: ${describeRecordProblem(problem)}`);
-        line(io.stdout, checked.problems.length === 0 ? `verified session ${sessionId}: ${checked.entries} entries, sealed chain head ${checked.head}` : `session record NOT verified: ${checked.problems.length} problem${checked.problems.length === 1 ? '' : 's'}`);
-        return checked.problems.length === 0 ? 0 : 1;
+        const store = await openStore(config);
+        try {
+          return await verifySession(database.db, store, config.dataDir, sessionId, io.stdout);
+        } finally {
+          store.close();
+        }
       }
       const result = await verifyTrail(database.db);
       if (result.ok) {

@@ -47,7 +47,8 @@ export class ObjectService {
   }
 }
 
-async function openStore(config: Pick<ServerConfig, 'dataDir' | 'objectStore'>): Promise<ObjectStore> {
+/** The configured object store, alone (the audit command reads from it without an outbox). */
+export async function openStore(config: Pick<ServerConfig, 'dataDir' | 'objectStore'>): Promise<ObjectStore> {
   if (config.objectStore.kind === 'local') return new LocalDirectoryStore(join(config.dataDir, 'objects'));
   const store = new S3Store(config.objectStore);
   try {

@@ -5,8 +5,9 @@
  * retries until the store has them). The record itself stays in the data directory either way.
  */
 import { ApiError } from '@airlock/protocol';
-import { appendEvents, ensureLogGroup, logEventBatches } from '../logs/store.js';
+import { appendEvents, ensureLogGroup, logEventBatches, type LogEvent } from '../logs/store.js';
 import type { ObjectService } from '../objects/service.js';
+import type { PutObject } from '../objects/store.js';
 import type { Db } from '../storage/db.js';
 import type { SessionsTable } from '../storage/schema.js';
 import type { Preferences } from './documents.js';
@@ -50,8 +51,8 @@ export interface DeliveryDeps {
 /** Sends an ended session's record to its log group and bucket. */
 export async function deliverRecording(deps: DeliveryDeps, sessionId: string): Promise<void> {
   const row = await deps.db.selectFrom('sessions').selectAll().where('session_id', '=', sessionId).executeTakeFirst();
-  if (row?.recording == null) return;
-  const plan = JSON.parse(row.recording) as RecordingPlan;
+  const plan = row === undefined ? undefined : planOf(row);
+  if (row === undefined || plan === undefined) return;
   if (plan.logGroupName === undefined && plan.bucket === undefined) return;
   const { entries } = await readRecord(recordPath(deps.dataDir, sessionId));
   const facts = factsOf(row);
@@ -63,14 +64,32 @@ export async function deliverRecording(deps: DeliveryDeps, sessionId: string): P
       await appendEvents(deps.db, { accountId: row.account_id, logGroupName: plan.logGroupName, logStreamName: sessionId, events: batch, now: deps.now() });
     }
   }
-  if (plan.bucket !== undefined) {
-    const key = (name: string): string => (plan.keyPrefix === '' ? name : `${plan.keyPrefix}/${name}`);
-    await deps.objects.enqueue({ bucket: plan.bucket, key: key(`${sessionId}.log`), body: Buffer.from(transcript(entries)), contentType: 'text/plain; charset=utf-8' });
-    await deps.objects.enqueue({ bucket: plan.bucket, key: key(`${sessionId}.cast`), body: Buffer.from(asciicast(facts, entries)), contentType: 'application/x-asciicast' });
-  }
+  for (const object of recordingObjects(plan, facts, entries)) await deps.objects.enqueue(object);
 }
 
-function factsOf(row: SessionsTable): SessionFacts {
+/** The plan a session was started with; undefined: it records nowhere but its record. */
+export function planOf(row: Pick<SessionsTable, 'recording'>): RecordingPlan | undefined {
+  return row.recording == null ? undefined : (JSON.parse(row.recording) as RecordingPlan);
+}
+
+/** Every event the session's log stream holds once delivered, in the order they were stored (streamed terminal events first). */
+export function deliveredLogEvents(plan: RecordingPlan, facts: SessionFacts, entries: readonly RecordEntry[]): LogEvent[] {
+  if (plan.streaming !== true) return logEvents(facts, entries);
+  return [...logEvents(facts, entries.filter((entry) => entry.stream === 0)), ...logEvents(facts, entries.filter((entry) => entry.stream !== 0))];
+}
+
+/** The objects the bucket receives: `{prefix}/{id}.log` and `{prefix}/{id}.cast`; none without a bucket. */
+export function recordingObjects(plan: RecordingPlan, facts: SessionFacts, entries: readonly RecordEntry[]): (PutObject & { readonly body: Buffer })[] {
+  const bucket = plan.bucket;
+  if (bucket === undefined) return [];
+  const key = (name: string): string => (plan.keyPrefix === '' ? name : `${plan.keyPrefix}/${name}`);
+  return [
+    { bucket, key: key(`${facts.sessionId}.log`), body: Buffer.from(transcript(entries)), contentType: 'text/plain; charset=utf-8' },
+    { bucket, key: key(`${facts.sessionId}.cast`), body: Buffer.from(asciicast(facts, entries)), contentType: 'application/x-asciicast' },
+  ];
+}
+
+export function factsOf(row: SessionsTable): SessionFacts {
   const work = JSON.parse(row.work) as { kind: string; host?: string; port?: number };
   return {
     sessionId: row.session_id,
@@ -149,9 +168,8 @@ export class LogStreamer {
 
   private async targetOf(sessionId: string): Promise<StreamTarget | undefined> {
     const row = await this.deps.db.selectFrom('sessions').selectAll().where('session_id', '=', sessionId).executeTakeFirst();
-    if (row?.recording == null) return undefined;
-    const plan = JSON.parse(row.recording) as RecordingPlan;
-    if (plan.streaming !== true || plan.logGroupName === undefined) return undefined;
+    const plan = row === undefined ? undefined : planOf(row);
+    if (row === undefined || plan?.streaming !== true || plan.logGroupName === undefined) return undefined;
     return { accountId: row.account_id, logGroupName: plan.logGroupName, facts: factsOf(row) };
   }
 }

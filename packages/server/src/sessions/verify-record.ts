@@ -4,7 +4,7 @@
  * the audit trail recorded when the session ended (entries cut off or added afterwards show).
  */
 import type { Db } from '../storage/db.js';
-import { readRecord, recordPath } from './record.js';
+import { readRecord, recordPath, type RecordEntry } from './record.js';
 
 export type RecordProblem =
   | { readonly kind: 'missing' }
@@ -16,6 +16,8 @@ export type RecordProblem =
 
 export interface RecordVerification {
   readonly entries: number;
+  /** The record's entries as read (what the delivered copies are checked against). */
+  readonly recorded: readonly RecordEntry[];
   readonly head: string;
   readonly problems: readonly RecordProblem[];
 }
@@ -50,7 +52,7 @@ export async function verifySessionRecord(db: Db, dataDir: string, sessionId: st
     if (seal.chainHead !== head) problems.push({ kind: 'head', sealed: seal.chainHead, found: head });
     if (seal.entries !== read.entries.length) problems.push({ kind: 'count', sealed: seal.entries, found: read.entries.length });
   }
-  return { entries: read.entries.length, head, problems };
+  return { entries: read.entries.length, recorded: read.entries, head, problems };
 }
 
 export function describeRecordProblem(problem: RecordProblem): string {
