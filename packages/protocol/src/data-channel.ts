@@ -62,6 +62,8 @@ export const FrameType = {
   End: 0x09,
   /** Only `ack` matters: sent when there is nothing else to carry it. */
   Ack: 0x0a,
+  /** u8 ModeBit: the terminal's line mode changed (agent →), sent before the output that follows; the server records input typed unseen as withheld. */
+  Mode: 0x0b,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -185,6 +187,32 @@ export function readExit(payload: Uint8Array): { status: number; reason: string 
   if (payload.length < 4) throw new FrameError('an Exit frame starts with a 4-byte status');
   return { status: new DataView(payload.buffer, payload.byteOffset, 4).getInt32(0), reason: fromUtf8(payload.subarray(4)) };
 }
+
+/** The terminal's line mode, as the program on it set it (termios ECHO and ICANON). */
+export interface TerminalMode {
+  readonly echo: boolean;
+  readonly canonical: boolean;
+}
+
+export const ModeBit = { Echo: 0x01, Canonical: 0x02 } as const;
+
+export function modePayload(mode: TerminalMode): Uint8Array {
+  return Uint8Array.of((mode.echo ? ModeBit.Echo : 0) | (mode.canonical ? ModeBit.Canonical : 0));
+}
+
+export function readMode(payload: Uint8Array): TerminalMode {
+  const bits = payload[0];
+  if (payload.length !== 1 || bits === undefined) throw new FrameError(`a Mode frame carries 1 byte, not ${payload.length}`);
+  if ((bits & ~(ModeBit.Echo | ModeBit.Canonical)) !== 0) throw new FrameError(`a Mode frame's byte has unknown bits: 0x${bits.toString(16).padStart(2, '0')}`);
+  return { echo: (bits & ModeBit.Echo) !== 0, canonical: (bits & ModeBit.Canonical) !== 0 };
+}
+
+/**
+ * Input typed in this mode is not shown: a password prompt (sudo, `read -s`, ssh, passwd) turns
+ * echo off and keeps reading whole lines. Editors and line editors (readline, vim) turn both
+ * off and show what they take themselves, so their input is not hidden.
+ */
+export const hidesInput = (mode: TerminalMode): boolean => !mode.echo && mode.canonical;
 
 export function windowPayload(credit: number): Uint8Array {
   const bytes = new Uint8Array(4);

@@ -42,6 +42,11 @@ const VECTORS: { name: string; frame: data.Frame; hex: string }[] = [
     frame: { type: FrameType.Window, flags: 0, stream: 3, seq: 4, ack: 0, payload: data.windowPayload(262_144) },
     hex: '07 00 00000003 00000004 00000000 00000004 00040000',
   },
+  {
+    name: 'Mode: echo off, canonical (a password prompt), seq 5, acknowledging 2',
+    frame: { type: FrameType.Mode, flags: 0, stream: 0, seq: 5, ack: 2, payload: data.modePayload({ echo: false, canonical: true }) },
+    hex: '0b 00 00000000 00000005 00000002 00000001 02',
+  },
 ];
 
 const bytes = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex.replace(/\s/g, ''), 'hex'));
@@ -69,6 +74,17 @@ describe('frames', () => {
     assert.deepEqual(data.readExit(data.exitPayload(-1, 'killed by signal 9')), { status: -1, reason: 'killed by signal 9' });
     assert.equal(data.readWindow(data.windowPayload(1_048_576)), 1_048_576);
     assert.throws(() => data.readResize(data.resizePayload(0, 24)), /no room/);
+  });
+
+  test('Mode payloads read back, and only a password prompt hides input', () => {
+    for (const echo of [false, true]) {
+      for (const canonical of [false, true]) assert.deepEqual(data.readMode(data.modePayload({ echo, canonical })), { echo, canonical });
+    }
+    assert.equal(data.hidesInput({ echo: false, canonical: true }), true, 'sudo, read -s: echo off, whole lines');
+    assert.equal(data.hidesInput({ echo: false, canonical: false }), false, 'readline, vim: they show what they take themselves');
+    assert.equal(data.hidesInput({ echo: true, canonical: true }), false);
+    assert.throws(() => data.readMode(new Uint8Array(2)), /carries 1 byte, not 2/);
+    assert.throws(() => data.readMode(Uint8Array.of(0x80)), /unknown bits: 0x80/);
   });
 
   test('broken messages are refused, saying what is wrong', () => {
