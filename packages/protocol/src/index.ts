@@ -7,6 +7,7 @@ export * from './operation.js';
 export * from './schema.js';
 export * as identitystore from './identitystore.js';
 export * as portal from './portal.js';
+export * as identitySources from './identity-sources.js';
 export * as organizations from './organizations.js';
 export * as ssoAdmin from './sso-admin.js';
 export * as roleSessions from './role-sessions.js';

@@ -2,6 +2,7 @@
 import { CLOUDTRAIL_OPERATIONS } from './cloudtrail.js';
 import { EC2_OPERATIONS } from './ec2.js';
 import { EVENTS_OPERATIONS } from './events.js';
+import { IDENTITY_SOURCE_OPERATIONS } from './identity-sources.js';
 import { IDENTITYSTORE_OPERATIONS } from './identitystore.js';
 import { LOGS_OPERATIONS } from './logs.js';
 import type { AnyOperation } from './operation.js';
@@ -19,6 +20,7 @@ export const OPERATIONS: readonly AnyOperation[] = [
   ...PORTAL_OPERATIONS,
   ...DEVICE_AUTHORIZATION_OPERATIONS,
   ...MFA_SETTINGS_OPERATIONS,
+  ...IDENTITY_SOURCE_OPERATIONS,
   ...ORGANIZATIONS_OPERATIONS,
   ...SSO_ADMIN_OPERATIONS,
   ...ROLE_SESSION_OPERATIONS,

@@ -5,8 +5,10 @@ import { associateSoftwareToken, deleteMfaDevice, listMfaDevices, portalUser, ve
 import { MFA_SETTINGS_OPERATIONS } from './mfa-settings.js';
 import { verifyPassword } from './passwords.js';
 import { revokePortalSession } from './portal-sessions.js';
+import { IDENTITY_SOURCE_OPERATIONS } from './sources/operations.js';
+import { signInWithPassword } from './sources/password-sign-in.js';
 import type { Db } from '../storage/db.js';
-import { guarded, initiateAuth, preparePassword, respondToAuthChallenge, setPassword, storePassword } from './sign-in.js';
+import { guarded, preparePassword, respondToAuthChallenge, setPassword, storePassword } from './sign-in.js';
 import { hashToken } from './tokens.js';
 import { findUser } from './users.js';
 
@@ -49,7 +51,7 @@ async function getSession(context: CallContext) {
 }
 
 export const PORTAL_OPERATIONS: readonly BoundOperation[] = [
-  bind(api.InitiateAuth, initiateAuth),
+  bind(api.InitiateAuth, signInWithPassword),
   bind(api.RespondToAuthChallenge, respondToAuthChallenge),
   bind(api.AcceptInvitation, acceptInvitation),
   bind(api.ChangePassword, changePassword),
@@ -63,4 +65,5 @@ export const PORTAL_OPERATIONS: readonly BoundOperation[] = [
     return {};
   }),
   ...MFA_SETTINGS_OPERATIONS,
+  ...IDENTITY_SOURCE_OPERATIONS,
 ];

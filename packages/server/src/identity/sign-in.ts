@@ -13,7 +13,8 @@ import { signInCodeMail } from '../mail/templates.js';
 import type { CallContext } from '../registry/handler.js';
 import type { Services } from '../services.js';
 import type { Challenge } from '../storage/schema.js';
-import { mfaSettings } from './mfa-settings.js';
+import { mfaSettings, type MfaSettings } from './mfa-settings.js';
+import { identitySource, isBreakGlass } from './sources/setting.js';
 import { checkPasswordPolicy, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import { createPortalSession, PORTAL_SESSION_TTL_MS } from './portal-sessions.js';
 import { ADDRESS_LIMIT, Throttle, USER_LOCKOUT } from './throttle.js';
@@ -95,10 +96,26 @@ export async function initiateAuth(input: InputOf<typeof api.InitiateAuth>, { se
   return nextStep(services, user, deviceKnown, now);
 }
 
-/** Decides what comes after a good password (or a completed challenge). */
-async function nextStep(services: Services, user: UserRow, deviceKnown: boolean, now: number): Promise<AuthOutput> {
-  if (user.password_must_change === 1) return challenge(services, user, 'NEW_PASSWORD_REQUIRED', deviceKnown, now);
+/**
+ * After an external source proved who someone is (docs/federation.md): a portal session at
+ * once when the source's MFA counts (`sourceMfa`), else Airlock's MFA as after a password.
+ */
+export async function continueSignIn(services: Services, user: UserRow, sourceMfa: boolean, now: number): Promise<AuthOutput> {
+  return nextStep(services, user, false, now, sourceMfa);
+}
+
+/** The MFA settings for this user: the break-glass user of an external source always gets MFA. */
+async function mfaSettingsFor(services: Services, user: UserRow): Promise<MfaSettings> {
   const settings = await mfaSettings(services.db);
+  if (!isBreakGlass(await identitySource(services), user.user_name)) return settings;
+  return { ...settings, MfaMode: 'ALWAYS_ON', NoDeviceAction: settings.NoDeviceAction === 'ALLOW' ? 'REQUIRE_REGISTRATION' : settings.NoDeviceAction };
+}
+
+/** Decides what comes after a good password (or a completed challenge). */
+async function nextStep(services: Services, user: UserRow, deviceKnown: boolean, now: number, sourceMfa = false): Promise<AuthOutput> {
+  if (user.password_must_change === 1) return challenge(services, user, 'NEW_PASSWORD_REQUIRED', deviceKnown, now);
+  if (sourceMfa) return signedIn(services, user, true, now, false);
+  const settings = await mfaSettingsFor(services, user);
   if (settings.MfaMode === 'DISABLED') return signedIn(services, user, false, now);
   if (settings.MfaMode === 'CONTEXT_AWARE' && deviceKnown) return signedIn(services, user, true, now, false);
   const devices = await services.db.selectFrom('mfa_devices').select('device_id').where('user_id', '=', user.user_id).where('verified', '=', 1).execute();

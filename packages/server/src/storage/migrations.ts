@@ -408,6 +408,26 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('sessions').addColumn('recording', 'text').execute();
     },
   },
+  /** Users linked to an external identity source, and browser sign-ins to one in progress (docs/federation.md). */
+  '0016-identity-sources': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('external_users')
+        .addColumn('source_key', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull().unique().references('users.user_id').onDelete('cascade'))
+        .addColumn('last_sign_in_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('external_users_key', ['source_key', 'subject'])
+        .execute();
+      await db.schema
+        .createTable('federation_flows')
+        .addColumn('binding_hash', 'text', (c) => c.primaryKey())
+        .addColumn('source_type', 'text', (c) => c.notNull())
+        .addColumn('sealed_state', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -443,8 +443,29 @@ export interface ObjectOutboxTable {
   done_at: number | null;
 }
 
+/** A user whose identity an external source vouches for: (source, subject) → the Airlock user. */
+export interface ExternalUsersTable {
+  /** `oidc:{issuer}`, `ldap:{url}`, `saml:{entity id}`: a different source never matches. */
+  source_key: string;
+  /** The source's stable id: OIDC sub, LDAP DN, SAML NameID. */
+  subject: string;
+  user_id: string;
+  last_sign_in_at: number;
+}
+
+/** A browser sign-in at an external source in progress, keyed by the hash of the browser's binding cookie. */
+export interface FederationFlowsTable {
+  binding_hash: string;
+  source_type: string;
+  /** JSON sealed with the secret box (state, nonce, PKCE verifier, where to return). */
+  sealed_state: string;
+  expires_at: number;
+}
+
 export interface Database {
   settings: SettingsTable;
+  external_users: ExternalUsersTable;
+  federation_flows: FederationFlowsTable;
   users: UsersTable;
   groups: GroupsTable;
   memberships: MembershipsTable;
