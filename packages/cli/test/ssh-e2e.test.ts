@@ -14,10 +14,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { AGENT_VERSION, collectInventory, ControlChannel, loadPrivateKey, loadState, register, SessionManager, streamLogger } from '@airlock/agent';
 import { fleet, identitystore, organizations, roleSessions, sessions, ssoAdmin } from '@airlock/protocol';
 import { createPerson, signIn, startTestServer, temporaryDirectory, type TestServer } from '@airlock/testkit';
 import { repoFile } from './helpers.js';
+import { startRealAgent } from './real-agent.js';
 import { sha256 } from './session-agent.js';
 
 const run = promisify(execFile);
@@ -34,8 +34,7 @@ async function freePort(): Promise<number> {
 
 describe('with the real agent and OpenSSH', () => {
   let server: TestServer;
-  let channel: ControlChannel;
-  let manager: SessionManager;
+  let stopAgent: () => Promise<void> = () => Promise.resolve();
   let instanceId = '';
   let dir: { path: string; remove: () => Promise<void> };
   let sshd: ChildProcess | undefined;
@@ -45,29 +44,9 @@ describe('with the real agent and OpenSSH', () => {
   before(async () => {
     server = await startTestServer();
     dir = await temporaryDirectory();
-    const state = `${dir.path}/agent`;
-    const { ActivationId, ActivationCode } = (await server.root.callByName('ssm', 'CreateActivation', { IamRole: 'SSMServiceRole', RegistrationLimit: 1 })) as { ActivationId: string; ActivationCode: string };
-    const { registration } = await register({ endpointUrl: server.url, activationId: ActivationId, activationCode: ActivationCode, stateDir: state });
-    instanceId = registration.instanceId;
-    const privateKey = loadPrivateKey((await loadState(state)).privateKeyPem);
-    const logged: string[] = [];
-    const log = streamLogger({ write: (line: string) => logged.push(line) });
-    manager = new SessionManager({
-      endpointUrl: server.url,
-      instanceId,
-      privateKey,
-      agentVersion: AGENT_VERSION,
-      log,
-      report: (message) => channel.report(message),
-      users: { ssmUser: SSM_USER, sudoersFile: `${dir.path}/sudoers-ssm-agent-users` },
-      killGraceMs: 300,
-    });
-    channel = new ControlChannel({ endpointUrl: server.url, instanceId, privateKey, agentVersion: AGENT_VERSION, inventory: () => collectInventory({ agentVersion: AGENT_VERSION }), log, sessions: manager });
-    void channel.run();
-    for (let tries = 0; !channel.connected; tries++) {
-      if (tries > 250) throw new Error('the agent did not connect');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const agent = await startRealAgent(server, { stateDir: `${dir.path}/agent`, ssmUser: SSM_USER, sudoersFile: `${dir.path}/sudoers-ssm-agent-users` });
+    stopAgent = agent.stop;
+    instanceId = agent.instanceId;
 
     // sshd of its own on a loopback port, for root with a key made here.
     await mkdir('/run/sshd', { recursive: true });
@@ -131,8 +110,7 @@ describe('with the real agent and OpenSSH', () => {
 
   after(async () => {
     sshd?.kill();
-    await manager.stopAll();
-    channel.stop();
+    await stopAgent();
     await server.stop();
     await dir.remove();
     spawnSync('userdel', ['-r', SSM_USER], { stdio: 'ignore' });
