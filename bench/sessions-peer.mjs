@@ -1,9 +1,10 @@
 // A lean client side of the data channel for bench/sessions.mjs, built on @airlock/protocol's data
 // module as the testkit's DataPeer is, but keeping no frames: it hands each Data payload to a
-// callback (so 256 MB of output costs no memory) and acknowledges per WebSocket message, or never
-// (autoAck false: a client that stops reading).
+// callback (so 256 MB of output costs no memory) and acknowledges as the CLI does (at once past
+// 64 KiB handed on, else a lone Ack after 10 ms unless a frame carries it), or never (autoAck
+// false: a client that stops reading).
 import { clearTimeout, setTimeout } from 'node:timers';
-import { data } from '@airlock/protocol';
+import { data, streams } from '@airlock/protocol';
 import WebSocket from 'ws';
 
 export class BenchPeer {
@@ -16,6 +17,12 @@ export class BenchPeer {
     /** Called with each Data payload of stream 0 (a Uint8Array). */
     this.onData = undefined;
     this.waiters = new Set();
+    this.ackTimer = new streams.AckTimer(this.link, () => this.sendAck());
+  }
+
+  sendAck() {
+    const ack = this.link.ackIfDue();
+    if (ack !== undefined && this.socket?.readyState === WebSocket.OPEN) this.socket.send(data.encodeFrame(ack));
   }
 
   /** Dials the StreamUrl, presents the token; resolves at Ready. */
@@ -49,8 +56,8 @@ export class BenchPeer {
         }
         if (taken && this.autoAck) {
           this.link.consume(this.link.received);
-          const ack = this.link.ackIfDue();
-          if (ack !== undefined && socket.readyState === WebSocket.OPEN) socket.send(data.encodeFrame(ack));
+          if (this.link.ackUrgent) this.sendAck();
+          else this.ackTimer.arm();
         }
         this.wake();
       });
@@ -92,10 +99,12 @@ export class BenchPeer {
   }
 
   close() {
+    this.ackTimer.cancel();
     this.socket?.close();
   }
 
   terminate() {
+    this.ackTimer.cancel();
     this.socket?.terminate();
   }
 }

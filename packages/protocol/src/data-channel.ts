@@ -38,6 +38,13 @@ export const MAX_PAYLOAD = 64 * 1024;
 export const DEFAULT_WINDOW = 2 * 1024 * 1024;
 /** The credit each forwarded connection starts with, per direction. */
 export const STREAM_WINDOW = 1024 * 1024;
+/**
+ * A lone Ack waits this long for a frame to ride on (a keystroke's echo carries the ack of the
+ * keystroke), so small traffic does not cost a message and a wake-up per frame each way.
+ */
+export const ACK_DELAY_MS = 10;
+/** ...unless this many bytes are handed on and unacknowledged: then it goes at once, so the sender's window never waits on the delay. */
+export const ACK_AT_BYTES = 64 * 1024;
 /** The largest sequence number; a session that would go past it ends (2^32 frames of up to 64 KiB). */
 export const MAX_SEQ = 0xffff_ffff;
 
@@ -298,6 +305,13 @@ export class Link {
   private lastAckSent = 0;
   /** The last of the peer's frames its owner has handed on (acknowledged on the next frame). */
   private consumed = 0;
+  /** Payload bytes taken from the peer in all, at each frame taken and not yet handed on (seq, total). */
+  private takenBytes = 0;
+  private readonly takenSeqs: number[] = [];
+  private readonly takenTotals: number[] = [];
+  /** Payload bytes handed on, and of those, acknowledged. */
+  private consumedBytes = 0;
+  private ackedBytes = 0;
 
   constructor(readonly window = DEFAULT_WINDOW) {}
 
@@ -348,7 +362,7 @@ export class Link {
       ack: this.consumed,
       payload: message.payload ?? EMPTY,
     };
-    this.lastAckSent = this.consumed;
+    this.ackSent();
     this.unacked.push(frame);
     this.unackedBytes += frame.payload.length;
     return frame;
@@ -368,32 +382,55 @@ export class Link {
     if (frame.seq <= this.lastReceived) return 'duplicate';
     if (frame.seq !== this.lastReceived + 1) throw new FrameError(`frame ${frame.seq} arrived after ${this.lastReceived}: frames were lost on the way`);
     this.lastReceived = frame.seq;
+    this.takenBytes += frame.payload.length;
+    this.takenSeqs.push(frame.seq);
+    this.takenTotals.push(this.takenBytes);
     return 'new';
   }
 
   /** The owner has handed on the peer's frames up to `seq` (recorded, written): they may be acknowledged. */
   consume(seq: number): void {
     if (seq > this.lastReceived) throw new FrameError(`cannot consume frame ${seq}: only ${this.lastReceived} arrived`);
-    if (seq > this.consumed) this.consumed = seq;
+    if (seq <= this.consumed) return;
+    this.consumed = seq;
+    while ((this.takenSeqs[0] ?? Infinity) <= seq) {
+      this.takenSeqs.shift();
+      this.consumedBytes = this.takenTotals.shift() ?? this.consumedBytes;
+    }
+  }
+
+  /** Something handed on is not acknowledged yet. */
+  get ackPending(): boolean {
+    return this.consumed !== this.lastAckSent;
+  }
+
+  /** So much is handed on and unacknowledged that the Ack should not wait (ACK_AT_BYTES). */
+  get ackUrgent(): boolean {
+    return this.consumedBytes - this.ackedBytes >= ACK_AT_BYTES;
   }
 
   /** An Ack frame when something consumed has not been acknowledged yet (and nothing else is going out to carry it). */
   ackIfDue(): Frame | undefined {
     if (this.consumed === this.lastAckSent) return undefined;
-    this.lastAckSent = this.consumed;
+    this.ackSent();
     return { type: FrameType.Ack, flags: 0, stream: 0, seq: 0, ack: this.consumed, payload: EMPTY };
   }
 
   /** After a reconnect: the peer has taken frames up to `peerReceived`; these are to send again (with a fresh ack). */
   resendAfter(peerReceived: number): Frame[] {
     this.acknowledged(peerReceived);
-    this.lastAckSent = this.consumed;
+    this.ackSent();
     return this.unacked.map((frame) => ({ ...frame, ack: this.consumed }));
   }
 
   /** What the peer must resume from: the last frame taken from it. */
   get consumedSeq(): number {
     return this.consumed;
+  }
+
+  private ackSent(): void {
+    this.lastAckSent = this.consumed;
+    this.ackedBytes = this.consumedBytes;
   }
 
   private acknowledged(ack: number): void {

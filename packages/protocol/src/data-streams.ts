@@ -38,7 +38,7 @@
  * ignored. Stream 0, the terminal or command, has no credit of its own: the Link's window is its
  * flow control.
  */
-import { FrameError, FrameFlag, FrameType, HEADER_BYTES, MAX_PAYLOAD, STREAM_WINDOW, encodeFrames, fromUtf8, readWindow, utf8, windowPayload, type Frame, type Link, type Outgoing } from './data-channel.js';
+import { ACK_DELAY_MS, FrameError, FrameFlag, FrameType, HEADER_BYTES, MAX_PAYLOAD, STREAM_WINDOW, encodeFrames, fromUtf8, readWindow, utf8, windowPayload, type Frame, type Link, type Outgoing } from './data-channel.js';
 
 /** Credit is returned once this many written bytes have gathered (a quarter of the window: few Window frames, and never a stall). */
 export const WINDOW_UPDATE = STREAM_WINDOW / 4;
@@ -380,9 +380,39 @@ export class StreamTable {
 
 /**
  * What a hop writes now: the frames waiting, and an Ack when none of them carries the link's
- * acknowledgement, in messages the other side takes (pack).
+ * acknowledgement, in messages the other side takes (pack). A lone Ack (nothing else to write)
+ * goes only when `ackNow` or the link says it is urgent; otherwise the owner calls again after
+ * ACK_DELAY_MS while `link.ackPending` (AckTimer), and a frame sent meanwhile carries it.
  */
-export function outgoing(link: Link, waiting: readonly Frame[]): Uint8Array[] {
-  const ack = link.ackIfDue();
+export function outgoing(link: Link, waiting: readonly Frame[], ackNow = false): Uint8Array[] {
+  const ack = waiting.length > 0 || ackNow || link.ackUrgent ? link.ackIfDue() : undefined;
   return pack(ack === undefined ? waiting : [...waiting, ack]);
+}
+
+// Typed without Node's or the DOM's library, as data-channel.ts's TextEncoder; every runtime has them.
+declare function setTimeout(callback: () => void, ms: number): unknown;
+declare function clearTimeout(timer: unknown): void;
+
+/** The delayed lone Ack of a hop (the one timer in this module): `arm()` after each write; `flush(true)` runs once ACK_DELAY_MS later if an ack is still owed. */
+export class AckTimer {
+  private timer: unknown;
+
+  constructor(
+    private readonly link: Link,
+    private readonly flush: (ackNow: true) => void,
+    private readonly delayMs = ACK_DELAY_MS,
+  ) {}
+
+  arm(): void {
+    if (this.timer !== undefined || !this.link.ackPending) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.link.ackPending) this.flush(true);
+    }, this.delayMs);
+  }
+
+  cancel(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
 }

@@ -88,6 +88,7 @@ export class DataLink {
   readonly #pending: data.Outgoing[] = [];
   #blocked = false;
   #flushQueued = false;
+  readonly #ackTimer: streams.AckTimer;
   #awaySince: number | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #readyTimer: NodeJS.Timeout | undefined;
@@ -104,6 +105,9 @@ export class DataLink {
     this.#events = events;
     this.#nonce = options.nonce;
     this.link = new data.Link(options.window ?? data.DEFAULT_WINDOW);
+    this.#ackTimer = new streams.AckTimer(this.link, (ackNow) => {
+      this.#flush(ackNow);
+    });
     this.#url = dataUrl(options.endpointUrl);
     this.#backoff = new Backoff({
       baseMs: options.backoffBaseMs ?? 100,
@@ -152,7 +156,7 @@ export class DataLink {
   /** Closes for good: writes what is waiting, then a normal close. */
   close(reason = 'the session ended'): void {
     if (this.#phase === 'closed') return;
-    this.#flush();
+    this.#flush(true);
     this.#phase = 'closed';
     this.#clearTimers();
     const socket = this.#socket;
@@ -372,6 +376,7 @@ export class DataLink {
   }
 
   #clearTimers(): void {
+    this.#ackTimer.cancel();
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#readyTimer);
     clearInterval(this.#pingTimer);
@@ -409,13 +414,14 @@ export class DataLink {
     });
   }
 
-  /** Writes the outbox, with an Ack when nothing in it carries the acknowledgement. */
-  #flush(): void {
+  /** Writes the outbox, with an Ack when nothing in it carries the acknowledgement (a lone one only when `ackNow` or urgent; else after a delay). */
+  #flush(ackNow = false): void {
     const socket = this.#socket;
     if (this.#phase !== 'ready' || socket?.readyState !== WebSocket.OPEN) return;
     const waiting = this.#outbox;
     this.#outbox = [];
-    for (const message of streams.outgoing(this.link, waiting)) socket.send(message);
+    for (const message of streams.outgoing(this.link, waiting, ackNow)) socket.send(message);
+    this.#ackTimer.arm();
   }
 }
 

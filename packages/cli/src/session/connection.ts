@@ -75,6 +75,7 @@ export class SessionConnection {
   private readonly backlog: data.Outgoing[] = [];
   private outbox: data.Frame[] = [];
   private flushQueued = false;
+  private readonly ackTimer: streams.AckTimer;
   private readonly deliveries: Delivery[] = [];
   /** Frames that came before the mode took over (with Ready, or right after): handed to it then. */
   private readonly early: data.Frame[] = [];
@@ -85,6 +86,9 @@ export class SessionConnection {
 
   constructor(private readonly options: ConnectionOptions) {
     this.link = new data.Link(options.window);
+    this.ackTimer = new streams.AckTimer(this.link, (ackNow) => {
+      this.flush(ackNow);
+    });
     this.freshToken = options.token;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.lost = new Promise((resolve) => (this.markLost = resolve));
@@ -121,7 +125,8 @@ export class SessionConnection {
   close(): void {
     if (this.closing) return;
     this.closing = true;
-    this.flush();
+    this.flush(true);
+    this.ackTimer.cancel();
     this.stopPinging();
     const socket = this.socket;
     this.socket = undefined;
@@ -236,6 +241,7 @@ export class SessionConnection {
     this.socket = undefined;
     this.ready = false;
     this.outbox = [];
+    this.ackTimer.cancel();
     this.stopPinging();
     if (this.closing) return;
     const final = FINAL_CLOSE[code];
@@ -333,13 +339,14 @@ export class SessionConnection {
     });
   }
 
-  /** Writes the waiting frames, in messages the server accepts (pack), with an Ack when nothing carries it. */
-  private flush(): void {
+  /** Writes the waiting frames, in messages the server accepts (pack), with an Ack when nothing carries it (a lone one only when `ackNow` or urgent; else after a delay). */
+  private flush(ackNow = false): void {
     const socket = this.socket;
     if (!this.ready || socket === undefined || socket.readyState !== WebSocket.OPEN) return;
     const waiting = this.outbox;
     this.outbox = [];
-    for (const message of streams.outgoing(this.link, waiting)) socket.send(message);
+    for (const message of streams.outgoing(this.link, waiting, ackNow)) socket.send(message);
+    this.ackTimer.arm();
   }
 
   /* ------------------------------------------------------------ liveness */

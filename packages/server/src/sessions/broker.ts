@@ -73,6 +73,8 @@ interface Hop {
   durable: number;
   /** This side has had a data channel (in this life of the session, or before a restart). */
   joined: boolean;
+  /** Sends a lone Ack that found no frame to ride on. */
+  readonly ackTimer: streams.AckTimer;
 }
 
 /** Frames from the client are the session's input, from the agent its output. */
@@ -106,7 +108,22 @@ export class LiveSession {
     links: Record<Side, data.Link>,
     now: number,
   ) {
-    const hop = (link: data.Link): Hop => ({ link, socket: undefined, outbox: [], passedOn: link.received, awaySince: now, unacknowledgedBytes: 0, durable: link.received, joined: link.received > 0 || link.delivered > 0 });
+    const hop = (link: data.Link): Hop => {
+      const made: Hop = {
+        link,
+        socket: undefined,
+        outbox: [],
+        passedOn: link.received,
+        awaySince: now,
+        unacknowledgedBytes: 0,
+        durable: link.received,
+        joined: link.received > 0 || link.delivered > 0,
+        ackTimer: new streams.AckTimer(link, (ackNow) => {
+          if (!this.ended) this.write(made, ackNow);
+        }),
+      };
+      return made;
+    };
     this.hops = { client: hop(links.client), agent: hop(links.agent) };
     this.lastActivityAt = now;
   }
@@ -150,6 +167,7 @@ export class LiveSession {
     if (hop.socket !== socket) return;
     hop.socket = undefined;
     hop.outbox = [];
+    hop.ackTimer.cancel();
     hop.awaySince = this.broker.now();
     if (!this.ended) this.broker.detached(this, side);
   }
@@ -213,6 +231,7 @@ export class LiveSession {
     for (const side of ['client', 'agent'] as const) {
       const socket = this.hops[side].socket;
       this.hops[side].socket = undefined;
+      this.hops[side].ackTimer.cancel();
       socket?.close(DataCloseCode.Normal, 'the session ended');
     }
   }
@@ -226,15 +245,20 @@ export class LiveSession {
     });
   }
 
-  /** Writes each hop's waiting frames, with an Ack when nothing else carries it, in messages the peer takes. */
+  /** Writes each hop's waiting frames, in messages the peer takes. */
   private flush(): void {
-    for (const hop of Object.values(this.hops)) {
-      const socket = hop.socket;
-      if (socket === undefined || socket.readyState !== WebSocket.OPEN) continue;
-      const waiting = hop.outbox;
-      hop.outbox = [];
-      for (const message of streams.outgoing(hop.link, waiting)) socket.send(message);
-    }
+    this.write(this.hops.client, false);
+    this.write(this.hops.agent, false);
+  }
+
+  /** Writes a hop's waiting frames, with an Ack when nothing else carries it (a lone one only when `ackNow` or urgent; else after a delay). */
+  private write(hop: Hop, ackNow: boolean): void {
+    const socket = hop.socket;
+    if (socket === undefined || socket.readyState !== WebSocket.OPEN) return;
+    const waiting = hop.outbox;
+    hop.outbox = [];
+    for (const message of streams.outgoing(hop.link, waiting, ackNow)) socket.send(message);
+    hop.ackTimer.arm();
   }
 }
 
