@@ -55,7 +55,7 @@ export const DataCloseCode = {
 /** Which frame types each side may send (Auth and Ready belong to the handshake). */
 const FROM: Record<Side, ReadonlySet<number>> = {
   client: new Set([data.FrameType.Data, data.FrameType.Resize, data.FrameType.Open, data.FrameType.Close, data.FrameType.Window]),
-  agent: new Set([data.FrameType.Data, data.FrameType.Open, data.FrameType.Close, data.FrameType.Window, data.FrameType.Exit]),
+  agent: new Set([data.FrameType.Data, data.FrameType.Open, data.FrameType.Close, data.FrameType.Window, data.FrameType.Exit, data.FrameType.Mode]),
 };
 
 interface Hop {
@@ -77,6 +77,9 @@ interface Hop {
   readonly ackTimer: streams.AckTimer;
 }
 
+/** The payload of a withheld entry. */
+const WITHHELD = new Uint8Array(0);
+
 /** Frames from the client are the session's input, from the agent its output. */
 const DIRECTION: Record<Side, Direction> = { client: 'input', agent: 'output' };
 
@@ -97,6 +100,8 @@ export class LiveSession {
   readonly hops: Record<Side, Hop>;
   lastActivityAt: number;
   ended = false;
+  /** The agent's last Mode says the terminal hides input (a password prompt): the client's keystrokes are recorded withheld. */
+  inputHidden = false;
   /** The program exited: the session ends once the client has the Exit (or has been away too long). */
   exited: { readonly reason: string; readonly seq: number; readonly at: number } | undefined;
   private flushQueued = false;
@@ -183,8 +188,11 @@ export class LiveSession {
       hop.unacknowledgedBytes += frame.payload.length;
       if (hop.unacknowledgedBytes > hop.link.window + data.MAX_PAYLOAD) throw new data.FrameError(`the ${side} sent more than its window without waiting for acknowledgement`);
       if (side === 'client' || frame.stream !== 0) this.lastActivityAt = this.broker.now();
+      if (side === 'agent' && frame.type === data.FrameType.Mode) this.inputHidden = data.hidesInput(data.readMode(frame.payload));
       const passed = this.queue(other, { type: frame.type, flags: frame.flags, stream: frame.stream, payload: frame.payload });
-      const entry: RecordEntry = { direction: DIRECTION[side], type: frame.type, flags: frame.flags, stream: frame.stream, inSeq: frame.seq, outSeq: passed.seq, time: this.broker.now(), payload: frame.payload };
+      // Typed at a password prompt: the agent gets the bytes, the record only that there were some.
+      const withheld = side === 'client' && this.inputHidden && frame.type === data.FrameType.Data && frame.stream === 0;
+      const entry: RecordEntry = { direction: DIRECTION[side], type: frame.type, flags: frame.flags, stream: frame.stream, inSeq: frame.seq, outSeq: passed.seq, time: this.broker.now(), ...(withheld ? { payload: WITHHELD, withheld } : { payload: frame.payload }) };
       this.record.append(entry);
       this.broker.onFrame(this.id, entry);
       hop.passedOn = frame.seq;
@@ -374,6 +382,8 @@ export class SessionBroker {
         nonce: row.agent_nonce ?? '',
       };
       const session = await this.live(plan, restoredLinks(read.entries, this.window), { head: read.head, entries: read.entries.length });
+      const lastMode = read.entries.filter((entry) => entry.direction === 'output' && entry.type === data.FrameType.Mode).at(-1);
+      if (lastMode !== undefined) session.inputHidden = data.hidesInput(data.readMode(lastMode.payload));
       const exit = read.entries.find((entry) => entry.direction === 'output' && entry.type === data.FrameType.Exit);
       if (exit !== undefined) {
         const { status, reason } = data.readExit(exit.payload);
@@ -514,7 +524,8 @@ function minutes(ms: number): string {
 /**
  * The two links of a session as its record left them: each side's frames taken (the highest
  * number recorded from it), the next number towards it, and the frames towards it that it may
- * not have had (the last window's worth; it says at reconnect what it has).
+ * not have had (the last window's worth; it says at reconnect what it has). Withheld input is not
+ * in the record: an agent that had not taken it gets it empty, and the password is typed again.
  */
 function restoredLinks(entries: readonly RecordEntry[], window: number): Record<Side, data.Link> {
   const link = (from: Direction): data.Link => {

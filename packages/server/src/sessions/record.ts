@@ -8,11 +8,12 @@
  * An entry, big-endian:
  *
  *   u32 length of what follows · u8 direction (0: client → agent, 1: agent → client)
- *   u8 frame type · u8 flags · u8 0 · u32 stream · u32 seq on the sending hop
+ *   u8 frame type · u8 flags · u8 marks · u32 stream · u32 seq on the sending hop
  *   u32 seq on the receiving hop · f64 time (epoch ms) · payload · 32-byte chain hash
  *
  * where the chain hash is SHA-256(previous hash ‖ the entry before its hash), from 32 zero
- * bytes. A torn tail (a crash mid-write) is cut off at the last whole entry when read.
+ * bytes. Marks: bit 0 (WITHHELD) says the frame's payload is not in the record: input typed at
+ * a password prompt (the terminal's echo off, see data.hidesInput), recorded without its bytes. A torn tail (a crash mid-write) is cut off at the last whole entry when read.
  */
 import { createHash } from 'node:crypto';
 import { open, readFile, mkdir, type FileHandle } from 'node:fs/promises';
@@ -31,9 +32,12 @@ export interface RecordEntry {
   readonly outSeq: number;
   readonly time: number;
   readonly payload: Uint8Array;
+  /** The frame's bytes were withheld (input at a password prompt): payload is empty. */
+  readonly withheld?: boolean;
 }
 
 const FIXED = 1 + 1 + 1 + 1 + 4 + 4 + 4 + 8;
+const WITHHELD = 0x01;
 const HASH = 32;
 export const GENESIS = Buffer.alloc(HASH);
 
@@ -51,7 +55,7 @@ function encodeEntry(entry: RecordEntry, previous: Buffer): { pieces: Buffer[]; 
   header.writeUInt8(entry.direction === 'input' ? 0 : 1, 4);
   header.writeUInt8(entry.type, 5);
   header.writeUInt8(entry.flags, 6);
-  header.writeUInt8(0, 7);
+  header.writeUInt8(entry.withheld === true ? WITHHELD : 0, 7);
   header.writeUInt32BE(entry.stream, 8);
   header.writeUInt32BE(entry.inSeq, 12);
   header.writeUInt32BE(entry.outSeq, 16);
@@ -184,6 +188,7 @@ export async function readRecord(path: string): Promise<ReadRecord> {
       outSeq: bytes.readUInt32BE(offset + 16),
       time: bytes.readDoubleBE(offset + 20),
       payload: Uint8Array.from(bytes.subarray(offset + 4 + FIXED, end - HASH)),
+      ...((bytes.readUInt8(offset + 7) & WITHHELD) === 0 ? {} : { withheld: true }),
     });
     head = Buffer.from(hash);
     offset = end;
