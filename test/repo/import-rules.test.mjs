@@ -8,12 +8,12 @@ import { importRules } from '../../tooling/import-rules.js';
 const eslint = new ESLint({
   cwd: new URL('../..', import.meta.url).pathname,
   overrideConfigFile: true,
-  overrideConfig: [{ files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } }, ...importRules],
+  overrideConfig: [{ files: ['**/*.ts', '**/*.tsx'], languageOptions: { parser: tseslint.parser } }, ...importRules],
 });
 
 async function violations(filePath, code) {
   const [result] = await eslint.lintText(code, { filePath });
-  return result.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+  return result.messages.filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === 'no-restricted-globals').map((m) => m.message);
 }
 
 const cases = [
@@ -24,6 +24,12 @@ const cases = [
   ['packages/cli/src/x.ts', "import { a } from '@airlock/server/http';", /never import the server/],
   ['packages/server/src/x.ts', "import { a } from '@airlock/testkit';", /tests only/],
   ['packages/cli/src/x.ts', "import { a } from '@airlock/testkit';", /tests only/],
+  ['packages/web/src/x.tsx', "import { a } from '@airlock/server/http/app';", /only through its API/],
+  ['packages/web/src/app/x.ts', "import { a } from '@airlock/testkit';", /only through its API/],
+  ['packages/web/src/x.tsx', "import { readFile } from 'node:fs/promises';", /runs in browsers/],
+  ['packages/web/src/x.tsx', "import { join } from 'path';", /runs in browsers/],
+  ['packages/web/src/features/x/y.tsx', "void fetch('/api/ssm/StartSession');", /app\/api\.ts/],
+  ['packages/web/src/x.ts', "localStorage.setItem('token', 't');", /no credentials/],
 ];
 
 for (const [file, code, message] of cases) {
@@ -38,6 +44,8 @@ const allowed = [
   ['packages/cli/src/x.ts', "import { a } from '@airlock/policy';"],
   ['packages/server/src/x.ts', "import { a } from '@airlock/policy';"],
   ['packages/server/test/x.test.ts', "import { a } from '@airlock/testkit';"],
+  ['packages/web/src/x.tsx', "import { AirlockClient } from '@airlock/client';"],
+  ['packages/web/src/x.tsx', "import { portal } from '@airlock/protocol';"],
 ];
 
 for (const [file, code] of allowed) {

@@ -11,6 +11,12 @@ export interface ClientOptions {
   readonly token?: string;
   readonly fetch?: typeof fetch;
   readonly userAgent?: string;
+  /**
+   * Browsers: credentials live in HttpOnly cookies the page cannot read. Each call sends the
+   * cookies (same origin only), asks sign-in calls to answer with cookies rather than tokens
+   * (`x-airlock-auth: cookie`), and echoes the CSRF cookie's value in `x-airlock-csrf`.
+   */
+  readonly browserSession?: { readonly csrfToken: () => string | undefined };
 }
 
 export class AirlockApiError extends Error {
@@ -43,10 +49,18 @@ export class AirlockClient {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.options.token !== undefined) headers['authorization'] = `Bearer ${this.options.token}`;
     if (this.options.userAgent !== undefined) headers['user-agent'] = this.options.userAgent;
+    const browser = this.options.browserSession;
+    if (browser !== undefined) {
+      headers['x-airlock-auth'] = 'cookie';
+      const csrf = browser.csrfToken();
+      if (csrf !== undefined) headers['x-airlock-csrf'] = csrf;
+    }
     const doFetch = this.options.fetch ?? fetch;
     let response: Response;
     try {
-      response = await doFetch(`${this.base}/api/${service}/${name}`, { method: 'POST', headers, body: JSON.stringify(input) });
+      const init: RequestInit = { method: 'POST', headers, body: JSON.stringify(input) };
+      if (browser !== undefined) init.credentials = 'same-origin';
+      response = await doFetch(`${this.base}/api/${service}/${name}`, init);
     } catch (cause) {
       const reason = cause instanceof Error ? (cause.cause instanceof Error ? cause.cause.message : cause.message) : String(cause);
       throw new AirlockApiError('NetworkError', `Cannot reach ${this.base}: ${reason}`, 0, undefined, { cause });

@@ -24,6 +24,7 @@ import { AgentHub, type FleetOptions } from './fleet/agents.js';
 import { acceptControlChannel, closeControlChannel, controlChannelOptions } from './fleet/control-channel.js';
 import { FLEET_OPERATIONS } from './fleet/operations.js';
 import { buildApp } from './http/app.js';
+import { defaultConsoleDir, loadConsole } from './http/console.js';
 import { ensureServerCertificate, loadCertificateFiles } from './http/tls.js';
 import { DIRECTORY_OPERATIONS } from './identity/directory.js';
 import { DEVICE_AUTHORIZATION_OPERATIONS } from './identity/device-authorization.js';
@@ -169,7 +170,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       objects,
     };
     const tls = await tlsFor(config);
-    const app = buildApp({ services, operations: OPERATIONS, ...(tls === undefined ? {} : { https: tls }) });
+    const consoleFiles = await loadConsole(defaultConsoleDir());
+    if (consoleFiles === undefined) log.warn(`The web console is not built (nothing in ${defaultConsoleDir()}): run \`npm run build\`.`);
+    const app = buildApp({ services, operations: OPERATIONS, consoleFiles, ...(tls === undefined ? {} : { https: tls }) });
     // WebSocket paths: the agents' control channel and the sessions' data channel. Any other upgrade is refused.
     const controlChannel = new WebSocketServer(controlChannelOptions());
     controlChannel.on('connection', (socket, request) => {

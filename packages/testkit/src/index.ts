@@ -25,3 +25,6 @@ export { SimulatedAgent, SIM_INVENTORY } from './sim-agent.js';
 export { within, whenTrue } from './wait.js';
 export { startSshd, SSHD, type TestSshd } from './sshd.js';
 export { startS3Server, S3RVER_CREDENTIALS, type S3Request, type TestS3Server } from './s3-server.js';
+export { accessibilityViolations, CHROMIUM, launchBrowser, openPage, screenshot, type TestPage } from './browser.js';
+export { authenticatorCode } from './authenticator.js';
+export { mailedTo } from './mailbox.js';

@@ -12,6 +12,7 @@ import type { Services } from '../services.js';
 import { authenticate } from './authenticate.js';
 import { clearSessionCookies, cookieToken, setSessionCookies, wantsCookie } from './browser-session.js';
 import { authorize } from './authorize.js';
+import { addSecurityHeaders, serveConsole, type ConsoleFiles } from './console.js';
 
 /** Far above any legitimate request (a policy is at most 32 KiB), far below harm. */
 export const BODY_LIMIT = 512 * 1024;
@@ -20,9 +21,11 @@ export interface AppOptions {
   readonly services: Services;
   readonly operations: readonly BoundOperation[];
   readonly https?: { readonly cert: string; readonly key: string };
+  /** The web console's files; undefined: not built (its pages say so). */
+  readonly consoleFiles?: ConsoleFiles | undefined;
 }
 
-export function buildApp({ services, operations, https }: AppOptions): FastifyInstance {
+export function buildApp({ services, operations, https, consoleFiles }: AppOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT,
@@ -44,6 +47,7 @@ export function buildApp({ services, operations, https }: AppOptions): FastifyIn
   // Not async: a FastifyReply is thenable, and awaiting it would wait for the response itself.
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-amzn-RequestId', request.id);
+    addSecurityHeaders(reply);
     done();
   });
 
@@ -60,8 +64,10 @@ export function buildApp({ services, operations, https }: AppOptions): FastifyIn
     const result = await call(bound, request, services);
     const secure = services.config.tls;
     if (bound.spec.name === 'SignOut') clearSessionCookies(reply, secure);
-    return reply.code(200).send(wantsCookie(request) ? setSessionCookies(reply, result, secure) : result);
+    return reply.code(200).send(wantsCookie(request) ? setSessionCookies(request, reply, result, secure, services.clock.now()) : result);
   });
+
+  serveConsole(app, consoleFiles);
 
   app.setNotFoundHandler(async (request, reply) => {
     const body: ErrorBody = { __type: 'UnknownOperationException', message: `No route for ${request.method} ${request.url}. The API is POST /api/{service}/{Operation}.` };
@@ -85,7 +91,7 @@ async function call(bound: BoundOperation, request: FastifyRequest, services: Se
   let output: unknown;
   let failure: ApiError | undefined;
   try {
-    principal = await authenticate(request.headers.authorization ?? bearerFromCookie(request), services);
+    principal = await authenticate(request.headers.authorization ?? bearerFromCookie(request, spec.service), services);
     const problems = validate(spec.input, input);
     if (problems.length > 0) {
       const count = `${problems.length} validation error${problems.length === 1 ? '' : 's'} detected`;
@@ -121,8 +127,8 @@ async function call(bound: BoundOperation, request: FastifyRequest, services: Se
   }
 }
 
-function bearerFromCookie(request: FastifyRequest): string | undefined {
-  const token = cookieToken(request);
+function bearerFromCookie(request: FastifyRequest, service: string): string | undefined {
+  const token = cookieToken(request, service);
   return token === undefined ? undefined : `Bearer ${token}`;
 }
 

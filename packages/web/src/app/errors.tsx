@@ -1,0 +1,89 @@
+/**
+ * API errors in plain words. A denial names who was refused, the action, the resource and what
+ * decided it (a Deny statement, or no statement allowing it); the server's own message and the
+ * request id stay available for an administrator.
+ */
+import { AirlockApiError } from '@airlock/client';
+import type { ReactNode } from 'react';
+import { Link } from './router';
+
+export interface Explained {
+  readonly title: string;
+  readonly detail: string;
+  /** The server's message, when the detail rewords it. */
+  readonly original?: string;
+  readonly requestId?: string;
+  /** Signed out or expired: the way back is signing in. */
+  readonly signIn?: boolean;
+}
+
+const DENIAL = /^User: (\S+) is not authorized to perform: (\S+) on resource: (\S+) (.+)$/;
+
+/** `arn:aws:sts::1111:assumed-role/AWSReservedSSO_Prod_0123/alice` → `AWSReservedSSO_Prod_0123/alice`. */
+export function roleSessionName(arn: string): string {
+  const marker = ':assumed-role/';
+  const at = arn.indexOf(marker);
+  return at < 0 ? arn : arn.slice(at + marker.length);
+}
+
+function explainDenial(message: string): Pick<Explained, 'detail' | 'original'> {
+  const match = DENIAL.exec(message);
+  if (match === null) return { detail: message };
+  const [, who = '', action = '', resource = '', because = ''] = match;
+  const reason = because.includes('explicit deny')
+    ? 'a Deny statement in your permission set’s policies forbids it'
+    : `no policy of your permission set allows ${action}`;
+  const on = resource === '*' ? '' : ` on ${resource}`;
+  return { detail: `${roleSessionName(who)} may not perform ${action}${on}: ${reason}.`, original: message };
+}
+
+export function explain(error: unknown): Explained {
+  if (!(error instanceof AirlockApiError)) {
+    return { title: 'Something went wrong in this page', detail: error instanceof Error ? error.message : String(error) };
+  }
+  const requestId = error.requestId === undefined ? {} : { requestId: error.requestId };
+  switch (error.code) {
+    case 'AccessDeniedException':
+      return { title: 'Access denied', ...explainDenial(error.message), ...requestId };
+    case 'UnauthorizedException':
+      return { title: 'You are signed out', detail: 'Your session has ended or was never started. Sign in again.', original: error.message, signIn: true, ...requestId };
+    case 'NotAuthorizedException':
+      return { title: 'Not accepted', detail: error.message, ...requestId };
+    case 'CodeMismatchException':
+      return { title: 'Wrong code', detail: error.message, ...requestId };
+    case 'ThrottlingException':
+      return { title: 'Too many attempts', detail: error.message, ...requestId };
+    case 'InvalidPasswordException':
+      return { title: 'Choose another password', detail: error.message, ...requestId };
+    case 'ValidationException':
+      return { title: 'Check what you entered', detail: error.message, ...requestId };
+    case 'NetworkError':
+      return { title: 'The server cannot be reached', detail: `${error.message}. Check your connection and try again.` };
+    default:
+      return { title: error.code.replace(/(Exception|Error)$/, '').replace(/([a-z])([A-Z])/g, '$1 $2'), detail: error.message, ...requestId };
+  }
+}
+
+/** The error box pages show; nothing when there is no error. Announced to screen readers. */
+export function ErrorMessage({ error }: { readonly error: unknown }): ReactNode {
+  if (error === undefined || error === null) return null;
+  const explained = explain(error);
+  return (
+    <div className="error" role="alert">
+      <p className="error-title">{explained.title}</p>
+      <p>{explained.detail}</p>
+      {explained.signIn === true && (
+        <p>
+          <Link to={`/portal/sign-in?next=${encodeURIComponent(window.location.pathname + window.location.search)}`}>Sign in</Link>
+        </p>
+      )}
+      {(explained.original !== undefined || explained.requestId !== undefined) && (
+        <details>
+          <summary>Details</summary>
+          {explained.original !== undefined && <p className="mono">{explained.original}</p>}
+          {explained.requestId !== undefined && <p>Request id: <span className="mono">{explained.requestId}</span></p>}
+        </details>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,99 @@
+/** Your MFA devices: the list, removing one, and registering an authenticator app with its QR code. */
+import { portal } from '@airlock/protocol';
+import { useState, type ReactNode } from 'react';
+import { useAction, useOperation } from '../../app/api';
+import { ErrorMessage } from '../../app/errors';
+import { Loading } from '../../app/forms';
+import { AuthenticatorSetup } from './authenticator-setup';
+
+const when = (time: number | undefined): string => (time === undefined ? 'never' : new Date(time).toLocaleString());
+
+export function MfaDevicesPage(): ReactNode {
+  const devices = useOperation(portal.ListMfaDevices, {});
+  const remove = useAction(portal.DeleteMfaDevice);
+  const [registering, setRegistering] = useState(false);
+  const [notice, setNotice] = useState<string>();
+  const removeDevice = async (id: string, name: string): Promise<void> => {
+    if (!window.confirm(`Remove the MFA device “${name}”? You will no longer be able to sign in with it.`)) return;
+    if ((await remove.run({ DeviceId: id })) !== undefined) {
+      setNotice(`Removed “${name}”.`);
+      devices.reload();
+    }
+  };
+  return (
+    <>
+      {notice !== undefined && (
+        <p className="notice" role="status">
+          {notice}
+        </p>
+      )}
+      <section aria-labelledby="devices-heading">
+        <h2 id="devices-heading">Registered devices</h2>
+        <ErrorMessage error={devices.error ?? remove.error} />
+        {devices.data === undefined ? (
+          devices.error === undefined && <Loading what="your devices" />
+        ) : devices.data.Devices.length === 0 ? (
+          <p>No MFA device yet.</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Type</th>
+                <th scope="col">Registered</th>
+                <th scope="col">Last used</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {devices.data.Devices.map((device) => (
+                <tr key={device.DeviceId}>
+                  <td>{device.FriendlyDeviceName}</td>
+                  <td>Authenticator app</td>
+                  <td>{when(device.CreatedDate)}</td>
+                  <td>{when(device.LastUsedDate)}</td>
+                  <td>
+                    <button
+                      type="button"
+                      disabled={remove.pending}
+                      aria-label={`Remove ${device.FriendlyDeviceName}`}
+                      onClick={() => {
+                        void removeDevice(device.DeviceId, device.FriendlyDeviceName);
+                      }}
+                    >
+                      Remove
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      <section aria-labelledby="register-heading">
+        <h2 id="register-heading">Register an authenticator app</h2>
+        {registering ? (
+          <AuthenticatorSetup
+            onVerified={() => {
+              setRegistering(false);
+              setNotice('Authenticator app registered.');
+              devices.reload();
+            }}
+          />
+        ) : (
+          <button
+            type="button"
+            onClick={() => {
+              setNotice(undefined);
+              setRegistering(true);
+            }}
+          >
+            Register an authenticator app
+          </button>
+        )}
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,173 @@
+/**
+ * Signing in: user name and password, then whatever the server asks: a code from the
+ * authenticator app (SOFTWARE_TOKEN_MFA), a code it mailed (EMAIL_OTP), registering an app
+ * (MFA_SETUP), or a new password (NEW_PASSWORD_REQUIRED). The session ends up in HttpOnly
+ * cookies; this page never sees a token.
+ */
+import { portal, type OutputOf } from '@airlock/protocol';
+import { useState, type ReactNode } from 'react';
+import { useAction } from '../../app/api';
+import { ErrorMessage } from '../../app/errors';
+import { CodeField, Form, SubmitButton, TextField } from '../../app/forms';
+import { navigate, type PageProps } from '../../app/router';
+import { AuthenticatorSetup } from './authenticator-setup';
+import { NewPasswordFields, usePasswordPair } from './new-password';
+
+type Step = OutputOf<typeof portal.InitiateAuth>;
+
+/** Only a path of this app: `next` comes from the URL, and must not send people elsewhere. */
+export function safeNext(next: string | null): string {
+  return next !== null && /^\/(?!\/)[^\\]*$/.test(next) && !next.startsWith('/portal/sign-in') ? next : '/portal';
+}
+
+export function SignInPage({ query }: PageProps): ReactNode {
+  const [userName, setUserName] = useState(query.get('username') ?? '');
+  const [step, setStep] = useState<Step>();
+  const [notice, setNotice] = useState<string | undefined>(query.has('signed-out') ? 'You have signed out.' : undefined);
+  const next = safeNext(query.get('next'));
+  const advance = (answer: Step | undefined): void => {
+    if (answer === undefined) return;
+    setNotice(undefined);
+    if (answer.AuthenticationResult !== undefined) navigate(next, { replace: true });
+    else setStep(answer);
+  };
+  const restart = (message: string): void => {
+    setStep(undefined);
+    setNotice(message);
+  };
+  return (
+    <div className="narrow">
+      {notice !== undefined && (
+        <p className="notice" role="status">
+          {notice}
+        </p>
+      )}
+      {step?.Session === undefined ? (
+        <PasswordStep userName={userName} setUserName={setUserName} onAnswer={advance} />
+      ) : (
+        <ChallengeStep key={step.Session} userName={userName} step={step} session={step.Session} onAnswer={advance} onRestart={restart} />
+      )}
+    </div>
+  );
+}
+
+function PasswordStep({ userName, setUserName, onAnswer }: { userName: string; setUserName: (value: string) => void; onAnswer: (answer: Step | undefined) => void }): ReactNode {
+  const [password, setPassword] = useState('');
+  const initiate = useAction(portal.InitiateAuth);
+  const submit = async (): Promise<void> => {
+    const answer = await initiate.run({ Username: userName.trim(), Password: password });
+    if (answer === undefined) setPassword('');
+    onAnswer(answer);
+  };
+  return (
+    <Form onSubmit={submit} label="Sign in">
+      <TextField label="User name" value={userName} onValue={setUserName} autoComplete="username" autoFocus required maxLength={128} />
+      <TextField label="Password" type="password" value={password} onValue={setPassword} autoComplete="current-password" required maxLength={256} />
+      <ErrorMessage error={initiate.error} />
+      <SubmitButton pending={initiate.pending}>Sign in</SubmitButton>
+    </Form>
+  );
+}
+
+interface ChallengeProps {
+  readonly userName: string;
+  readonly step: Step;
+  readonly session: string;
+  readonly onAnswer: (answer: Step | undefined) => void;
+  readonly onRestart: (message: string) => void;
+}
+
+function ChallengeStep(props: ChallengeProps): ReactNode {
+  switch (props.step.ChallengeName) {
+    case 'SOFTWARE_TOKEN_MFA':
+      return <CodeChallenge {...props} name="SOFTWARE_TOKEN_MFA" field="SOFTWARE_TOKEN_MFA_CODE" label="Code from your authenticator app" intro="Enter the 6-digit code your authenticator app shows." />;
+    case 'EMAIL_OTP': {
+      const to = props.step.ChallengeParameters?.['CODE_DELIVERY_DESTINATION'] ?? 'your email address';
+      return <CodeChallenge {...props} name="EMAIL_OTP" field="EMAIL_OTP_CODE" label="Code from the email" intro={`We sent a 6-digit code to ${to}. It works for 10 minutes.`} />;
+    }
+    case 'MFA_SETUP':
+      return <MfaSetupChallenge {...props} />;
+    case 'NEW_PASSWORD_REQUIRED':
+      return <NewPasswordChallenge {...props} />;
+    default:
+      return <p role="alert">The server asked for nothing this page knows. Reload and sign in again.</p>;
+  }
+}
+
+function useRespond(props: ChallengeProps) {
+  const respond = useAction(portal.RespondToAuthChallenge);
+  const send = async (responses: Record<string, string> | undefined, session = props.session): Promise<void> => {
+    const challenge = props.step.ChallengeName;
+    if (challenge === undefined) return;
+    const answer = await respond.run({ ChallengeName: challenge, Session: session, ...(responses === undefined ? {} : { ChallengeResponses: responses }) });
+    props.onAnswer(answer);
+  };
+  return { respond, send };
+}
+
+function CodeChallenge(props: ChallengeProps & { name: string; field: string; label: string; intro: string }): ReactNode {
+  const [code, setCode] = useState('');
+  const { respond, send } = useRespond(props);
+  const submit = async (): Promise<void> => {
+    await send({ USERNAME: props.userName.trim(), [props.field]: code });
+    setCode('');
+  };
+  return (
+    <Form onSubmit={submit} label="Multi-factor authentication">
+      <p>{props.intro}</p>
+      <CodeField label={props.label} value={code} onValue={setCode} />
+      <ErrorMessage error={respond.error} />
+      <SubmitButton pending={respond.pending}>Verify</SubmitButton>
+      <StartOver onRestart={props.onRestart} />
+    </Form>
+  );
+}
+
+function MfaSetupChallenge(props: ChallengeProps): ReactNode {
+  const { respond, send } = useRespond(props);
+  return (
+    <section aria-labelledby="mfa-setup-heading">
+      <h2 id="mfa-setup-heading">Register an authenticator app</h2>
+      <p>Your account needs an authenticator app (such as a password manager or an authenticator on your phone) to sign in.</p>
+      <AuthenticatorSetup
+        session={props.session}
+        onVerified={(session) => {
+          void send(undefined, session ?? props.session);
+        }}
+      />
+      <ErrorMessage error={respond.error} />
+      <StartOver onRestart={props.onRestart} />
+    </section>
+  );
+}
+
+function NewPasswordChallenge(props: ChallengeProps): ReactNode {
+  const pair = usePasswordPair();
+  const { respond, send } = useRespond(props);
+  const submit = async (): Promise<void> => {
+    if (pair.check()) await send({ USERNAME: props.userName.trim(), NEW_PASSWORD: pair.password });
+  };
+  return (
+    <Form onSubmit={submit} label="Choose a new password">
+      <p>Your password was set to be changed at the first sign-in. Choose your own.</p>
+      <NewPasswordFields pair={pair} userName={props.userName} />
+      <ErrorMessage error={respond.error} />
+      <SubmitButton pending={respond.pending}>Set password and continue</SubmitButton>
+      <StartOver onRestart={props.onRestart} />
+    </Form>
+  );
+}
+
+function StartOver({ onRestart }: { onRestart: (message: string) => void }): ReactNode {
+  return (
+    <button
+      type="button"
+      className="link-button"
+      onClick={() => {
+        onRestart('Sign in again.');
+      }}
+    >
+      Start over
+    </button>
+  );
+}
