@@ -2,17 +2,18 @@
  * Sessions end to end with the real server (@airlock/testkit): the agent registered with an
  * activation, its control channel and session runner in this process; ssm:StartSession by the
  * root client; the client's side of the data channel played by the testkit's DataPeer. A shell
- * as the default user, its exit ending the session; a non-interactive command's exit status.
+ * as the default user, its exit ending the session; a non-interactive command's exit status;
+ * 100 MB of output arriving whole (checksum); Run As from the account's preferences.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { AGENT_VERSION, collectInventory, ControlChannel, loadPrivateKey, loadState, register, SessionManager } from '@airlock/agent';
 import { data } from '@airlock/protocol';
 import { DataPeer, startTestServer, type TestServer } from '@airlock/testkit';
-import { capturedLogger, temporaryDirectory, waitFor } from './helpers.js';
+import { capturedLogger, sleep, temporaryDirectory, waitFor } from './helpers.js';
 
 const canMakeUsers = process.getuid?.() === 0 && ((): boolean => {
   try {
@@ -23,6 +24,10 @@ const canMakeUsers = process.getuid?.() === 0 && ((): boolean => {
   }
 })();
 const TEST_SSM_USER = `airlock-e${randomBytes(3).toString('hex')}`;
+/** An OS user made for the Run As test, and one that does not exist. */
+const TEST_RUN_AS = `airlock-r${randomBytes(3).toString('hex')}`;
+const MISSING_USER = `airlock-n${randomBytes(3).toString('hex')}`;
+const RUN_SHELL = 'SSM-SessionManagerRunShell';
 
 interface Started {
   readonly SessionId: string;
@@ -82,10 +87,12 @@ describe('sessions with the real server', () => {
     await server.stop();
     await cleanup();
     if (canMakeUsers) {
-      try {
-        execFileSync('userdel', ['-r', TEST_SSM_USER], { stdio: 'ignore' });
-      } catch {
-        // Not made.
+      for (const user of [TEST_SSM_USER, TEST_RUN_AS]) {
+        try {
+          execFileSync('userdel', ['-r', user], { stdio: 'ignore' });
+        } catch {
+          // Not made.
+        }
       }
     }
   });
@@ -126,6 +133,8 @@ describe('sessions with the real server', () => {
     for (let drop = 0; drop < 2; drop++) {
       const seen = length();
       await client.waitFor(() => length() > seen + 500_000, 'more output', 10_000);
+      // The output just read may have waited in the server while the agent was still redialing after the last drop.
+      await waitFor(() => sessions.get(started.SessionId)?.link?.ready === true, 'the data channel back', 10_000);
       const session = sessions.get(started.SessionId);
       assert.ok(session?.link?.ready === true, 'the program still runs');
       session.link.drop();
@@ -173,5 +182,68 @@ describe('sessions with the real server', () => {
     assert.match(client.text(), /two\n/);
     const exit = client.frames.find((frame) => frame.type === data.FrameType.Exit);
     assert.equal(data.readExit(exit?.payload ?? new Uint8Array(4)).status, 9);
+  });
+
+  test('100 MB of output through the server and the agent arrive whole, in order (SHA-256)', { timeout: 180_000 }, async () => {
+    // Non-interactive (pipes): the bytes are the program's own, with no terminal translating them.
+    const lines = 12_500_000;
+    const { started, client } = await start({ DocumentName: 'AWS-StartNonInteractiveCommand', Parameters: { command: [`seq 1 ${lines}`] } });
+    await client.waitFor(() => client.frames.some((frame) => frame.type === data.FrameType.Exit), 'the Exit frame', 170_000);
+    const received = createHash('sha256');
+    let bytes = 0;
+    for (const frame of client.frames) {
+      if (frame.type !== data.FrameType.Data || frame.stream !== 0) continue;
+      received.update(frame.payload);
+      bytes += frame.payload.length;
+    }
+    const expected = createHash('sha256');
+    let expectedBytes = 0;
+    for (let start = 1; start <= lines; start += 100_000) {
+      const chunk = Array.from({ length: Math.min(100_000, lines - start + 1) }, (_, i) => `${start + i}\n`).join('');
+      expected.update(chunk);
+      expectedBytes += chunk.length;
+    }
+    assert.ok(expectedBytes > 100_000_000, `the test moves ${expectedBytes} bytes`);
+    assert.equal(bytes, expectedBytes);
+    assert.equal(received.digest('hex'), expected.digest('hex'));
+    assert.equal(data.readExit(client.frames.find((frame) => frame.type === data.FrameType.Exit)?.payload ?? new Uint8Array(4)).status, 0);
+    assert.equal((await history(started.SessionId)).Status, 'Terminated');
+  });
+
+  test("Run As (runAsEnabled, runAsDefaultUser): the program runs as that OS user; a missing user fails the session with the reason; root is refused", { timeout: 60_000 }, async () => {
+    assert.ok(canMakeUsers, 'this test needs root, useradd and setpriv (CI runs it as root)');
+    execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', TEST_RUN_AS]);
+    const preferences = (inputs: object): string => JSON.stringify({ schemaVersion: '1.0', description: 'Session Manager preferences', sessionType: 'Standard_Stream', inputs });
+    try {
+      await server.root.callByName('ssm', 'UpdateDocument', { Name: RUN_SHELL, Content: preferences({ runAsEnabled: true, runAsDefaultUser: TEST_RUN_AS }) });
+      const { started, client } = await start({ DocumentName: 'AWS-StartNonInteractiveCommand', Parameters: { command: ['echo "$(id -un) $HOME"'] } });
+      await client.waitFor(() => client.frames.some((frame) => frame.type === data.FrameType.Exit), `the Exit frame (the agent said: ${log.text()})`, 15_000);
+      assert.equal(client.text(), `${TEST_RUN_AS} /home/${TEST_RUN_AS}\n`);
+      assert.equal((await history(started.SessionId)).Status, 'Terminated');
+
+      // A login shell too, on a PTY.
+      const shell = await start({});
+      await shell.client.waitFor(() => shell.client.text().length > 0, 'the prompt', 15_000);
+      shell.client.sendText('echo "me=$(id -un)"; exit\r');
+      await shell.client.waitFor(() => shell.client.text().includes(`me=${TEST_RUN_AS}`), `the shell's user (so far ${JSON.stringify(shell.client.text())})`, 10_000);
+
+      await server.root.callByName('ssm', 'UpdateDocument', { Name: RUN_SHELL, Content: preferences({ runAsEnabled: true, runAsDefaultUser: MISSING_USER }) });
+      // The agent fails it at once, maybe before a client could join: its history says why.
+      const missing = (await server.root.callByName('ssm', 'StartSession', { Target: instanceId })) as Started;
+      let failed = await history(missing.SessionId);
+      for (let tries = 0; failed.Status !== 'Failed' && tries < 200; tries++) {
+        await sleep(50);
+        failed = await history(missing.SessionId);
+      }
+      assert.equal(failed.Status, 'Failed');
+      assert.match(failed.Details ?? '', new RegExp(MISSING_USER), `the reason names the user: ${failed.Details ?? ''}`);
+
+      await assert.rejects(
+        server.root.callByName('ssm', 'UpdateDocument', { Name: RUN_SHELL, Content: preferences({ runAsEnabled: true, runAsDefaultUser: 'root' }) }),
+        (error: unknown) => error instanceof Error && /root/.test(error.message),
+      );
+    } finally {
+      await server.root.callByName('ssm', 'DeleteDocument', { Name: RUN_SHELL });
+    }
   });
 });
