@@ -1,7 +1,7 @@
 /** The pure parts of start-session: --parameters, the mode a document asks for, the retry delays. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffDelays, DEFAULT_RETRY } from '@airlock/cli/session/backoff';
+import { backoffDelays, DEFAULT_RETRY } from '@airlock/client/session';
 import { knownMode, modeOfContent, sessionMode } from '@airlock/cli/session/mode';
 import { parseSessionParameters } from '@airlock/cli/session/parameters';
 import { airlock } from './helpers.js';

@@ -405,10 +405,11 @@ export class DataLink {
     this.#blocked = blocked;
   }
 
+  /** Writes at the end of this turn of the event loop, so output read in the same poll shares messages (see the broker's scheduleFlush). */
   #scheduleFlush(): void {
     if (this.#flushQueued) return;
     this.#flushQueued = true;
-    queueMicrotask(() => {
+    setImmediate(() => {
       this.#flushQueued = false;
       this.#flush();
     });

@@ -8,7 +8,7 @@ import { AirlockApiError, AirlockClient } from '@airlock/client';
 import { sessions } from '@airlock/protocol';
 import { UsageError, type FlagReader } from '../args.js';
 import type { Command } from '../command.js';
-import { ResumeRefused } from '../session/connection.js';
+import { ResumeRefused } from '@airlock/client/session';
 import { sessionMode } from '../session/mode.js';
 import { parameter, parseSessionParameters } from '../session/parameters.js';
 import { runSession, type SessionApi } from '../session/run.js';

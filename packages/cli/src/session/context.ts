@@ -1,6 +1,6 @@
 /** What each mode of a session works with, and how it ends. */
 import type { Io } from '../command.js';
-import type { SessionConnection } from './connection.js';
+import type { SessionConnection } from '@airlock/client/session';
 
 /** Where signals come from: the process, or a test's emitter. */
 export interface SignalSource {

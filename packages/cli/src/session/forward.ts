@@ -8,7 +8,7 @@
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { streams, type data } from '@airlock/protocol';
-import type { SessionConnection } from './connection.js';
+import type { SessionConnection } from '@airlock/client/session';
 
 export interface Endpoint {
   /** Bytes towards the agent. */

@@ -1,16 +1,17 @@
 /**
  * One session at the client, from StartSession's answer to the exit code: opens the data
- * channel (connection.ts), runs the mode the document asks for, and prints AWS's lines
+ * channel (@airlock/client/session), runs the mode the document asks for, and prints AWS's lines
  * (`Starting session with SessionId: …`, `Exiting session with sessionId: ….`) on stderr;
  * nothing but the session's bytes goes to stdout.
  */
 import type { Io } from '../command.js';
-import { SessionConnection, type ConnectionOptions } from './connection.js';
+import { SessionConnection, type ConnectionOptions } from '@airlock/client/session';
 import { SESSION_FAILED_EXIT, type Outcome, type SessionContext, type SignalSource } from './context.js';
 import type { SessionMode } from './mode.js';
 import { runPortForward } from './port-forward.js';
 import { runSshPipe } from './ssh-pipe.js';
 import { runTerminal } from './terminal.js';
+import { wsDialer } from './ws-socket.js';
 
 export interface StartedSession {
   readonly SessionId: string;
@@ -30,7 +31,7 @@ export interface RunOptions {
   /** Port forwarding: where to listen (0: a free port). */
   readonly localPort?: number;
   readonly signals?: SignalSource;
-  readonly connection?: Pick<ConnectionOptions, 'retry' | 'pingIntervalMs' | 'readyTimeoutMs' | 'window'>;
+  readonly connection?: Pick<ConnectionOptions, 'retry' | 'readyTimeoutMs' | 'window'> & { readonly pingIntervalMs?: number };
 }
 
 const TERMINATE_WAIT_MS = 3_000;
@@ -43,7 +44,8 @@ export async function runSession(started: StartedSession, api: SessionApi, io: I
   const say = (text: string): void => {
     io.stderr.write(`${text}${eol}`);
   };
-  const connection = new SessionConnection({ ...options.connection, streamUrl: started.StreamUrl, token: started.TokenValue, resume: () => api.resume(sessionId) });
+  const { pingIntervalMs, ...connectionOptions } = options.connection ?? {};
+  const connection = new SessionConnection({ ...connectionOptions, dial: wsDialer(pingIntervalMs), streamUrl: started.StreamUrl, token: started.TokenValue, resume: () => api.resume(sessionId) });
   let terminating: Promise<void> | undefined;
   const terminate = (): Promise<void> =>
     (terminating ??= Promise.race([api.terminate(sessionId).catch(() => undefined), new Promise<void>((resolve) => setTimeout(resolve, TERMINATE_WAIT_MS).unref())]));

@@ -244,10 +244,15 @@ export class LiveSession {
     }
   }
 
+  /**
+   * Writes at the end of this turn of the event loop (setImmediate, not a microtask): frames that
+   * arrived in the same poll share messages, so a busy session makes few big writes (and wakes its
+   * peers less), while a lone keystroke goes out as soon as this turn ends.
+   */
   private scheduleFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
-    queueMicrotask(() => {
+    setImmediate(() => {
       this.flushQueued = false;
       this.flush();
     });

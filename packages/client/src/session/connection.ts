@@ -9,11 +9,15 @@
  * Flow control: `send` returns false once the Link's window is full (stop reading the source
  * until `onWritable`); frames are acknowledged only when the mode says it handed them on (the
  * `done` of each delivery), in order.
+ *
+ * Runs in browsers and Node alike: the WebSocket comes from a Dialer (browser-socket.ts, or the
+ * CLI's over `ws`).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { data, streams } from '@airlock/protocol';
-import WebSocket, { type RawData } from 'ws';
 import { backoffDelays, type RetryPolicy, DEFAULT_RETRY } from './backoff.js';
+import type { Dialer, SessionSocket, SocketEvents } from './socket.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The server's close codes that no retry can mend. */
 const FINAL_CLOSE: Readonly<Record<number, string>> = {
@@ -28,14 +32,13 @@ export class ResumeRefused extends Error {
 }
 
 export interface ConnectionOptions {
+  readonly dial: Dialer;
   readonly streamUrl: string;
   /** The TokenValue of StartSession. */
   readonly token: string;
   /** A new token for the same session (ssm:ResumeSession); ResumeRefused when there is none to have. */
   readonly resume: () => Promise<string>;
   readonly retry?: Partial<RetryPolicy>;
-  /** WebSocket pings: a connection that answers none for two intervals is dropped and resumed. */
-  readonly pingIntervalMs?: number;
   /** How long the dial and the server's Ready may take. */
   readonly readyTimeoutMs?: number;
   readonly window?: number;
@@ -67,7 +70,7 @@ export class SessionConnection {
   /** Resolves with the reason when the connection is gone for good (not after `close`). */
   readonly lost: Promise<string>;
 
-  private socket: WebSocket | undefined;
+  private socket: SessionSocket | undefined;
   private ready = false;
   private closing = false;
   private blocked = false;
@@ -80,7 +83,6 @@ export class SessionConnection {
   /** Frames that came before the mode took over (with Ready, or right after): handed to it then. */
   private readonly early: data.Frame[] = [];
   private handler: ((frame: data.Frame, done: () => void) => void) | undefined;
-  private pinger: NodeJS.Timeout | undefined;
   private readonly retry: RetryPolicy;
   private markLost: (reason: string) => void = () => undefined;
 
@@ -127,10 +129,9 @@ export class SessionConnection {
     this.closing = true;
     this.flush(true);
     this.ackTimer.cancel();
-    this.stopPinging();
     const socket = this.socket;
     this.socket = undefined;
-    if (socket !== undefined && socket.readyState === WebSocket.OPEN) socket.close(1000, 'the client closed');
+    if (socket?.isOpen === true) socket.close(1000, 'the client closed');
     else socket?.terminate();
   }
 
@@ -160,64 +161,64 @@ export class SessionConnection {
   /** One dial: resolves at Ready; the socket then belongs to the connection. */
   private dial(token: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const socket = new WebSocket(this.options.streamUrl, { perMessageDeflate: false, handshakeTimeout: this.readyTimeoutMs });
       let authSent = false;
       let settled = false;
+      let socket: SessionSocket | undefined;
       const fail = (message: string, final = false): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        socket.terminate();
+        socket?.terminate();
         reject(new DialError(message, authSent, final));
       };
       const timer = setTimeout(() => {
         fail(`no answer from ${this.options.streamUrl} within ${this.readyTimeoutMs} ms`);
       }, this.readyTimeoutMs);
-      socket.on('upgrade', (response) => {
-        response.socket.setNoDelay(true);
-      });
-      socket.on('open', () => {
-        const auth: data.AuthMessage = { role: 'client', token, lastReceived: this.link.received, version: data.DATA_PROTOCOL_VERSION };
-        socket.send(data.encodeFrame({ type: data.FrameType.Auth, flags: 0, stream: 0, seq: 0, ack: 0, payload: data.jsonPayload(auth) }));
-        authSent = true;
-      });
-      socket.on('message', (message: RawData) => {
-        if (!settled) {
-          // The first message starts with Ready; frames the server resends may follow it.
-          const frames = this.decode(message);
-          const first = frames?.[0];
-          const ready = first?.type === data.FrameType.Ready ? data.readReady(first.payload) : undefined;
-          if (frames === undefined || ready === undefined) {
-            fail('the server did not answer with Ready', true);
-            return;
-          }
-          settled = true;
-          clearTimeout(timer);
-          this.attach(socket, ready);
-          resolve();
-          this.receive(frames.slice(1));
-          return;
-        }
-        if (socket !== this.socket) return;
-        alive.set(socket, true);
-        const frames = this.decode(message);
-        if (frames !== undefined) this.receive(frames);
-      });
-      socket.on('pong', () => {
-        alive.set(socket, true);
-      });
-      socket.on('close', (code: number, reason: Buffer) => {
-        const text = reason.toString('utf8');
-        if (!settled) {
-          fail(FINAL_CLOSE[code] === undefined ? `the server closed the connection (${code}${text === '' ? '' : `: ${text}`})` : `${FINAL_CLOSE[code]}: ${text}`, FINAL_CLOSE[code] !== undefined);
-          return;
-        }
-        if (socket === this.socket) this.dropped(code, text);
-      });
-      socket.on('error', (error: Error) => {
-        // 'close' follows once the socket was open; before that, this is the dial's failure.
-        if (!settled && socket.readyState !== WebSocket.OPEN) fail(`cannot connect to ${this.options.streamUrl}: ${error.message}`);
-      });
+      const events: SocketEvents = {
+          onOpen: () => {
+            const auth: data.AuthMessage = { role: 'client', token, lastReceived: this.link.received, version: data.DATA_PROTOCOL_VERSION };
+            socket?.send(data.encodeFrame({ type: data.FrameType.Auth, flags: 0, stream: 0, seq: 0, ack: 0, payload: data.jsonPayload(auth) }));
+            authSent = true;
+          },
+          onMessage: (bytes) => {
+            if (!settled) {
+              // The first message starts with Ready; frames the server resends may follow it.
+              const frames = this.decode(bytes);
+              const first = frames?.[0];
+              const ready = first?.type === data.FrameType.Ready ? data.readReady(first.payload) : undefined;
+              if (frames === undefined || ready === undefined) {
+                fail('the server did not answer with Ready', true);
+                return;
+              }
+              if (socket === undefined) return;
+              settled = true;
+              clearTimeout(timer);
+              this.attach(socket, ready);
+              resolve();
+              this.receive(frames.slice(1));
+              return;
+            }
+            if (socket !== this.socket) return;
+            const frames = this.decode(bytes);
+            if (frames !== undefined) this.receive(frames);
+          },
+          onClose: (code, text) => {
+            if (!settled) {
+              fail(FINAL_CLOSE[code] === undefined ? `the server closed the connection (${code}${text === '' ? '' : `: ${text}`})` : `${FINAL_CLOSE[code]}: ${text}`, FINAL_CLOSE[code] !== undefined);
+              return;
+            }
+            if (socket === this.socket) this.dropped(code, text);
+          },
+          onError: (message) => {
+            // A close follows once the socket was open; before that, this is the dial's failure.
+            if (!settled && socket?.isOpen !== true) fail(`cannot connect to ${this.options.streamUrl}: ${message}`);
+          },
+      };
+      try {
+        socket = this.options.dial(this.options.streamUrl, events, { handshakeTimeoutMs: this.readyTimeoutMs });
+      } catch (error) {
+        fail(`cannot dial ${this.options.streamUrl}: ${error instanceof Error ? error.message : String(error)}`, true);
+      }
     });
   }
 
@@ -226,14 +227,13 @@ export class SessionConnection {
   }
 
   /** Ready: the socket is this connection's; resend what the server has not taken. */
-  private attach(socket: WebSocket, ready: data.ReadyMessage): void {
+  private attach(socket: SessionSocket, ready: data.ReadyMessage): void {
     this.socket = socket;
     this.ready = true;
     this.freshToken = undefined;
     this.outbox = this.link.resendAfter(ready.lastReceived);
     this.flush();
     this.drainBacklog();
-    this.startPinging(socket);
   }
 
   /** The socket went away without our asking: resume, unless the session is over or the code says never. */
@@ -242,7 +242,6 @@ export class SessionConnection {
     this.ready = false;
     this.outbox = [];
     this.ackTimer.cancel();
-    this.stopPinging();
     if (this.closing) return;
     const final = FINAL_CLOSE[code];
     if (final !== undefined) {
@@ -259,10 +258,9 @@ export class SessionConnection {
 
   /* ------------------------------------------------------------ receiving */
 
-  private decode(message: RawData): data.Frame[] | undefined {
-    const bytes = Array.isArray(message) ? Buffer.concat(message) : message instanceof ArrayBuffer ? new Uint8Array(message) : message;
+  private decode(bytes: Uint8Array): data.Frame[] | undefined {
     try {
-      return data.decodeFrames(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      return data.decodeFrames(bytes);
     } catch (error) {
       this.broken(error);
       return undefined;
@@ -342,34 +340,10 @@ export class SessionConnection {
   /** Writes the waiting frames, in messages the server accepts (pack), with an Ack when nothing carries it (a lone one only when `ackNow` or urgent; else after a delay). */
   private flush(ackNow = false): void {
     const socket = this.socket;
-    if (!this.ready || socket === undefined || socket.readyState !== WebSocket.OPEN) return;
+    if (!this.ready || socket?.isOpen !== true) return;
     const waiting = this.outbox;
     this.outbox = [];
     for (const message of streams.outgoing(this.link, waiting, ackNow)) socket.send(message);
     this.ackTimer.arm();
   }
-
-  /* ------------------------------------------------------------ liveness */
-
-  private startPinging(socket: WebSocket): void {
-    this.stopPinging();
-    alive.set(socket, true);
-    this.pinger = setInterval(() => {
-      if (alive.get(socket) !== true) {
-        socket.terminate();
-        return;
-      }
-      alive.set(socket, false);
-      socket.ping();
-    }, this.options.pingIntervalMs ?? 15_000);
-    this.pinger.unref();
-  }
-
-  private stopPinging(): void {
-    clearInterval(this.pinger);
-    this.pinger = undefined;
-  }
 }
-
-/** Whether each socket answered the last ping. */
-const alive = new WeakMap<WebSocket, boolean>();
