@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiError, redact, validate, type ErrorBody } from '@airlock/protocol';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ANONYMOUS, type Principal } from '../identity/principal.js';
+import { identitySourceRoutes } from '../identity/sources/registry.js';
 import type { BoundOperation, CallContext } from '../registry/handler.js';
 import type { Services } from '../services.js';
 import { authenticate } from './authenticate.js';
@@ -67,6 +68,8 @@ export function buildApp({ services, operations, https, consoleFiles }: AppOptio
     return reply.code(200).send(wantsCookie(request) ? setSessionCookies(request, reply, result, secure, services.clock.now()) : result);
   });
 
+  // Browser sign-ins through an external identity source (OIDC, SAML): /federation/…
+  identitySourceRoutes(app, services);
   serveConsole(app, consoleFiles);
 
   app.setNotFoundHandler(async (request, reply) => {
