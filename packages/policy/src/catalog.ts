@@ -80,6 +80,7 @@ export const AIRLOCK_ACTIONS: ActionCatalog = buildCatalog([
   ...names('organizations', 'CreateAccount DescribeAccount ListAccounts DescribeOrganization'),
   ...names('sts', 'GetCallerIdentity'),
   ...names('sso', 'PutMfaSettings GetMfaSettings PutIdentitySource GetIdentitySource'),
+  ...names('sso', 'CreateScimAccessToken ListScimAccessTokens DeleteScimAccessToken'),
   ...names(
     'logs',
     `CreateLogGroup DeleteLogGroup DescribeLogGroups CreateLogStream DeleteLogStream DescribeLogStreams

@@ -8,6 +8,7 @@ export * from './schema.js';
 export * as identitystore from './identitystore.js';
 export * as portal from './portal.js';
 export * as identitySources from './identity-sources.js';
+export * as scimTokens from './scim-tokens.js';
 export * as organizations from './organizations.js';
 export * as ssoAdmin from './sso-admin.js';
 export * as roleSessions from './role-sessions.js';

@@ -7,6 +7,7 @@ import { IDENTITYSTORE_OPERATIONS } from './identitystore.js';
 import { LOGS_OPERATIONS } from './logs.js';
 import type { AnyOperation } from './operation.js';
 import { ROLE_SESSION_OPERATIONS } from './role-sessions.js';
+import { SCIM_TOKEN_OPERATIONS } from './scim-tokens.js';
 import { SSO_ADMIN_OPERATIONS } from './sso-admin.js';
 import { ORGANIZATIONS_OPERATIONS } from './organizations.js';
 import { DEVICE_AUTHORIZATION_OPERATIONS, MFA_SETTINGS_OPERATIONS, PORTAL_OPERATIONS } from './portal.js';
@@ -21,6 +22,7 @@ export const OPERATIONS: readonly AnyOperation[] = [
   ...DEVICE_AUTHORIZATION_OPERATIONS,
   ...MFA_SETTINGS_OPERATIONS,
   ...IDENTITY_SOURCE_OPERATIONS,
+  ...SCIM_TOKEN_OPERATIONS,
   ...ORGANIZATIONS_OPERATIONS,
   ...SSO_ADMIN_OPERATIONS,
   ...ROLE_SESSION_OPERATIONS,

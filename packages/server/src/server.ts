@@ -41,6 +41,8 @@ import { DataGateway, dataDoor, dataServerOptions } from './sessions/gateway.js'
 import { DOCUMENT_OPERATIONS } from './sessions/document-operations.js';
 import { SESSION_OPERATIONS } from './sessions/operations.js';
 import { deliverRecording, LogStreamer } from './sessions/recording.js';
+import { registerScimRoutes } from './scim/routes.js';
+import { SCIM_TOKEN_OPERATIONS } from './scim/tokens.js';
 import type { BoundOperation } from './registry/handler.js';
 import { systemClock, type Clock, type Logger, type Services } from './services.js';
 import { openDatabase } from './storage/db.js';
@@ -48,6 +50,7 @@ import { ensureSetting } from './storage/settings.js';
 
 export const OPERATIONS: readonly BoundOperation[] = [
   ...DIRECTORY_OPERATIONS,
+  ...SCIM_TOKEN_OPERATIONS,
   ...PORTAL_OPERATIONS,
   ...DEVICE_AUTHORIZATION_OPERATIONS,
   ...ORGANIZATIONS_OPERATIONS,
@@ -173,6 +176,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const consoleFiles = await loadConsole(defaultConsoleDir());
     if (consoleFiles === undefined) log.warn(`The web console is not built (nothing in ${defaultConsoleDir()}): run \`npm run build\`.`);
     const app = buildApp({ services, operations: OPERATIONS, consoleFiles, ...(tls === undefined ? {} : { https: tls }) });
+    registerScimRoutes(app, services);
     // WebSocket paths: the agents' control channel and the sessions' data channel. Any other upgrade is refused.
     const controlChannel = new WebSocketServer(controlChannelOptions());
     controlChannel.on('connection', (socket, request) => {

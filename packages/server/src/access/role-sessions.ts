@@ -108,6 +108,7 @@ export async function findRoleSession(services: Services, token: string, now: nu
     .where('role_sessions.token_hash', '=', hashToken(token))
     .where('role_sessions.revoked_at', 'is', null)
     .where('role_sessions.expires_at', '>', now)
+    .where('users.disabled_at', 'is', null)
     .executeTakeFirst();
   if (row === undefined) return undefined;
   return {

@@ -13,7 +13,7 @@ import { chainHash, GENESIS_HASH, identityColumns } from './chain.js';
 import { resourcesOf } from './resources.js';
 
 export interface UserIdentity {
-  readonly type: 'Root' | 'IdentityCenterUser' | 'AssumedRole' | 'Unknown';
+  readonly type: 'Root' | 'IdentityCenterUser' | 'AssumedRole' | 'WebIdentityUser' | 'Unknown';
   readonly accountId?: string;
   readonly arn?: string;
   readonly userName?: string;
@@ -46,6 +46,8 @@ export interface CallOutcome {
   readonly operation: string;
   readonly readOnly: boolean;
   readonly principal: Principal;
+  /** Who called, when it is not an API principal (a SCIM token: WebIdentityUser, as AWS records it). */
+  readonly identity?: UserIdentity;
   readonly sourceIp: string;
   readonly userAgent: string;
   readonly requestId: string;
@@ -83,7 +85,7 @@ export class AuditTrail {
       eventSource: `${outcome.service}.amazonaws.com`,
       eventName: outcome.operation,
       awsRegion: this.region,
-      userIdentity: identityOf(outcome.principal),
+      userIdentity: outcome.identity ?? identityOf(outcome.principal),
       sourceIPAddress: outcome.sourceIp,
       userAgent: outcome.userAgent,
       requestParameters: outcome.requestParameters,

@@ -67,6 +67,8 @@ async function createUser(input: InputOf<typeof api.CreateUser>, { services, now
       password_must_change: oneTime === undefined ? 0 : 1,
       created_at: now,
       updated_at: now,
+      disabled_at: null,
+      scim_external_id: null,
     };
     await trx.insertInto('users').values(row).execute();
     if (setup === 'EMAIL_INVITATION') await sendPasswordSetupLink(trx, services, row, 'invitation', now);
@@ -170,7 +172,7 @@ function groupOf(row: GroupRow, identityStoreId: string) {
   };
 }
 
-async function assertGroupNameFree(db: Db, displayName: string, except?: string): Promise<void> {
+export async function assertGroupNameFree(db: Db, displayName: string, except?: string): Promise<void> {
   const clash = await db.selectFrom('groups').select('group_id').where('display_name_key', '=', displayName.toLowerCase()).executeTakeFirst();
   if (clash !== undefined && clash.group_id !== except) {
     throw new ApiError('ConflictException', `Duplicate DisplayName: a group named ${displayName} exists (names are compared without case).`);

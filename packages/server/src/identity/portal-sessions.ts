@@ -37,6 +37,7 @@ export async function findPortalSession(db: Db, token: string, now: number): Pro
     .where('portal_sessions.token_hash', '=', hashToken(token))
     .where('portal_sessions.revoked_at', 'is', null)
     .where('portal_sessions.expires_at', '>', now)
+    .where('users.disabled_at', 'is', null)
     .executeTakeFirst();
   if (row === undefined) return undefined;
   return { sessionId: row.session_id, userId: row.user_id, userName: row.user_name, mfa: row.mfa === 1, createdAt: row.created_at, expiresAt: row.expires_at };

@@ -113,6 +113,8 @@ async function mfaSettingsFor(services: Services, user: UserRow): Promise<MfaSet
 
 /** Decides what comes after a good password (or a completed challenge). */
 async function nextStep(services: Services, user: UserRow, deviceKnown: boolean, now: number, sourceMfa = false): Promise<AuthOutput> {
+  // A user deactivated by SCIM (`active: false`) proves who they are and still gets no session.
+  if (user.disabled_at !== null) throw new ApiError('NotAuthorizedException', 'User is disabled.');
   if (user.password_must_change === 1) return challenge(services, user, 'NEW_PASSWORD_REQUIRED', deviceKnown, now);
   if (sourceMfa) return signedIn(services, user, true, now, false);
   const settings = await mfaSettingsFor(services, user);

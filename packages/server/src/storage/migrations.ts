@@ -428,6 +428,23 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  /** SCIM provisioning: its bearer tokens, deactivated users, the provider's external ids (docs/federation.md). */
+  '0018-scim': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('scim_tokens')
+        .addColumn('token_id', 'text', (c) => c.primaryKey())
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_used_at', 'bigint')
+        .execute();
+      await db.schema.alterTable('users').addColumn('disabled_at', 'bigint').execute();
+      await db.schema.alterTable('users').addColumn('scim_external_id', 'text').execute();
+      await db.schema.alterTable('groups').addColumn('scim_external_id', 'text').execute();
+      await db.schema.alterTable('groups').addColumn('updated_at', 'bigint').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -21,6 +21,10 @@ export interface UsersTable {
   password_must_change: number;
   created_at: number;
   updated_at: number;
+  /** When SCIM deactivated the user (`active: false`): no sign-in, no session; null while active. */
+  disabled_at: number | null;
+  /** The identity provider's id for the user, set through SCIM (`externalId`). */
+  scim_external_id: string | null;
 }
 
 export interface GroupsTable {
@@ -29,6 +33,10 @@ export interface GroupsTable {
   display_name_key: string;
   description: string | null;
   created_at: number;
+  /** The identity provider's id for the group, set through SCIM (`externalId`). */
+  scim_external_id: string | null;
+  /** The last change through SCIM (meta.lastModified); null: never changed since created. */
+  updated_at: number | null;
 }
 
 export interface MembershipsTable {
@@ -453,6 +461,15 @@ export interface ExternalUsersTable {
   last_sign_in_at: number;
 }
 
+/** A bearer token of the SCIM endpoint: only its hash is kept. */
+export interface ScimTokensTable {
+  token_id: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+  last_used_at: number | null;
+}
+
 /** A browser sign-in at an external source in progress, keyed by the hash of the browser's binding cookie. */
 export interface FederationFlowsTable {
   binding_hash: string;
@@ -466,6 +483,7 @@ export interface Database {
   settings: SettingsTable;
   external_users: ExternalUsersTable;
   federation_flows: FederationFlowsTable;
+  scim_tokens: ScimTokensTable;
   users: UsersTable;
   groups: GroupsTable;
   memberships: MembershipsTable;
