@@ -25,6 +25,8 @@ export interface Program {
   /** Input bytes written and not yet taken by the program (kernel buffer full). */
   readonly backlog: number;
   resize(cols: number, rows: number): void;
+  /** The PTY master's descriptor while the terminal is open (its mode is read through it); undefined without a PTY. */
+  terminalFd(): number | undefined;
   /** Stop and restart reading the program's output (flow control). */
   pause(): void;
   resume(): void;
@@ -181,6 +183,8 @@ export function spawnPty(options: LaunchOptions & { readonly cols: number; reado
     resize: (cols, rows) => {
       terminal.resize(cols, rows);
     },
+    // Once released, the number may be another file's.
+    terminalFd: () => (released ? undefined : master),
     pause: () => {
       paused = true;
       terminal.pause();
@@ -258,6 +262,7 @@ export function spawnPipes(options: LaunchOptions, events: ProgramEvents): Progr
       return stdin.writableLength;
     },
     resize: () => undefined,
+    terminalFd: () => undefined,
     pause: () => {
       stdout.pause();
       stderr.pause();

@@ -8,8 +8,9 @@
  * On the data channel (stream 0 is the program's terminal or pipes):
  *   server → agent  Data (input), Close Fin (the end of a command's input), Resize (PTY),
  *                   Open/Data/Window/Close on streams n ≥ 1 (port), End
- *   agent → server  Data (output), Exit (status, reason) when the program ends; Open Ok/Close/
- *                   Data/Window on streams n ≥ 1
+ *   agent → server  Data (output), Exit (status, reason) when the program ends, Mode when the
+ *                   terminal's line mode changes (terminal-mode.ts); Open Ok/Close/Data/Window on
+ *                   streams n ≥ 1
  */
 import type { KeyObject } from 'node:crypto';
 import { data, type control } from '@airlock/protocol';
@@ -18,6 +19,7 @@ import { messageOf, type Logger } from '../log.js';
 import { DataLink, type DataLinkOptions } from './data-link.js';
 import { PortForwarder } from './forward.js';
 import { spawnPipes, spawnPty, workingDirectory, type Program } from './programs.js';
+import { modeReader, ModeWatch, type ModeReader } from './terminal-mode.js';
 import { resolveRunAs, RunAsError, type Account, type Identity, type UserOptions } from './users.js';
 
 type SessionOpen = Extract<control.ServerMessage, { type: 'session-open' }>;
@@ -42,6 +44,8 @@ export interface SessionManagerOptions {
   readonly killGraceMs?: number;
   /** Data channel timings (tests). */
   readonly link?: Partial<Pick<DataLinkOptions, 'backoffBaseMs' | 'backoffCapMs' | 'random' | 'readyTimeoutMs' | 'resumeTimeoutMs' | 'pingIntervalMs' | 'window'>>;
+  /** Reads terminals' line modes (default: the agent's addon). */
+  readonly modeReader?: ModeReader;
   /** Each session's end, with why (tests, diagnostics). */
   readonly onEnded?: (sessionId: string, reason: string) => void;
 }
@@ -52,6 +56,10 @@ export class SessionManager {
 
   constructor(options: SessionManagerOptions) {
     this.#options = options;
+    const reader = options.modeReader ?? modeReader();
+    if ('problem' in reader) {
+      options.log.warn(`PASSWORDS WILL BE RECORDED: the agent cannot read its terminals' echo mode (${reader.problem}), so the server cannot keep what is typed at password prompts out of session records. Build the agent's addon (a C compiler, then npm rebuild in the agent's package) and restart it.`);
+    }
   }
 
   get size(): number {
@@ -102,6 +110,8 @@ export class Session {
   #identity: Identity | undefined;
   #link: DataLink | undefined;
   #program: Program | undefined;
+  /** The terminal's line mode, told to the server (a PTY's only). */
+  #modes: ModeWatch | undefined;
   #forwarder: PortForwarder | undefined;
   #ended: Promise<void> | undefined;
   #endReason: string | undefined;
@@ -180,6 +190,7 @@ export class Session {
     this.#endReason = reason;
     this.#ended = (async () => {
       clearTimeout(this.#consumeTimer);
+      this.#modes?.stop();
       this.#forwarder?.close();
       this.#link?.close(reason);
       try {
@@ -239,6 +250,16 @@ export class Session {
     const argv: [string, ...string[]] = work.kind === 'shell' ? [shell, '-l'] : ['/bin/sh', '-c', work.command];
     this.options.log.info(`Session ${this.id}: ${work.kind === 'shell' ? 'a login shell' : 'a command on a terminal'} as ${who}.`);
     const program = spawnPty({ identity, argv, env, cwd, ...INITIAL_SIZE }, events);
+    const reader = this.options.modeReader ?? modeReader();
+    this.#modes = new ModeWatch(
+      () => {
+        const fd = program.terminalFd();
+        return fd === undefined || !('read' in reader) ? undefined : reader.read(fd);
+      },
+      (mode) => {
+        this.#link?.send({ type: data.FrameType.Mode, payload: data.modePayload(mode) });
+      },
+    );
     // The shell profile (shellProfile.linux) is typed in first, as AWS's agent does.
     if (work.kind === 'shell' && work.profile.trim() !== '') program.write(data.utf8(`${work.profile.replace(/\r?\n/g, '\r').replace(/\r?$/, '')}\r`));
     return program;
@@ -248,6 +269,9 @@ export class Session {
   #output(bytes: Uint8Array): void {
     const link = this.#link;
     if (link === undefined || this.#endReason !== undefined) return;
+    // A change of mode goes before the output that follows it (a password prompt's text).
+    this.#modes?.check();
+    this.#modes?.activity();
     for (let offset = 0; offset < bytes.length; offset += data.MAX_PAYLOAD) {
       link.send({ type: data.FrameType.Data, payload: bytes.subarray(offset, offset + data.MAX_PAYLOAD) });
     }
@@ -257,6 +281,7 @@ export class Session {
   #onExit(status: number, signal: string | undefined): void {
     if (this.#exited) return;
     this.#exited = true;
+    this.#modes?.stop();
     const reason = signal === undefined ? '' : `the program was killed by ${signal}`;
     this.options.log.info(`Session ${this.id}: the program exited with status ${status}${signal === undefined ? '' : ` (${signal})`}.`);
     // What it left running in the background goes with it.
@@ -281,7 +306,9 @@ export class Session {
       try {
         switch (frame.type) {
           case data.FrameType.Data:
+            this.#modes?.check();
             this.#program?.write(frame.payload);
+            this.#modes?.activity();
             break;
           case data.FrameType.Close:
             // Fin: the client's input ended (a command's stdin).

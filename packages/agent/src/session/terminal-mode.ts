@@ -1,0 +1,117 @@
+/**
+ * The terminal's line mode, watched so the server can keep passwords out of the record: when a
+ * program turns echo off (sudo, `read -s`, ssh), what is typed next is a secret, and the server,
+ * told by a Mode frame, records that input without its bytes (see docs/protocol.md).
+ *
+ * Node cannot read a terminal's settings, so a small addon of ours (native/terminal-mode.c,
+ * built by node-gyp at install) calls tcgetattr on the PTY's master, which on Linux answers with
+ * the settings the program put on its side. There is no notification of a change, so the mode
+ * is read when it matters and polled between:
+ *   - before each piece of output is passed on, so a Mode precedes the output that follows a
+ *     change (sudo turns echo off, then prints its prompt: the person sees the prompt only
+ *     after the server knows);
+ *   - when input arrives, before it is written;
+ *   - at the next turn of the event loop after any input or output (`read -s -p` prints its
+ *     prompt, then turns echo off, microseconds later), then every ACTIVE_POLL_MS for
+ *     ACTIVE_FOR_MS, and every IDLE_POLL_MS otherwise.
+ * What is typed between a silent change and the next look, and reaches the server before the
+ * Mode, is recorded (a person does not type within a millisecond of the prompt's arrival).
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { data } from '@airlock/protocol';
+
+export const ACTIVE_POLL_MS = 10;
+export const ACTIVE_FOR_MS = 2_000;
+export const IDLE_POLL_MS = 100;
+
+type ReadMode = (fd: number) => data.TerminalMode;
+
+/** The addon, or why it did not load. */
+export type ModeReader = { readonly read: ReadMode } | { readonly problem: string };
+
+/** Where node-gyp puts the addon, from dist/session/. */
+const ADDON = fileURLToPath(new URL('../../build/Release/terminal_mode.node', import.meta.url));
+
+export function loadModeReader(path = ADDON): ModeReader {
+  try {
+    const addon = createRequire(import.meta.url)(path) as { readMode?: unknown };
+    if (typeof addon.readMode !== 'function') return { problem: `${path} has no readMode` };
+    return { read: addon.readMode as ReadMode };
+  } catch (error) {
+    return { problem: error instanceof Error ? error.message.split('\n')[0] ?? error.message : String(error) };
+  }
+}
+
+let reader: ModeReader | undefined;
+
+/** The addon of this installation, loaded once. */
+export function modeReader(): ModeReader {
+  reader ??= loadModeReader();
+  return reader;
+}
+
+/** What a session's terminal starts as, and the server assumes until told otherwise. */
+const INITIAL: data.TerminalMode = { echo: true, canonical: true };
+
+/**
+ * Watches one terminal: `read` gives its mode now (undefined once it is gone), `send` is called
+ * with each change, in order with the session's other frames.
+ */
+export class ModeWatch {
+  #sent: data.TerminalMode = INITIAL;
+  #activeUntil = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #soon: NodeJS.Immediate | undefined;
+  #stopped = false;
+
+  constructor(
+    private readonly read: () => data.TerminalMode | undefined,
+    private readonly send: (mode: data.TerminalMode) => void,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.#schedule(IDLE_POLL_MS);
+  }
+
+  /** Reads the mode and sends it if it changed. */
+  check(): void {
+    if (this.#stopped) return;
+    let mode: data.TerminalMode | undefined;
+    try {
+      mode = this.read();
+    } catch {
+      // The terminal is closing: nothing is typed into it any more.
+      mode = undefined;
+    }
+    if (mode === undefined || (mode.echo === this.#sent.echo && mode.canonical === this.#sent.canonical)) return;
+    this.#sent = mode;
+    this.send(mode);
+  }
+
+  /** Input or output passed: the program may change its mode soon, so look often for a while. */
+  activity(): void {
+    if (this.#stopped) return;
+    this.#soon ??= setImmediate(() => {
+      this.#soon = undefined;
+      this.check();
+    });
+    const wasActive = this.now() < this.#activeUntil;
+    this.#activeUntil = this.now() + ACTIVE_FOR_MS;
+    if (!wasActive) this.#schedule(ACTIVE_POLL_MS);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    clearImmediate(this.#soon);
+  }
+
+  #schedule(delay: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.check();
+      if (!this.#stopped) this.#schedule(this.now() < this.#activeUntil ? ACTIVE_POLL_MS : IDLE_POLL_MS);
+    }, delay);
+    this.#timer.unref();
+  }
+}
