@@ -23,7 +23,7 @@ export async function launchBrowser(): Promise<Browser> {
 export interface TestPage {
   readonly page: Page;
   readonly context: BrowserContext;
-  /** Console errors, uncaught exceptions and CSP violations the page reported so far. */
+  /** Console errors (but the browser's line for each 4xx answer), uncaught exceptions and CSP violations so far. */
   readonly problems: string[];
 }
 
@@ -37,7 +37,8 @@ export async function openPage(browser: Browser, url?: string): Promise<TestPage
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    // An API's 4xx answer is logged by the browser too; the page shows those to the user (tests check it does).
+    if (message.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) problems.push(`console: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   if (url !== undefined) await page.goto(url);

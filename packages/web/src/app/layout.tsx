@@ -107,7 +107,7 @@ function ConsoleBar(): ReactNode {
     <div className="bar-links">
       <span className="who" title={session.arn}>
         <span className="role-session">{session.name}</span>
-        <span className="account">
+        <span className="bar-account">
           {' '}
           @ {session.accountName === undefined ? '' : `${session.accountName} `}
           <span className="mono">{session.accountId}</span>
