@@ -46,10 +46,10 @@ const names = (service: string, operations: string, conditionKeys: readonly stri
 
 export const AIRLOCK_ACTIONS: ActionCatalog = buildCatalog([
   ...names('ssm', 'StartSession', SESSION_TARGET_KEYS),
-  ...names('ssm', 'ResumeSession TerminateSession', SESSION_KEYS),
+  ...names('ssm', 'ResumeSession TerminateSession GetSessionRecording', SESSION_KEYS),
   ...names(
     'ssm',
-    `DescribeSessions GetConnectionStatus DescribeInstanceInformation DescribeInstanceProperties
+    `DescribeSessions SimulateStartSession GetConnectionStatus DescribeInstanceInformation DescribeInstanceProperties
      CreateActivation DescribeActivations DeleteActivation DeregisterManagedInstance
      GetServiceSetting UpdateServiceSetting ResetServiceSetting
      CreateDocument GetDocument UpdateDocument DescribeDocument ListDocuments DeleteDocument

@@ -81,4 +81,50 @@ export const DescribeSessions = operation({
   output: s.struct({ Sessions: s.required(s.list(session)), NextToken: s.optional(s.string()) }),
 });
 
-export const SESSION_OPERATIONS = [StartSession, ResumeSession, TerminateSession, DescribeSessions] as const;
+export const RECORDING_FORMATS = ['asciicast', 'transcript'] as const;
+
+export const GetSessionRecording = operation({
+  service: 'ssm',
+  name: 'GetSessionRecording',
+  summary:
+    "Airlock's: a session's recording from its tamper-evident record, as an asciicast v2 recording (for players) or a plain transcript. Allowed on the session's ARN; one's own sessions need no policy. The node that ran the session answers (records stay on their node).",
+  readOnly: true,
+  input: s.struct({
+    SessionId: s.required(sessionId),
+    Format: s.optional(s.enum(RECORDING_FORMATS, 'Default asciicast.')),
+  }),
+  output: s.struct({
+    SessionId: s.required(s.string()),
+    Format: s.required(s.enum(RECORDING_FORMATS)),
+    Content: s.required(s.string({ doc: 'asciicast v2: a header line, then one JSON event per line.' })),
+  }),
+});
+
+export const EVAL_DECISIONS = ['allowed', 'explicitDeny', 'implicitDeny'] as const;
+
+export const SimulateStartSession = operation({
+  service: 'ssm',
+  name: 'SimulateStartSession',
+  summary:
+    "Airlock's: whether the caller's own policies allow ssm:StartSession on each target (with its tags), as iam:SimulatePrincipalPolicy would decide it, and what stands in the way when they do not. Any role session may ask about itself; nothing is started.",
+  caller: 'any',
+  readOnly: true,
+  input: s.struct({
+    Targets: s.required(s.list(s.string({ min: 1, max: 400 }), { min: 1, max: 50, doc: 'Instance ids: i-… or mi-….' })),
+    DocumentName: s.optional(s.string({ min: 3, max: 128, pattern: DOCUMENT_NAME })),
+  }),
+  output: s.struct({
+    EvaluationResults: s.required(
+      s.list(
+        s.struct({
+          EvalResourceName: s.required(s.string({ doc: 'The target as given.' })),
+          EvalDecision: s.required(s.enum(EVAL_DECISIONS)),
+          MatchedStatements: s.required(s.list(s.struct({ SourcePolicyId: s.required(s.string()), Sid: s.optional(s.string()) }), { doc: 'The statements that decided an allow or explicit deny.' })),
+          Reason: s.optional(s.string({ doc: 'An implicit deny: which statements came close and what they want (a resource pattern, a tag value).' })),
+        }),
+      ),
+    ),
+  }),
+});
+
+export const SESSION_OPERATIONS = [StartSession, ResumeSession, TerminateSession, DescribeSessions, GetSessionRecording, SimulateStartSession] as const;

@@ -4,7 +4,7 @@
  * (who, from where, when, with or without MFA). Policies are read at every call, so an edit
  * applies to the next one; compiled forms are cached by their text.
  */
-import { analyzePolicy, evaluate, prepareRequest, type CompiledPolicy, type ContextEntries } from '@airlock/policy';
+import { analyzePolicy, evaluate, prepareRequest, type CompiledPolicy, type ContextEntries, type Decision, type StatementRef } from '@airlock/policy';
 import { actionOf, ApiError, type AnyOperation } from '@airlock/protocol';
 import { assumedRoleArn, roleArn, type RolePrincipal } from '../identity/principal.js';
 import type { ResourceRef } from '../registry/handler.js';
@@ -95,9 +95,31 @@ export function resourceTagContext(service: string, tags: Readonly<Record<string
 }
 
 /**
- * Throws AccessDeniedException, worded as AWS words it, unless the policies allow the call on
- * every resource. Each resource is decided with its own tags in the context, as AWS does.
+ * The policies' decision on a call, resource by resource (each with its own tags in the
+ * context, as AWS does): the first that is not allowed, or allowed with every matched statement.
  */
+export async function decideRole(
+  spec: AnyOperation,
+  principal: RolePrincipal,
+  facts: RequestFacts,
+  services: Services,
+  resources: readonly ResourceRef[] = [{ arn: '*' }],
+  extraContext: ContextEntries = {},
+): Promise<{ readonly resource: string; readonly decision: Decision }> {
+  const action = actionOf(spec);
+  const policies = await cachedPolicies(services, principal.permissionSetId, facts.now);
+  const base = { ...requestContext(principal, facts, services), ...extraContext };
+  const matched: StatementRef[] = [];
+  for (const resource of resources) {
+    const context = resource.tags === undefined && resource.context === undefined ? base : { ...base, ...resourceTagContext(spec.service, resource.tags), ...resource.context };
+    const decision = evaluate(policies, prepareRequest({ action, resource: resource.arn, context }));
+    if (decision.decision !== 'allowed') return { resource: resource.arn, decision };
+    matched.push(...decision.matched);
+  }
+  return { resource: resources[0]?.arn ?? '*', decision: { decision: 'allowed', matched } };
+}
+
+/** Throws AccessDeniedException, worded as AWS words it, unless the policies allow the call on every resource. */
 export async function authorizeRole(
   spec: AnyOperation,
   principal: RolePrincipal,
@@ -106,17 +128,12 @@ export async function authorizeRole(
   resources: readonly ResourceRef[] = [{ arn: '*' }],
   extraContext: ContextEntries = {},
 ): Promise<void> {
+  const { resource, decision } = await decideRole(spec, principal, facts, services, resources, extraContext);
+  if (decision.decision === 'allowed') return;
   const action = actionOf(spec);
-  const policies = await cachedPolicies(services, principal.permissionSetId, facts.now);
-  const base = { ...requestContext(principal, facts, services), ...extraContext };
-  for (const resource of resources) {
-    const context = resource.tags === undefined && resource.context === undefined ? base : { ...base, ...resourceTagContext(spec.service, resource.tags), ...resource.context };
-    const decision = evaluate(policies, prepareRequest({ action, resource: resource.arn, context }));
-    if (decision.decision === 'allowed') continue;
-    const because =
-      decision.decision === 'explicitDeny'
-        ? 'with an explicit deny in an identity-based policy'
-        : `because no identity-based policy allows the ${action} action`;
-    throw new ApiError('AccessDeniedException', `User: ${assumedRoleArn(principal)} is not authorized to perform: ${action} on resource: ${resource.arn} ${because}`);
-  }
+  const because =
+    decision.decision === 'explicitDeny'
+      ? 'with an explicit deny in an identity-based policy'
+      : `because no identity-based policy allows the ${action} action`;
+  throw new ApiError('AccessDeniedException', `User: ${assumedRoleArn(principal)} is not authorized to perform: ${action} on resource: ${resource} ${because}`);
 }

@@ -6,16 +6,18 @@
 import { randomBytes } from 'node:crypto';
 import { ApiError, sessions as api, type control, type InputOf } from '@airlock/protocol';
 import { roleUniqueId } from '../access/role-sessions.js';
-import { instanceArn } from '../fleet/arns.js';
 import { decodeToken, encodeToken } from '../fleet/paging.js';
 import { assumedRoleArn, callerAccount, type Principal } from '../identity/principal.js';
 import { hashToken, newToken } from '../identity/tokens.js';
-import { bind, type BoundOperation, type CallContext, type ResourceRef } from '../registry/handler.js';
+import { bind, type BoundOperation, type CallContext } from '../registry/handler.js';
 import type { Services } from '../services.js';
 import type { SessionsTable } from '../storage/schema.js';
 import { newNonce } from './broker.js';
 import { recordingPlan } from './recording.js';
-import { accountPreferences, documentResource, loadSessionDocument } from './document-store.js';
+import { accountPreferences, loadSessionDocument } from './document-store.js';
+import { REPLAY_OPERATIONS } from './replay.js';
+import { findSession, sessionResource, startedByCaller, startResources } from './session-access.js';
+import { SIMULATE_OPERATIONS } from './simulate.js';
 import { resolveParameters, RUN_SHELL, sessionWork, type Preferences } from './documents.js';
 
 const TOKEN_TTL_MS = 60_000;
@@ -46,10 +48,6 @@ function streamUrl(services: Services, sessionId: string): string {
   return `${services.publicUrl().replace(/^http/, 'ws')}/session/stream/${encodeURIComponent(sessionId)}`;
 }
 
-function sessionArn(services: Services, accountId: string, sessionId: string): string {
-  return `arn:aws:ssm:${services.config.region}:${accountId}:session/${sessionId}`;
-}
-
 /** Run As: the principal's SSMSessionRunAs tag, else the preference's default; never root. */
 function runAsFor(principal: Principal, preferences: Preferences): control.RunAs {
   if (!preferences.runAsEnabled) return { user: 'ssm-user' };
@@ -62,20 +60,6 @@ function runAsFor(principal: Principal, preferences: Preferences): control.RunAs
 }
 
 /* ---------------------------------------------------------------- StartSession */
-
-/** The target's and (when named) the document's ARNs; ssm:SessionDocumentAccessCheck as AWS sets it. */
-async function startResources(input: InputOf<typeof api.StartSession>, context: CallContext): Promise<readonly ResourceRef[]> {
-  const { services, principal } = context;
-  const accountId = callerAccount(principal);
-  const row = await services.db.selectFrom('instances').select(['instance_id', 'account_id', 'region']).where('instance_id', '=', input.Target).where('account_id', '=', accountId).executeTakeFirst();
-  const tags = row === undefined ? undefined : await services.db.selectFrom('instance_tags').select(['key', 'value']).where('instance_id', '=', row.instance_id).execute();
-  const target: ResourceRef = {
-    arn: instanceArn(row ?? { instance_id: input.Target, account_id: accountId, region: null }, services.config.region),
-    ...(tags === undefined ? {} : { tags: Object.fromEntries(tags.map((tag) => [tag.key, tag.value])) }),
-  };
-  if (input.DocumentName === undefined) return [{ ...target, context: { 'ssm:SessionDocumentAccessCheck': 'false' } }];
-  return [target, await documentResource(input.DocumentName, context)];
-}
 
 async function startSession(input: InputOf<typeof api.StartSession>, { services, principal, now }: CallContext) {
   const accountId = callerAccount(principal);
@@ -123,25 +107,6 @@ async function startSession(input: InputOf<typeof api.StartSession>, { services,
 }
 
 /* ---------------------------------------------------------------- one session */
-
-async function sessionResource(input: { readonly SessionId: string }, { services, principal }: CallContext): Promise<readonly ResourceRef[]> {
-  const accountId = callerAccount(principal);
-  const row = await services.db.selectFrom('sessions').select(['owner_user_id', 'target']).where('session_id', '=', input.SessionId).where('account_id', '=', accountId).executeTakeFirst();
-  const arn = sessionArn(services, accountId, input.SessionId);
-  return [row === undefined ? { arn } : { arn, tags: { 'aws:ssmmessages:session-id': row.owner_user_id, 'aws:ssmmessages:target-id': row.target } }];
-}
-
-async function startedByCaller(input: { readonly SessionId: string }, { services, principal }: CallContext): Promise<boolean> {
-  if (principal.kind !== 'role') return false;
-  const row = await services.db.selectFrom('sessions').select(['owner_arn']).where('session_id', '=', input.SessionId).where('account_id', '=', principal.accountId).executeTakeFirst();
-  return row?.owner_arn === assumedRoleArn(principal);
-}
-
-async function findSession(services: Services, principal: Principal, sessionId: string): Promise<SessionsTable> {
-  const row = await services.db.selectFrom('sessions').selectAll().where('session_id', '=', sessionId).where('account_id', '=', callerAccount(principal)).executeTakeFirst();
-  if (row === undefined) throw new ApiError('DoesNotExistException', `Session ${sessionId} does not exist.`);
-  return row;
-}
 
 async function resumeSession(input: InputOf<typeof api.ResumeSession>, { services, principal, now }: CallContext) {
   const row = await findSession(services, principal, input.SessionId);
@@ -242,4 +207,6 @@ export const SESSION_OPERATIONS: readonly BoundOperation[] = [
   bind(api.ResumeSession, resumeSession, { resources: sessionResource, callersOwn: startedByCaller }),
   bind(api.TerminateSession, terminateSession, { resources: sessionResource }),
   bind(api.DescribeSessions, describeSessions),
+  ...REPLAY_OPERATIONS,
+  ...SIMULATE_OPERATIONS,
 ];
