@@ -88,4 +88,5 @@ for (const agent of AGENTS) {
   start(agent.name, [...agentArgs, 'run', '--state-dir', stateDir]);
 }
 console.log(`Airlock is up at ${endpoint}: root token in ${join(dataDir, 'root-token')}; agents ${AGENTS.map((agent) => agent.name).join(', ')}.`);
+console.log(`Console: ${endpoint}/ (sign in at ${endpoint}/portal/sign-in)`);
 console.log('Try: AIRLOCK_TOKEN_FILE=.airlock-data/root-token npx airlock ssm describe-instance-information');
