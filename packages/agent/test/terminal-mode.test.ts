@@ -1,0 +1,99 @@
+/**
+ * The terminal-mode watch: the addon reads a real PTY's mode as the program sets it (bash's
+ * readline, `read -s`, back to readline); ModeWatch tells each change once, in order, and finds
+ * a silent change by polling; an agent whose addon cannot load says so loudly and still works.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { generateKeyPairSync } from 'node:crypto';
+import { SessionManager } from '@airlock/agent';
+import { spawnPty } from '@airlock/agent/session/programs';
+import { ACTIVE_POLL_MS, loadModeReader, modeReader, ModeWatch } from '@airlock/agent/session/terminal-mode';
+import type { data } from '@airlock/protocol';
+import { capturedLogger, sleep, waitFor } from './helpers.js';
+
+const self = { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/bash' };
+
+test("the addon reads a real terminal's mode as bash sets it: readline, read -s, readline again", { timeout: 20_000 }, async () => {
+  const reader = modeReader();
+  assert.ok('read' in reader, `the addon loads (${'problem' in reader ? reader.problem : ''})`);
+  let output = '';
+  const program = spawnPty(
+    { identity: { account: self, switchUser: false }, argv: ['/bin/bash', '--norc', '--noprofile', '-i'], env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', PS1: 'ready$ ', TERM: 'xterm' }, cwd: '/', cols: 80, rows: 24 },
+    {
+      onData: (bytes) => {
+        output += Buffer.from(bytes).toString('utf8');
+      },
+      onExit: () => undefined,
+    },
+  );
+  try {
+    const mode = (): data.TerminalMode | undefined => {
+      const fd = program.terminalFd();
+      return fd === undefined ? undefined : reader.read(fd);
+    };
+    await waitFor(() => output.endsWith('ready$ '), 'the prompt');
+    assert.deepEqual(mode(), { echo: false, canonical: false }, 'readline edits the line itself');
+    program.write(Buffer.from('read -s -p "$((6*7)): " x\r'));
+    await waitFor(() => output.endsWith('42: '), 'the read -s prompt');
+    await waitFor(() => mode()?.echo === false && mode()?.canonical === true, 'read -s: echo off, whole lines');
+    program.write(Buffer.from('secret\r'));
+    await waitFor(() => output.endsWith('ready$ '), 'the prompt again');
+    assert.deepEqual(mode(), { echo: false, canonical: false });
+  } finally {
+    await program.terminate(200);
+  }
+  await waitFor(() => program.terminalFd() === undefined, 'no descriptor once the terminal is gone (its number may be reused)');
+});
+
+test('ModeWatch tells each change once and in order, finds a silent change by polling, and stops', async () => {
+  let current: data.TerminalMode | undefined = { echo: true, canonical: true };
+  const sent: data.TerminalMode[] = [];
+  const watch = new ModeWatch(
+    () => current,
+    (mode) => sent.push(mode),
+  );
+  try {
+    watch.check();
+    assert.deepEqual(sent, [], 'a terminal starts as echo on, canonical: nothing to say');
+    current = { echo: false, canonical: false };
+    watch.check();
+    watch.check();
+    assert.deepEqual(sent, [{ echo: false, canonical: false }]);
+    // A change nobody looked for (no input, no output): the poll finds it.
+    watch.activity();
+    current = { echo: false, canonical: true };
+    await waitFor(() => sent.length === 2, 'the poll to find the change', 1_000);
+    assert.deepEqual(sent[1], { echo: false, canonical: true });
+    current = undefined;
+    watch.check();
+    assert.equal(sent.length, 2, 'a terminal gone says nothing');
+    watch.stop();
+    current = { echo: true, canonical: true };
+    await sleep(ACTIVE_POLL_MS * 5);
+    watch.check();
+    assert.equal(sent.length, 2, 'nothing after stop');
+  } finally {
+    watch.stop();
+  }
+});
+
+test('without the addon the agent still makes its session manager, and warns loudly that passwords will be recorded', () => {
+  const missing = loadModeReader('/nonexistent/terminal_mode.node');
+  assert.ok('problem' in missing && /Cannot find module/.test(missing.problem), 'the problem is named');
+  const log = capturedLogger();
+  const manager = new SessionManager({
+    endpointUrl: 'http://127.0.0.1:9',
+    instanceId: 'mi-00000000000000000',
+    privateKey: generateKeyPairSync('ed25519').privateKey,
+    agentVersion: 'test',
+    log,
+    report: () => undefined,
+    modeReader: missing,
+  });
+  assert.equal(manager.size, 0);
+  assert.match(log.text(), /^WARN PASSWORDS WILL BE RECORDED: .*Cannot find module/m);
+  const quiet = capturedLogger();
+  new SessionManager({ endpointUrl: 'http://127.0.0.1:9', instanceId: 'mi-00000000000000000', privateKey: generateKeyPairSync('ed25519').privateKey, agentVersion: 'test', log: quiet, report: () => undefined });
+  assert.doesNotMatch(quiet.text(), /PASSWORDS/, 'with the addon: no warning');
+});
