@@ -1,11 +1,12 @@
 /** The external identity sources Airlock knows; each plugs in through the IdentitySource interface. */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.js';
+import { ldapSource } from './ldap.js';
 import { oidcSource } from './oidc.js';
 import type { IdentitySource } from './source.js';
 import type { ExternalSourceType } from './setting.js';
 
-export const IDENTITY_SOURCES: readonly IdentitySource[] = [oidcSource];
+export const IDENTITY_SOURCES: readonly IdentitySource[] = [oidcSource, ldapSource];
 
 export function sourceOf(type: ExternalSourceType): IdentitySource | undefined {
   return IDENTITY_SOURCES.find((source) => source.type === type);
