@@ -97,7 +97,7 @@ for (const backend of BACKENDS) {
       assert.ok((await role.call(identitystore.ListUsers, {})).Users.length > 0);
       const denyList = { ...allowList, Statement: [...allowList.Statement, { Effect: 'Deny', Action: 'identitystore:ListUsers', Resource: '*' }] };
       await server.root.call(ssoAdmin.PutInlinePolicyToPermissionSet, { PermissionSetArn: production, InlinePolicy: JSON.stringify(denyList) });
-      await denied(role.call(identitystore.ListUsers, {}), 'AccessDeniedException', /with an explicit deny in an identity-based policy$/);
+      await denied(role.call(identitystore.ListUsers, {}), 'AccessDeniedException', /with an explicit deny in an identity-based policy: ProductionPermissionSet inline policy statement 1$/);
       await server.root.call(ssoAdmin.PutInlinePolicyToPermissionSet, { PermissionSetArn: production, InlinePolicy: guidePolicy });
     });
 

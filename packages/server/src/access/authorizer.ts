@@ -4,7 +4,7 @@
  * (who, from where, when, with or without MFA). Policies are read at every call, so an edit
  * applies to the next one; compiled forms are cached by their text.
  */
-import { analyzePolicy, evaluate, prepareRequest, type CompiledPolicy, type ContextEntries, type Decision, type StatementRef } from '@airlock/policy';
+import { analyzePolicy, evaluate, label, prepareRequest, type CompiledPolicy, type ContextEntries, type Decision, type StatementRef } from '@airlock/policy';
 import { actionOf, ApiError, type AnyOperation } from '@airlock/protocol';
 import { assumedRoleArn, roleArn, type RolePrincipal } from '../identity/principal.js';
 import type { ResourceRef } from '../registry/handler.js';
@@ -131,9 +131,11 @@ export async function authorizeRole(
   const { resource, decision } = await decideRole(spec, principal, facts, services, resources, extraContext);
   if (decision.decision === 'allowed') return;
   const action = actionOf(spec);
+  // AWS's wording, then what decided: the Deny statements, or the Allow statements that named the
+  // action but whose resource or condition did not fit (a tag, the time, MFA…).
   const because =
     decision.decision === 'explicitDeny'
-      ? 'with an explicit deny in an identity-based policy'
-      : `because no identity-based policy allows the ${action} action`;
+      ? `with an explicit deny in an identity-based policy: ${decision.matched.map(label).join('; ')}`
+      : `because no identity-based policy allows the ${action} action${'misses' in decision && decision.misses.length > 0 ? `. ${decision.reason}` : ''}`;
   throw new ApiError('AccessDeniedException', `User: ${assumedRoleArn(principal)} is not authorized to perform: ${action} on resource: ${resource} ${because}`);
 }

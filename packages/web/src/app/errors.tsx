@@ -30,11 +30,16 @@ function explainDenial(message: string): Pick<Explained, 'detail' | 'original'> 
   const match = DENIAL.exec(message);
   if (match === null) return { detail: message };
   const [, who = '', action = '', resource = '', because = ''] = match;
-  const reason = because.includes('explicit deny')
-    ? 'a Deny statement in your permission set’s policies forbids it'
-    : `no policy of your permission set allows ${action}`;
+  // The server names what decided after AWS's wording: the Deny statements, or the Allow
+  // statements that named the action but whose resource or condition did not fit.
+  const denied = /^with an explicit deny in an identity-based policy(?:: (.+))?$/.exec(because);
+  const unallowed = /^because no identity-based policy allows the \S+ action(?:\. (.+))?$/.exec(because);
+  let reason: string;
+  if (denied !== null) reason = `a Deny statement forbids it${denied[1] === undefined ? '' : ` (${denied[1]})`}.`;
+  else if (unallowed?.[1] !== undefined) reason = `no policy of your permission set allows it. ${unallowed[1]}`;
+  else reason = 'no policy of your permission set allows it.';
   const on = resource === '*' ? '' : ` on ${resource}`;
-  return { detail: `${roleSessionName(who)} may not perform ${action}${on}: ${reason}.`, original: message };
+  return { detail: `${roleSessionName(who)} may not perform ${action}${on}: ${reason}`, original: message };
 }
 
 export function explain(error: unknown): Explained {
