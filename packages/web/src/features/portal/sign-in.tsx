@@ -2,11 +2,12 @@
  * Signing in: user name and password, then whatever the server asks: a code from the
  * authenticator app (SOFTWARE_TOKEN_MFA), a code it mailed (EMAIL_OTP), registering an app
  * (MFA_SETUP), or a new password (NEW_PASSWORD_REQUIRED). The session ends up in HttpOnly
- * cookies; this page never sees a token.
+ * cookies; this page never sees a token. Under an external identity source (docs/federation.md)
+ * it offers "Sign in with …", and takes over Airlock's MFA challenge after it (from the fragment).
  */
-import { portal, type OutputOf } from '@airlock/protocol';
+import { identitySources, portal, type OutputOf } from '@airlock/protocol';
 import { useState, type ReactNode } from 'react';
-import { useAction } from '../../app/api';
+import { useAction, useOperation } from '../../app/api';
 import { ErrorMessage } from '../../app/errors';
 import { CodeField, Form, SubmitButton, TextField } from '../../app/forms';
 import { navigate, type PageProps } from '../../app/router';
@@ -20,11 +21,26 @@ export function safeNext(next: string | null): string {
   return next !== null && /^\/(?!\/)[^\\]*$/.test(next) && !next.startsWith('/portal/sign-in') ? next : '/portal';
 }
 
+/**
+ * After an external sign-in, the server sends the browser here with Airlock's MFA challenge in
+ * the fragment (never sent to a server): `#challenge=…&session=…&username=…&return_to=…`.
+ */
+function handoffFromFragment(): { step: Step; userName: string; next: string } | undefined {
+  const fragment = new URLSearchParams(window.location.hash.slice(1));
+  const challenge = portal.CHALLENGE_NAMES.find((name) => name === fragment.get('challenge'));
+  const session = fragment.get('session');
+  if (challenge === undefined || session === null) return undefined;
+  window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  return { step: { ChallengeName: challenge, Session: session, ChallengeParameters: {} }, userName: fragment.get('username') ?? '', next: fragment.get('return_to') ?? '/portal' };
+}
+
 export function SignInPage({ query }: PageProps): ReactNode {
-  const [userName, setUserName] = useState(query.get('username') ?? '');
-  const [step, setStep] = useState<Step>();
+  const [handoff] = useState(handoffFromFragment);
+  const [userName, setUserName] = useState(handoff?.userName ?? query.get('username') ?? '');
+  const [step, setStep] = useState<Step | undefined>(handoff?.step);
   const [notice, setNotice] = useState<string | undefined>(query.has('signed-out') ? 'You have signed out.' : undefined);
-  const next = safeNext(query.get('next'));
+  const next = safeNext(handoff?.next ?? query.get('next'));
+  const options = useOperation(identitySources.GetSignInOptions, {});
   const advance = (answer: Step | undefined): void => {
     if (answer === undefined) return;
     setNotice(undefined);
@@ -43,11 +59,29 @@ export function SignInPage({ query }: PageProps): ReactNode {
         </p>
       )}
       {step?.Session === undefined ? (
-        <PasswordStep userName={userName} setUserName={setUserName} onAnswer={advance} />
+        <>
+          <ExternalSignIn options={options.data} next={next} />
+          <PasswordStep userName={userName} setUserName={setUserName} onAnswer={advance} />
+        </>
       ) : (
         <ChallengeStep key={step.Session} userName={userName} step={step} session={step.Session} onAnswer={advance} onRestart={restart} />
       )}
     </div>
+  );
+}
+
+/** The identity source's button (a full-page navigation to it), and what the password form is then for. */
+function ExternalSignIn({ options, next }: { options: OutputOf<typeof identitySources.GetSignInOptions> | undefined; next: string }): ReactNode {
+  if (options?.ExternalSignIn === undefined) return null;
+  return (
+    <>
+      <p>
+        <a className="button" href={`${options.ExternalSignIn.Url}?return_to=${encodeURIComponent(next)}`}>
+          Sign in with {options.ExternalSignIn.DisplayName}
+        </a>
+      </p>
+      {options.PasswordSignIn === 'BREAK_GLASS_ONLY' && <p>The form below is for the emergency (break-glass) account only.</p>}
+    </>
   );
 }
 
