@@ -131,6 +131,16 @@ for (const backend of BACKENDS) {
       assert.deepEqual(input.map((entry) => [data.fromUtf8(entry.payload), entry.withheld ?? false]), [['ls\r', false]]);
     });
 
+    test('a Mode frame off the terminal, or with bits nobody knows, is a broken agent: its channel is closed (4400)', async () => {
+      for (const frame of [{ ...mode(false, true), stream: 3 }, { type: data.FrameType.Mode, payload: Uint8Array.of(0x40) }]) {
+        const { id, host } = await open();
+        host.send(frame);
+        await host.waitFor(() => host.closed !== undefined, 'the close');
+        assert.equal(host.closed?.code, 4400);
+        await server.root.call(sessions.TerminateSession, { SessionId: id });
+      }
+    });
+
     test('the prompt outlives a server restart: input after it is still withheld', async () => {
       await server.root.call(documents.UpdateDocument, { Name: 'SSM-SessionManagerRunShell', Content: preferences(false), DocumentVersion: '$LATEST' });
       const { id, client, host, credentials } = await open();

@@ -188,7 +188,10 @@ export class LiveSession {
       hop.unacknowledgedBytes += frame.payload.length;
       if (hop.unacknowledgedBytes > hop.link.window + data.MAX_PAYLOAD) throw new data.FrameError(`the ${side} sent more than its window without waiting for acknowledgement`);
       if (side === 'client' || frame.stream !== 0) this.lastActivityAt = this.broker.now();
-      if (side === 'agent' && frame.type === data.FrameType.Mode) this.inputHidden = data.hidesInput(data.readMode(frame.payload));
+      if (frame.type === data.FrameType.Mode) {
+        if (frame.stream !== 0) throw new data.FrameError(`a Mode frame is the terminal's (stream 0), not stream ${frame.stream}'s`);
+        this.inputHidden = data.hidesInput(data.readMode(frame.payload));
+      }
       const passed = this.queue(other, { type: frame.type, flags: frame.flags, stream: frame.stream, payload: frame.payload });
       // Typed at a password prompt: the agent gets the bytes, the record only that there were some.
       const withheld = side === 'client' && this.inputHidden && frame.type === data.FrameType.Data && frame.stream === 0;
