@@ -9,74 +9,14 @@
  * Airlock, and the break-glass user.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import Provider, { type OidcContext } from 'oidc-provider';
 import { AirlockApiError } from '@airlock/client';
 import { identitySources, identitystore, organizations, portal, roleSessions, sessions, ssoAdmin } from '@airlock/protocol';
 import { BACKENDS, createPerson, SimulatedAgent, startTestServer, TEST_PASSWORD, type TestServer } from '@airlock/testkit';
 import { CookieBrowser } from './cookie-browser.js';
+import { CLIENT_ID, CLIENT_SECRET, TestProvider } from './test-oidc-provider.js';
 
 const TIMEOUT = { timeout: 60_000 };
-const CLIENT_ID = 'airlock';
-const CLIENT_SECRET = 'a client secret that is long enough for HS256 keys';
-
-interface IdpPerson {
-  readonly email: string;
-  groups: string[];
-  readonly team: string;
-}
-
-/** A real OpenID provider; `login` is who signs in at its login page next, and how. */
-class TestProvider {
-  readonly people = new Map<string, IdpPerson>();
-  login: { accountId: string; amr: string[] } = { accountId: 'alice', amr: ['pwd'] };
-  private server: Server | undefined;
-  issuer = '';
-
-  async start(redirectUri: string): Promise<void> {
-    const route: { handler?: (request: IncomingMessage, response: ServerResponse) => void } = {};
-    const server = createServer((request, response) => route.handler?.(request, response));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    this.server = server;
-    this.issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const provider = new Provider(this.issuer, {
-      clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [redirectUri], response_types: ['code'], grant_types: ['authorization_code'] }],
-      claims: { openid: ['sub', 'amr', 'acr', 'auth_time'], profile: ['name', 'preferred_username'], email: ['email', 'email_verified'], groups: ['groups'], team: ['team'] },
-      findAccount: (_context: unknown, id: string) => {
-        const person = this.people.get(id);
-        if (person === undefined) return undefined;
-        return { accountId: id, claims: () => ({ sub: id, preferred_username: id, name: `Person ${id}`, email: person.email, email_verified: true, groups: person.groups, team: person.team }) };
-      },
-      interactions: { url: (_context: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
-      // No consent page: the test's people have agreed to everything.
-      loadExistingGrant: async (context: OidcContext) => {
-        const grant = new context.oidc.provider.Grant({ accountId: context.oidc.session?.accountId ?? '', clientId: context.oidc.client?.clientId ?? '' });
-        grant.addOIDCScope('openid profile email groups team');
-        await grant.save();
-        return grant;
-      },
-      jwks: { keys: [{ ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'test-signing-key', alg: 'RS256', use: 'sig' }] },
-      features: { devInteractions: { enabled: false } },
-      cookies: { keys: ['a test cookie signing key'] },
-    });
-    const callback = provider.callback();
-    route.handler = (request, response) => {
-      if (/^\/interaction\/[^/]+$/.test(new URL(request.url ?? '/', this.issuer).pathname)) {
-        void provider.interactionFinished(request, response, { login: { accountId: this.login.accountId, amr: this.login.amr } }, { mergeWithLastSubmission: false });
-        return;
-      }
-      callback(request, response);
-    };
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
-  }
-}
 
 async function refused(promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
