@@ -101,11 +101,20 @@ test('an invited user sets a password from the mailed link; the token leaves the
   await alice.page.getByText('Your password is set, alice.').waitFor();
 });
 
-test('a wrong password is refused in plain words; then the emailed code signs in', async () => {
+test('a wrong password is refused in plain words, then the lockout says how long; then the emailed code signs in', async () => {
   const { page } = alice;
   await signInWithPassword(page, 'alice', 'not the password at all');
   await page.getByRole('alert').getByText('Incorrect username or password.').waitFor();
   await checkPage(alice, 'sign-in-refused');
+  for (let attempt = 2; attempt <= 5; attempt++) {
+    await page.getByLabel('Password', { exact: true }).fill(`wrong guess number ${attempt}`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).and(page.locator(':enabled')).waitFor();
+  }
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').getByText(/Too many failed sign-in attempts; try again in \d+ seconds\./).waitFor();
+  server.clock.advance(31_000);
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByText(/We sent a 6-digit code to a.*@example\.com/).waitFor();
@@ -182,7 +191,11 @@ test('a first sign-in with a one-time password: a new password, then registering
   const bob = await openPage(browser);
   try {
     const { page } = bob;
-    await signInWithPassword(page, 'bob', OneTimePassword ?? '');
+    // `next` is only ever a path of this app: another site's address leads to the portal instead.
+    await page.goto(`${server.url}/portal/sign-in?next=${encodeURIComponent('//example.com/phish')}`);
+    await page.getByLabel('User name').fill('bob');
+    await page.getByLabel('Password', { exact: true }).fill(OneTimePassword ?? '');
+    await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('Choose your own.').waitFor();
     await checkPage(bob, 'sign-in-new-password');
     await page.getByLabel('New password', { exact: true }).fill('bob-bob-bob');
@@ -197,6 +210,7 @@ test('a first sign-in with a one-time password: a new password, then registering
     await checkPage(bob, 'sign-in-mfa-setup');
     await confirmAuthenticator(page, 'Bob laptop');
     await heading(page, 'Accounts').waitFor();
+    assert.equal(new URL(page.url()).origin, server.url);
     await page.getByText('You have no permission set in any account yet.').waitFor();
 
     await page.getByRole('link', { name: 'MFA devices' }).click();

@@ -47,6 +47,8 @@ export function CodeField({ label, value, onValue, hint }: { label: string; valu
       pattern="\d{6}"
       maxLength={6}
       required
+      // The code is what the person came to type: focus it as soon as the step appears.
+      autoFocus
       {...(hint === undefined ? {} : { hint })}
     />
   );
