@@ -64,11 +64,21 @@ export const ldapSettings = s.struct({
 });
 
 /**
- * A SAML 2.0 provider (see docs/federation.md). The members are defined with the SAML source;
- * the identity-source setting stores and returns them like the other types' settings.
+ * A SAML 2.0 identity provider (docs/federation.md): its metadata imported (or its entity id,
+ * sign-in URL and signing certificates given one by one, which win over the metadata), and
+ * Airlock's side as a service provider. Assertions must be signed by one of the certificates.
  */
 export const samlSettings = s.struct({
-  IdpMetadataXml: s.optional(s.string({ min: 1, max: 200_000, doc: "The identity provider's metadata (entity id, sign-in URL, signing certificate)." })),
+  IdpMetadataXml: s.optional(
+    s.string({ min: 1, max: 200_000, doc: "The identity provider's metadata XML (EntityDescriptor): its entity id, single sign-on URL and signing certificates are read from it." }),
+  ),
+  IdpEntityId: s.optional(text(1024, "The identity provider's entity id (the assertions' Issuer). Default: from the metadata.")),
+  IdpSsoUrl: s.optional(url("Where SP-initiated sign-in sends the browser (HTTP-Redirect binding). Default: from the metadata.")),
+  IdpSigningCertificates: s.optional(
+    s.list(s.string({ min: 64, max: 16_384 }), { min: 1, max: 4, doc: 'PEM or base64 X.509 certificates whose keys may sign assertions. Default: the metadata\'s signing keys.' }),
+  ),
+  SpEntityId: s.optional(text(1024, "Airlock's entity id, the Audience assertions must name. Default: {public url}/federation/saml/metadata.")),
+  AllowIdpInitiated: s.optional(s.boolean('Accept sign-ins started at the identity provider (unsolicited responses). Default true.')),
   DisplayName: s.optional(text(64, 'The button text: "Sign in with {DisplayName}".')),
 });
 

@@ -52,6 +52,21 @@ export class CookieBrowser {
     return { url, status: response.status, location: location === null ? undefined : new URL(location, target).href, body: await response.text() };
   }
 
+  /** A form POST, as an identity provider's auto-submitting page makes it (SAML's HTTP-POST binding), without following a redirect. */
+  async postForm(url: string, fields: Readonly<Record<string, string>>): Promise<Visit> {
+    const target = new URL(url);
+    const response = await fetch(target, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: this.header(target) },
+      body: new URLSearchParams(fields).toString(),
+      signal: AbortSignal.timeout(10_000),
+    });
+    this.keep(response);
+    const location = response.headers.get('location');
+    return { url, status: response.status, location: location === null ? undefined : new URL(location, target).href, body: await response.text() };
+  }
+
   /** GETs and follows redirects until `stop` says a location is where to stop (not fetched), or a page answers. */
   async follow(url: string, stop: (location: string) => boolean): Promise<Visit> {
     let visit = await this.get(url);

@@ -445,6 +445,17 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('groups').addColumn('updated_at', 'bigint').execute();
     },
   },
+  /** SAML assertions already used, so that a captured one cannot sign in again (docs/federation.md). */
+  '0019-saml': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('saml_used_assertions')
+        .addColumn('assertion_key', 'text', (c) => c.primaryKey())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('saml_used_assertions_expiry').on('saml_used_assertions').column('expires_at').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -470,6 +470,13 @@ export interface ScimTokensTable {
   last_used_at: number | null;
 }
 
+/** A SAML assertion already used to sign in, kept until it would have expired anyway: replays are refused. */
+export interface SamlUsedAssertionsTable {
+  /** SHA-256 of the identity provider's entity id and the assertion's ID. */
+  assertion_key: string;
+  expires_at: number;
+}
+
 /** A browser sign-in at an external source in progress, keyed by the hash of the browser's binding cookie. */
 export interface FederationFlowsTable {
   binding_hash: string;
@@ -484,6 +491,7 @@ export interface Database {
   external_users: ExternalUsersTable;
   federation_flows: FederationFlowsTable;
   scim_tokens: ScimTokensTable;
+  saml_used_assertions: SamlUsedAssertionsTable;
   users: UsersTable;
   groups: GroupsTable;
   memberships: MembershipsTable;

@@ -3,10 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.js';
 import { ldapSource } from './ldap.js';
 import { oidcSource } from './oidc.js';
+import { samlSource } from './saml.js';
 import type { IdentitySource } from './source.js';
 import type { ExternalSourceType } from './setting.js';
 
-export const IDENTITY_SOURCES: readonly IdentitySource[] = [oidcSource, ldapSource];
+export const IDENTITY_SOURCES: readonly IdentitySource[] = [oidcSource, ldapSource, samlSource];
 
 export function sourceOf(type: ExternalSourceType): IdentitySource | undefined {
   return IDENTITY_SOURCES.find((source) => source.type === type);
