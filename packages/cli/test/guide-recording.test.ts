@@ -20,7 +20,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client
 import { documents, identitystore, organizations, roleSessions, ssoAdmin } from '@airlock/protocol';
 import { createPerson, signIn, startS3Server, startTestServer, temporaryDirectory, type TestS3Server, type TestServer } from '@airlock/testkit';
 import { repoFile } from './helpers.js';
-import { startRealAgent, type RealAgent } from './real-agent.js';
+import { startRealAgent, type RealAgent } from '@airlock/testkit/real-agent';
 
 const run = promisify(execFile);
 const SSM_USER = `airlock-r${randomBytes(3).toString('hex')}`;

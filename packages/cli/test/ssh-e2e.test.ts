@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { fleet, identitystore, organizations, roleSessions, sessions, ssoAdmin } from '@airlock/protocol';
 import { createPerson, signIn, startTestServer, temporaryDirectory, type TestServer } from '@airlock/testkit';
 import { repoFile } from './helpers.js';
-import { startRealAgent } from './real-agent.js';
+import { startRealAgent } from '@airlock/testkit/real-agent';
 import { sha256 } from './session-agent.js';
 
 const run = promisify(execFile);

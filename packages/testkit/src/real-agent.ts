@@ -1,11 +1,11 @@
 /**
- * The real agent in this process, for the CLI's end-to-end tests: registered with an activation
+ * The real agent in this process, for end-to-end tests (the CLI's, the browser's): registered with an activation
  * (its tags become the instance's), its control channel connected, its sessions on real PTYs as
  * `ssmUser` (made by the agent, so the tests run as root). Stop it with stop().
  */
 import { AGENT_VERSION, collectInventory, ControlChannel, loadPrivateKey, loadState, register, SessionManager, streamLogger } from '@airlock/agent';
 import { fleet } from '@airlock/protocol';
-import type { TestServer } from '@airlock/testkit';
+import type { TestServer } from './server.js';
 
 export interface RealAgent {
   readonly instanceId: string;
