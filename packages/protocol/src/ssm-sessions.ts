@@ -97,6 +97,7 @@ export const GetSessionRecording = operation({
     SessionId: s.required(s.string()),
     Format: s.required(s.enum(RECORDING_FORMATS)),
     Content: s.required(s.string({ doc: 'asciicast v2: a header line, then one JSON event per line.' })),
+    LogGroupName: s.optional(s.string({ doc: "The log group the session's events went to, per its preferences; its stream is named after the session." })),
   }),
 });
 

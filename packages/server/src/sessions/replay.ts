@@ -6,7 +6,7 @@
 import { ApiError, sessions as api, type InputOf } from '@airlock/protocol';
 import { bind, type BoundOperation, type CallContext } from '../registry/handler.js';
 import { readRecord, recordPath } from './record.js';
-import { factsOf } from './recording.js';
+import { factsOf, planOf } from './recording.js';
 import { findSession, sessionResource, startedByCaller } from './session-access.js';
 import { asciicast, transcript } from './transcripts.js';
 
@@ -18,7 +18,8 @@ async function getSessionRecording(input: InputOf<typeof api.GetSessionRecording
   }
   const format = input.Format ?? 'asciicast';
   const content = format === 'asciicast' ? asciicast(factsOf(row), record.entries) : transcript(record.entries);
-  return { SessionId: row.session_id, Format: format, Content: content };
+  const logGroupName = planOf(row)?.logGroupName;
+  return { SessionId: row.session_id, Format: format, Content: content, ...(logGroupName === undefined ? {} : { LogGroupName: logGroupName }) };
 }
 
 // One's own session's recording is part of having run it, as resuming it is; anyone else's needs the policy.
