@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { generateKeyPairSync } from 'node:crypto';
 import { SessionManager } from '@airlock/agent';
 import { spawnPty } from '@airlock/agent/session/programs';
-import { ACTIVE_POLL_MS, loadModeReader, modeReader, ModeWatch } from '@airlock/agent/session/terminal-mode';
+import { ACTIVE_POLL_MS, BULK_BYTES, loadModeReader, modeReader, ModeWatch } from '@airlock/agent/session/terminal-mode';
 import type { data } from '@airlock/protocol';
 import { capturedLogger, sleep, waitFor } from './helpers.js';
 
@@ -60,8 +60,8 @@ test('ModeWatch tells each change once and in order, finds a silent change by po
     watch.check();
     watch.check();
     assert.deepEqual(sent, [{ echo: false, canonical: false }]);
-    // A change nobody looked for (no input, no output): the poll finds it.
-    watch.activity();
+    // A change nobody looked for (no input, no output after it): the poll finds it.
+    watch.output(10);
     current = { echo: false, canonical: true };
     await waitFor(() => sent.length === 2, 'the poll to find the change', 1_000);
     assert.deepEqual(sent[1], { echo: false, canonical: true });
@@ -73,6 +73,31 @@ test('ModeWatch tells each change once and in order, finds a silent change by po
     await sleep(ACTIVE_POLL_MS * 5);
     watch.check();
     assert.equal(sent.length, 2, 'nothing after stop');
+  } finally {
+    watch.stop();
+  }
+});
+
+test('ModeWatch reads before each small output, bulk output once a millisecond at most', () => {
+  let reads = 0;
+  let now = 1_000;
+  const watch = new ModeWatch(
+    () => {
+      reads++;
+      return { echo: true, canonical: true };
+    },
+    () => undefined,
+    () => now,
+  );
+  try {
+    for (let chunk = 0; chunk < 100; chunk++) watch.output(64 * 1024);
+    assert.equal(reads, 1, 'a burst of bulk output within a millisecond: one read');
+    now += 1;
+    watch.output(BULK_BYTES);
+    assert.equal(reads, 2, 'a millisecond later: read again');
+    for (let chunk = 0; chunk < 5; chunk++) watch.output(BULK_BYTES - 1);
+    watch.input();
+    assert.equal(reads, 8, 'small output (a prompt, an echo) and input: read every time');
   } finally {
     watch.stop();
   }

@@ -270,8 +270,7 @@ export class Session {
     const link = this.#link;
     if (link === undefined || this.#endReason !== undefined) return;
     // A change of mode goes before the output that follows it (a password prompt's text).
-    this.#modes?.check();
-    this.#modes?.activity();
+    this.#modes?.output(bytes.length);
     for (let offset = 0; offset < bytes.length; offset += data.MAX_PAYLOAD) {
       link.send({ type: data.FrameType.Data, payload: bytes.subarray(offset, offset + data.MAX_PAYLOAD) });
     }
@@ -306,9 +305,8 @@ export class Session {
       try {
         switch (frame.type) {
           case data.FrameType.Data:
-            this.#modes?.check();
+            this.#modes?.input();
             this.#program?.write(frame.payload);
-            this.#modes?.activity();
             break;
           case data.FrameType.Close:
             // Fin: the client's input ended (a command's stdin).

@@ -9,19 +9,24 @@
  * is read when it matters and polled between:
  *   - before each piece of output is passed on, so a Mode precedes the output that follows a
  *     change (sudo turns echo off, then prints its prompt: the person sees the prompt only
- *     after the server knows);
+ *     after the server knows). Bulk output (BULK_BYTES and more at once: a build log, a `cat`)
+ *     is looked at once a millisecond at most, as a read costs a system call (~2.5 µs) and
+ *     a prompt does not hide in the middle of it;
  *   - when input arrives, before it is written;
- *   - at the next turn of the event loop after any input or output (`read -s -p` prints its
- *     prompt, then turns echo off, microseconds later), then every ACTIVE_POLL_MS for
+ *   - at the next turn of the event loop after input or other output (`read -s -p` prints
+ *     its prompt, then turns echo off, microseconds later), then every ACTIVE_POLL_MS for
  *     ACTIVE_FOR_MS, and every IDLE_POLL_MS otherwise.
  * What is typed between a silent change and the next look, and reaches the server before the
  * Mode, is recorded (a person does not type within a millisecond of the prompt's arrival).
  */
 import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { data } from '@airlock/protocol';
 
 export const ACTIVE_POLL_MS = 10;
+export const BULK_BYTES = 1024;
+const BULK_READ_GAP_MS = 1;
 export const ACTIVE_FOR_MS = 2_000;
 export const IDLE_POLL_MS = 100;
 
@@ -61,6 +66,7 @@ const INITIAL: data.TerminalMode = { echo: true, canonical: true };
 export class ModeWatch {
   #sent: data.TerminalMode = INITIAL;
   #activeUntil = 0;
+  #lastRead = -Infinity;
   #timer: NodeJS.Timeout | undefined;
   #soon: NodeJS.Immediate | undefined;
   #stopped = false;
@@ -68,7 +74,7 @@ export class ModeWatch {
   constructor(
     private readonly read: () => data.TerminalMode | undefined,
     private readonly send: (mode: data.TerminalMode) => void,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.#schedule(IDLE_POLL_MS);
   }
@@ -76,6 +82,7 @@ export class ModeWatch {
   /** Reads the mode and sends it if it changed. */
   check(): void {
     if (this.#stopped) return;
+    this.#lastRead = this.now();
     let mode: data.TerminalMode | undefined;
     try {
       mode = this.read();
@@ -88,13 +95,28 @@ export class ModeWatch {
     this.send(mode);
   }
 
-  /** Input or output passed: the program may change its mode soon, so look often for a while. */
-  activity(): void {
+  /** `bytes` of output are about to be passed on: a change of mode goes before them. */
+  output(bytes: number): void {
+    const bulk = bytes >= BULK_BYTES;
+    if (!bulk || this.now() - this.#lastRead >= BULK_READ_GAP_MS) this.check();
+    this.#active(!bulk);
+  }
+
+  /** Input is about to be written to the terminal. */
+  input(): void {
+    this.check();
+    this.#active(true);
+  }
+
+  /** The program may change its mode soon: look at the next turn (`soon`), and often for a while. */
+  #active(soon: boolean): void {
     if (this.#stopped) return;
-    this.#soon ??= setImmediate(() => {
-      this.#soon = undefined;
-      this.check();
-    });
+    if (soon) {
+      this.#soon ??= setImmediate(() => {
+        this.#soon = undefined;
+        this.check();
+      });
+    }
     const wasActive = this.now() < this.#activeUntil;
     this.#activeUntil = this.now() + ACTIVE_FOR_MS;
     if (!wasActive) this.#schedule(ACTIVE_POLL_MS);
