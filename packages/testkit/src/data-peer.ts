@@ -5,7 +5,7 @@
  * lets the broker's tests say exactly when each side reads.
  */
 import { sign, type KeyObject } from 'node:crypto';
-import { data } from '@airlock/protocol';
+import { data, streams } from '@airlock/protocol';
 import WebSocket from 'ws';
 import { whenTrue, within } from './wait.js';
 
@@ -45,8 +45,8 @@ export class DataPeer {
         if (frame.type === data.FrameType.Ready) {
           const parsed = data.readReady(frame.payload);
           if (parsed === undefined) throw new Error('a Ready frame that is not one');
-          const resend = this.link.resendAfter(parsed.lastReceived);
-          if (resend.length > 0) socket.send(data.encodeFrames(resend));
+          // In messages the server takes: a resend can be a whole window.
+          for (const resent of streams.pack(this.link.resendAfter(parsed.lastReceived))) socket.send(resent);
           ready?.(parsed);
           continue;
         }

@@ -6,6 +6,7 @@ export { BACKENDS, testDatabaseUrl, withSchema, type Backend } from './backends.
 export { temporaryDirectory } from './files.js';
 export { MovableClock } from './clock.js';
 export { startTestServer, type TestServer, type TestServerOptions } from './server.js';
+export { startServerProcess, type ServerProcess } from './server-process.js';
 export { quietLogger, type CapturedLog } from './log.js';
 export { createPerson, roleSession, signIn, signInToken, TEST_PASSWORD } from './people.js';
 export {
@@ -28,3 +29,4 @@ export { startS3Server, S3RVER_CREDENTIALS, type S3Request, type TestS3Server } 
 export { accessibilityViolations, CHROMIUM, launchBrowser, openPage, screenshot, type TestPage } from './browser.js';
 export { authenticatorCode } from './authenticator.js';
 export { mailedTo } from './mailbox.js';
+export { startSlapd, SLAPD, type TestSlapd } from './slapd.js';

@@ -37,7 +37,7 @@ export class SimulatedAgent {
   ) {}
 
   /** Registers with a new activation made by `admin` (tags copied to the instance). */
-  static async register(server: TestServer, tags: readonly { Key: string; Value: string }[] = []): Promise<SimulatedAgent> {
+  static async register(server: Pick<TestServer, 'root' | 'client'>, tags: readonly { Key: string; Value: string }[] = []): Promise<SimulatedAgent> {
     const { ActivationId, ActivationCode } = await server.root.call(fleet.CreateActivation, { IamRole: 'SSMServiceRole', Tags: [...tags] });
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
     const { InstanceId } = await server.client().call(fleet.RegisterManagedInstance, {
@@ -51,7 +51,7 @@ export class SimulatedAgent {
   }
 
   /** Opens the control channel and waits for welcome. */
-  async connect(server: TestServer): Promise<void> {
+  async connect(server: Pick<TestServer, 'url'>): Promise<void> {
     const socket = new WebSocket(`${server.url.replace(/^http/, 'ws')}${control.CONTROL_PATH}`);
     this.socket = socket;
     const welcomed = new Promise<void>((resolve, reject) => {
