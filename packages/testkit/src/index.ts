@@ -29,3 +29,4 @@ export { startS3Server, S3RVER_CREDENTIALS, type S3Request, type TestS3Server } 
 export { accessibilityViolations, CHROMIUM, launchBrowser, openPage, screenshot, type TestPage } from './browser.js';
 export { authenticatorCode } from './authenticator.js';
 export { mailedTo } from './mailbox.js';
+export { startSlapd, SLAPD, type TestSlapd } from './slapd.js';
