@@ -4,9 +4,10 @@
  * a heading that takes the focus on each navigation so screen readers announce the new page.
  */
 import { portal } from '@airlock/protocol';
-import { useEffect, useRef, type ReactNode } from 'react';
+import { Suspense, useEffect, useRef, type ReactNode } from 'react';
 import { useAction } from './api';
 import { ErrorMessage } from './errors';
+import { Loading } from './forms';
 import { ConsoleGate, PortalGate, usePortalUser, useRoleSession } from './identity';
 import { Link, matchRoute, navigate, useLocation, type Area, type Route } from './router';
 
@@ -50,7 +51,13 @@ export function App({ routes, consoleNav }: { routes: readonly Route[]; consoleN
         <h1 ref={heading} tabIndex={-1}>
           {title}
         </h1>
-        {Page === undefined ? <NotFound /> : <Page params={matched?.params ?? {}} query={location.searchParams} />}
+        {Page === undefined ? (
+          <NotFound />
+        ) : (
+          <Suspense fallback={<Loading what="the page" />}>
+            <Page params={matched?.params ?? {}} query={location.searchParams} />
+          </Suspense>
+        )}
       </main>
     </>
   );

@@ -2,7 +2,7 @@
  * A small router over the History API: the route table (routes.tsx) maps paths such as
  * `/console/sessions/:sessionId` to pages; <Link> and navigate() change the path without a reload.
  */
-import { useSyncExternalStore, type AnchorHTMLAttributes, type ComponentType, type MouseEvent, type ReactNode } from 'react';
+import { lazy, useSyncExternalStore, type AnchorHTMLAttributes, type ComponentType, type LazyExoticComponent, type MouseEvent, type ReactNode } from 'react';
 
 /** Who may see a page: anyone, a signed-in portal user, or a role session (the console). */
 export type Area = 'public' | 'portal' | 'console';
@@ -13,7 +13,7 @@ export interface Route {
   /** Shown in the browser's title bar and as the page's heading for screen readers. */
   readonly title: string;
   readonly area: Area;
-  readonly page: ComponentType<PageProps>;
+  readonly page: ComponentType<PageProps> | LazyExoticComponent<ComponentType<PageProps>>;
 }
 
 export interface PageProps {
@@ -21,6 +21,17 @@ export interface PageProps {
   readonly params: Readonly<Record<string, string>>;
   /** The query string's values. */
   readonly query: URLSearchParams;
+}
+
+/**
+ * A page loaded only when first shown, in its own file of the build (for heavy ones: the
+ * terminal, the replay player): `page: lazyPage(() => import('../features/x/page'), 'XPage')`.
+ */
+export function lazyPage<Name extends string>(load: () => Promise<Record<Name, ComponentType<PageProps>>>, name: Name): LazyExoticComponent<ComponentType<PageProps>> {
+  return lazy(async () => {
+    const page: ComponentType<PageProps> = (await load())[name];
+    return { default: page };
+  });
 }
 
 const CHANGED = 'airlock:navigate';

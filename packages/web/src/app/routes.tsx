@@ -13,11 +13,10 @@ import { TerminalPage } from '../features/sessions/terminal-page';
 import { AcceptInvitationPage } from '../features/portal/accept-invitation';
 import { AccountsPage } from '../features/portal/accounts';
 import { DeviceApprovalPage } from '../features/portal/device-approval';
-import { MfaDevicesPage } from '../features/portal/mfa-devices';
 import { Redirect } from '../features/portal/redirect';
 import { SignInPage } from '../features/portal/sign-in';
 import type { NavEntry } from './layout';
-import type { Route } from './router';
+import { lazyPage, type Route } from './router';
 
 export const ROUTES: readonly Route[] = [
   { path: '/', title: 'Airlock', area: 'public', page: Redirect },
@@ -25,7 +24,7 @@ export const ROUTES: readonly Route[] = [
   { path: '/portal/accept-invitation', title: 'Set your password', area: 'public', page: AcceptInvitationPage },
   { path: '/portal/reset-password', title: 'Choose a new password', area: 'public', page: AcceptInvitationPage },
   { path: '/portal', title: 'Accounts', area: 'portal', page: AccountsPage },
-  { path: '/portal/mfa-devices', title: 'MFA devices', area: 'portal', page: MfaDevicesPage },
+  { path: '/portal/mfa-devices', title: 'MFA devices', area: 'portal', page: lazyPage(() => import('../features/portal/mfa-devices'), 'MfaDevicesPage') },
   { path: '/portal/device', title: 'Approve a device sign-in', area: 'portal', page: DeviceApprovalPage },
   { path: '/console', title: 'Console home', area: 'console', page: ConsoleHome },
   { path: '/console/instances', title: 'Instances', area: 'console', page: InstancesPage },
