@@ -16,6 +16,11 @@ export function endpointUrl(flag: string | undefined): string {
   return url;
 }
 
+/** A variable the setup file names for a secret (`clientSecretEnv`), so secrets stay out of files. */
+export function environmentValue(name: string): string | undefined {
+  return env[name];
+}
+
 /** Where `airlock login` keeps its tokens: AIRLOCK_CONFIG_DIR, else ~/.airlock. */
 export function configDir(): string {
   return env['AIRLOCK_CONFIG_DIR'] ?? join(homedir(), '.airlock');

@@ -13,8 +13,7 @@ import { Attribute, Change, Client } from 'ldapts';
 import { AirlockApiError } from '@airlock/client';
 import { identitySources, identitystore, organizations, portal, roleSessions, sessions, ssoAdmin } from '@airlock/protocol';
 import { entryFilter, groupFilter } from '@airlock/server/identity/sources/ldap';
-import { BACKENDS, createPerson, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
-import { startSlapd, type TestSlapd } from './slapd.js';
+import { BACKENDS, createPerson, SimulatedAgent, startSlapd, startTestServer, type TestServer, type TestSlapd } from '@airlock/testkit';
 
 const TIMEOUT = { timeout: 90_000 };
 const SUFFIX = 'dc=example,dc=com';

@@ -4,7 +4,7 @@
  * Ids of what it creates are remembered for the steps that follow. It stops at the first
  * refusal; what was done stays done, and applying the file again continues from there.
  */
-import { identitystore, portal, ssoAdmin, type InputOf } from '@airlock/protocol';
+import { identitySources, identitystore, portal, ssoAdmin, type InputOf } from '@airlock/protocol';
 import type { Api } from './api.js';
 import type { PermissionSetSpec, UserSpec } from './model.js';
 import type { KnownIds, Plan, PlanEntry, Step } from './planner.js';
@@ -33,6 +33,9 @@ async function runStep(step: Step, api: Api, known: KnownIds): Promise<void> {
   switch (step.kind) {
     case 'putMfaSettings':
       await api.call(portal.PutMfaSettings, step.input);
+      return;
+    case 'putIdentitySource':
+      await api.call(identitySources.PutIdentitySource, step.input);
       return;
     case 'createGroup': {
       const { GroupId } = await api.call(identitystore.CreateGroup, {

@@ -6,6 +6,7 @@
  */
 import type { portal } from '@airlock/protocol';
 import type { Finding } from '@airlock/policy';
+import type { IdentitySourceSpec } from './identity-source.js';
 
 export type MfaMode = (typeof portal.MFA_MODES)[number];
 export type NoDeviceAction = (typeof portal.NO_DEVICE_ACTIONS)[number];
@@ -85,6 +86,8 @@ export interface Setup {
   readonly users: readonly UserSpec[];
   readonly permissionSets: readonly PermissionSetSpec[];
   readonly assignments: readonly AssignmentSpec[];
+  /** Where identities come from (sso:PutIdentitySource); applied last. */
+  readonly identitySource?: IdentitySourceSpec;
 }
 
 /** One thing wrong with a setup file, with where it is. */

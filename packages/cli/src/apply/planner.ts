@@ -5,6 +5,7 @@
  */
 import type { identitystore, InputOf, portal } from '@airlock/protocol';
 import { durationSeconds, formatPath, SetupError, type GroupSpec, type PermissionSetSpec, type PrincipalType, type Problem, type Setup, type UserSpec } from './model.js';
+import { planIdentitySource, type IdentitySourceInput } from './identity-source.js';
 import { assignmentsKey, key, type Account, type CurrentState, type User } from './state.js';
 
 export type AttributeOperation = InputOf<typeof identitystore.UpdateUser>['Operations'][number];
@@ -38,7 +39,8 @@ export type Step =
       readonly accountId: string;
       readonly principalType: PrincipalType;
       readonly principalName: string;
-    };
+    }
+  | { readonly kind: 'putIdentitySource'; readonly input: IdentitySourceInput };
 
 export type Action = 'create' | 'update' | 'unchanged';
 
@@ -237,6 +239,12 @@ export function makePlan(setup: Setup, state: CurrentState): Plan {
         principalName: assignment.principalName,
       });
     }
+  }
+  if (setup.identitySource !== undefined && state.identitySource !== undefined) {
+    const source = planIdentitySource(setup.identitySource, state.identitySource);
+    if (source.action === 'refused') problems.push({ location: setup.file, path: formatPath(source.path), message: source.message });
+    else if (source.action === 'unchanged') add('unchanged', source.text, '');
+    else add('update', source.text, source.text.replace(/^change/, 'changed').replace(/^update/, 'updated'), { kind: 'putIdentitySource', input: source.input });
   }
   if (problems.length > 0) throw new SetupError(problems);
 

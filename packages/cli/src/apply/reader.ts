@@ -10,6 +10,8 @@ import { dirname, resolve } from 'node:path';
 import { analyzePolicy } from '@airlock/policy';
 import { identitystore, organizations, portal, ssoAdmin, validate, type AnyShape, type StringShape } from '@airlock/protocol';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { environmentValue } from '../environment.js';
+import { readIdentitySource } from './identity-source.js';
 import {
   durationSeconds,
   formatPath,
@@ -86,7 +88,7 @@ const MAX_INLINE_POLICY = 32_768;
 const MANAGED_POLICY_PREFIX = 'arn:aws:iam::aws:policy/';
 
 const KEYS = {
-  top: ['mfa', 'groups', 'users', 'permissionSets', 'assignments'],
+  top: ['mfa', 'groups', 'users', 'permissionSets', 'assignments', 'identitySource'],
   mfa: ['mode', 'allowedTypes', 'noDeviceAction', 'trustedDeviceDays'],
   group: ['name', 'description'],
   user: ['userName', 'displayName', 'givenName', 'familyName', 'email', 'groups', 'attributes'],
@@ -138,6 +140,7 @@ async function readTop(c: Checker, value: unknown, file: string, readPolicy: (po
     c.list(top['permissionSets'], ['permissionSets']).map((item, index) => readPermissionSet(c, item, ['permissionSets', index], readPolicy)),
   );
   const assignments = c.list(top['assignments'], ['assignments']).map((item, index) => readAssignment(c, item, ['assignments', index]));
+  const identitySource = top['identitySource'] === undefined || top['identitySource'] === null ? undefined : await readIdentitySource(c, top['identitySource'], readPolicy, environmentValue);
 
   c.checkReferences();
   const emails = new Map<string, number>();
@@ -163,6 +166,7 @@ async function readTop(c: Checker, value: unknown, file: string, readPolicy: (po
     users: users.filter(defined),
     permissionSets: permissionSets.filter(defined),
     assignments: assignments.filter(defined),
+    ...(identitySource === undefined ? {} : { identitySource }),
   };
 }
 

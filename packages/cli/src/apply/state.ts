@@ -2,8 +2,9 @@
  * What the server holds of the things a setup file names, read with list and describe calls
  * only. Names are keyed without case, as the server compares them.
  */
-import { identitystore, organizations, portal, ssoAdmin, type OutputOf, type TypeOf } from '@airlock/protocol';
+import { identitySources, identitystore, organizations, portal, ssoAdmin, type OutputOf, type TypeOf } from '@airlock/protocol';
 import type { Api } from './api.js';
+import type { CurrentIdentitySource } from './identity-source.js';
 import type { Setup } from './model.js';
 
 export type User = TypeOf<typeof identitystore.user>;
@@ -29,6 +30,8 @@ export interface CurrentState {
   readonly accounts: readonly Account[];
   /** `{accountId} {permissionSetArn}` → `{USER|GROUP} {principalId}`, for the pairs the file assigns (once accounts are resolved). */
   readonly assignments: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Read only when the file has identitySource. */
+  readonly identitySource?: CurrentIdentitySource;
 }
 
 export const key = (name: string): string => name.toLowerCase();
@@ -37,6 +40,7 @@ export const assignmentsKey = (accountId: string, permissionSetArn: string): str
 /** Reads the current state; `resolveAccount` maps a file's account reference to an id (or undefined). */
 export async function readState(api: Api, setup: Setup, resolveAccount: (accounts: readonly Account[], reference: string) => Account | undefined): Promise<CurrentState> {
   const mfa = setup.mfa === undefined ? undefined : await api.call(portal.GetMfaSettings, {});
+  const identitySource = setup.identitySource === undefined ? undefined : await api.call(identitySources.GetIdentitySource, {});
 
   const groups = new Map<string, Group>();
   if (setup.groups.length > 0 || setup.users.length > 0 || setup.assignments.length > 0) {
@@ -96,5 +100,5 @@ export async function readState(api: Api, setup: Setup, resolveAccount: (account
     assignments.set(pair, new Set(found.map((item) => `${item.PrincipalType} ${item.PrincipalId}`)));
   }
 
-  return { ...(mfa === undefined ? {} : { mfa }), groups, users, memberships, permissionSets, accounts, assignments };
+  return { ...(mfa === undefined ? {} : { mfa }), ...(identitySource === undefined ? {} : { identitySource }), groups, users, memberships, permissionSets, accounts, assignments };
 }
