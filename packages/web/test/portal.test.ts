@@ -12,6 +12,7 @@ import { accessibilityViolations, authenticatorCode, launchBrowser, mailedTo, op
 import type { Browser, Page } from 'playwright-core';
 
 const PASSWORD = 'violet harbour at dawn';
+const NEW_PASSWORD = 'seven quiet lanterns';
 let server: TestServer;
 let browser: Browser;
 let accountId: string;
@@ -126,7 +127,7 @@ test('a wrong password is refused in plain words, then the lockout says how long
   await checkPage(alice, 'accounts');
 });
 
-test('alice registers an authenticator app through the QR page, then signs in with its code', async () => {
+test('alice registers an authenticator app through the QR page, changes her password, then signs in with both', async () => {
   const { page } = alice;
   await page.getByRole('link', { name: 'MFA devices' }).click();
   await heading(page, 'MFA devices').waitFor();
@@ -139,6 +140,18 @@ test('alice registers an authenticator app through the QR page, then signs in wi
   await page.getByRole('cell', { name: 'Alice phone', exact: true }).waitFor();
   await checkPage(alice, 'mfa-devices');
 
+  await page.getByRole('link', { name: 'Password' }).click();
+  await heading(page, 'Change your password').waitFor();
+  await page.getByLabel('Current password').fill('not my password');
+  await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+  await page.getByLabel('New password again').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await page.getByRole('alert').getByText(/Incorrect password/).waitFor();
+  await checkPage(alice, 'change-password');
+  await page.getByLabel('Current password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await page.getByText('Your password is changed.').waitFor();
+
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByText('You have signed out.').waitFor();
   await page.goto(`${server.url}/portal/mfa-devices`);
@@ -147,7 +160,7 @@ test('alice registers an authenticator app through the QR page, then signs in wi
 
   server.clock.advance(30_000); // a code is never accepted twice: the next one
   await page.getByLabel('User name').fill('alice');
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Password', { exact: true }).fill(NEW_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByLabel('Code from your authenticator app').fill('000000');
   await page.getByRole('button', { name: 'Verify' }).click();

@@ -6,6 +6,7 @@
 import { portal } from '@airlock/protocol';
 import { Suspense, useEffect, useRef, type ReactNode } from 'react';
 import { useAction } from './api';
+import { PageErrorBoundary } from './error-boundary';
 import { ErrorMessage } from './errors';
 import { Loading } from './forms';
 import { ConsoleGate, PortalGate, usePortalUser, useRoleSession } from './identity';
@@ -54,9 +55,11 @@ export function App({ routes, consoleNav }: { routes: readonly Route[]; consoleN
         {Page === undefined ? (
           <NotFound />
         ) : (
-          <Suspense fallback={<Loading what="the page" />}>
-            <Page params={matched?.params ?? {}} query={location.searchParams} />
-          </Suspense>
+          <PageErrorBoundary key={location.pathname}>
+            <Suspense fallback={<Loading what="the page" />}>
+              <Page params={matched?.params ?? {}} query={location.searchParams} />
+            </Suspense>
+          </PageErrorBoundary>
         )}
       </main>
     </>
@@ -100,6 +103,7 @@ function PortalBar(): ReactNode {
     <nav className="bar-links" aria-label="Portal">
       <Link to="/portal">Accounts</Link>
       <Link to="/portal/mfa-devices">MFA devices</Link>
+      <Link to="/portal/password">Password</Link>
       <span className="who">
         Signed in as <strong>{user?.UserName}</strong>
       </span>

@@ -12,6 +12,7 @@ import { SessionsPage } from '../features/sessions/sessions-page';
 import { TerminalPage } from '../features/sessions/terminal-page';
 import { AcceptInvitationPage } from '../features/portal/accept-invitation';
 import { AccountsPage } from '../features/portal/accounts';
+import { ChangePasswordPage } from '../features/portal/change-password';
 import { DeviceApprovalPage } from '../features/portal/device-approval';
 import { Redirect } from '../features/portal/redirect';
 import { SignInPage } from '../features/portal/sign-in';
@@ -26,6 +27,7 @@ export const ROUTES: readonly Route[] = [
   { path: '/portal', title: 'Accounts', area: 'portal', page: AccountsPage },
   { path: '/portal/mfa-devices', title: 'MFA devices', area: 'portal', page: lazyPage(() => import('../features/portal/mfa-devices'), 'MfaDevicesPage') },
   { path: '/portal/device', title: 'Approve a device sign-in', area: 'portal', page: DeviceApprovalPage },
+  { path: '/portal/password', title: 'Change your password', area: 'portal', page: ChangePasswordPage },
   { path: '/console', title: 'Console home', area: 'console', page: ConsoleHome },
   { path: '/console/instances', title: 'Instances', area: 'console', page: InstancesPage },
   { path: '/console/session-manager', title: 'Session Manager', area: 'console', page: SessionManagerPage },
