@@ -182,6 +182,19 @@ for (const backend of BACKENDS) {
       assert.equal(browser.cookie('airlock_session'), undefined);
     });
 
+    test('with AllowIdpInitiated false, only answers to requests Airlock sent are taken', async () => {
+      await server.root.call(identitySources.PutIdentitySource, { ...settings(), Saml: { ...settings().Saml, AllowIdpInitiated: false } });
+      try {
+        await refusedAtAcs(idp.response(assertionFor('unsolicited', ['Engineers'])), /InResponseTo/);
+        const browser = new CookieBrowser();
+        const request = SamlTestIdp.readAuthnRequest((await browser.get(`${server.url}/federation/saml/start`)).location ?? '');
+        const landed = await browser.postForm(acs, { SAMLResponse: idp.response(assertionFor('solicited', ['Engineers'], { inResponseTo: request.id })) });
+        assert.equal(landed.status, 303, landed.body);
+      } finally {
+        await server.root.call(identitySources.PutIdentitySource, settings());
+      }
+    });
+
     test('a user deactivated through SCIM is refused at the ACS', async () => {
       const { AccessToken, ScimEndpoint } = await server.root.call(scimTokens.CreateScimAccessToken, {});
       const headers = { authorization: `Bearer ${AccessToken}`, 'content-type': 'application/scim+json' };
