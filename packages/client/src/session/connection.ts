@@ -19,6 +19,13 @@ import type { Dialer, SessionSocket, SocketEvents } from './socket.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Where writes wait: the end of the event loop's turn in Node (setImmediate), so what the sources
+ * read in one poll shares messages (port forwarding makes fewer, bigger writes); browsers have no
+ * such turn without a clamped timer, so a microtask there.
+ */
+const nextTurn: (run: () => void) => unknown = (globalThis as { setImmediate?: (run: () => void) => unknown }).setImmediate ?? queueMicrotask;
+
 /** The server's close codes that no retry can mend. */
 const FINAL_CLOSE: Readonly<Record<number, string>> = {
   4400: 'the server could not read what this client sent',
@@ -331,7 +338,7 @@ export class SessionConnection {
   private scheduleFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
-    queueMicrotask(() => {
+    nextTurn(() => {
       this.flushQueued = false;
       this.flush();
     });
