@@ -17,18 +17,16 @@
 // Exits 1 when a target is missed, 2 on a failure or the time bound. Only the processes it started
 // are signalled; the data directory and sshd's directory are removed at the end.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
+import { clearTimeout, setTimeout } from 'node:timers';
 import { parseArgs } from 'node:util';
 import { startSshd } from '@airlock/testkit';
 import { BenchPeer } from './sessions-peer.mjs';
+import { airlockEcho, airlockOutput, boundBench, cleanups, cpuSampler, cpuSeconds, descendants, echoRoundTrips, freePort, msf, now, root, rssBytes, say, shutdown, sleep, startAirlock, stats, stopChild, track, us } from './sessions-rig.mjs';
 
-const root = new URL('..', import.meta.url).pathname;
 const { values: args } = parseArgs({
   options: {
     echo: { type: 'string', default: '1000' },
@@ -58,195 +56,11 @@ if (ECHO_N + 50 >= 4000) {
   process.exit(2);
 }
 const ECHO_WARMUP = 50;
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+const ECHO = { n: ECHO_N, warmup: ECHO_WARMUP };
 
-const t0 = performance.now();
-const say = (line) => console.log(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${line}`);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const now = () => Number(process.hrtime.bigint()) / 1e6; // ms
-function quantile(sorted, q) {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
-function stats(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted[sorted.length - 1], n: sorted.length };
-}
-const us = (ms) => `${Math.round(ms * 1000)} µs`;
-const msf = (ms) => `${ms.toFixed(1)} ms`;
-
-// ---- /proc ---------------------------------------------------------------------------------------
-function procStat(pid) {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const close = text.lastIndexOf(')');
-    const fields = text.slice(close + 2).split(' ');
-    return { comm: text.slice(text.indexOf('(') + 1, close), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
-  } catch {
-    return undefined;
-  }
-}
-const cpuSeconds = (pid) => (procStat(pid)?.ticks ?? NaN) / CLK_TCK;
-function rssBytes(pid) {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match[1]) * 1024;
-}
-/** Every live process under `ancestor` (itself included) whose comm passes `keep`. */
-function descendants(ancestor, keep) {
-  const parent = new Map();
-  const comm = new Map();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = procStat(entry);
-    if (stat === undefined) continue;
-    parent.set(Number(entry), stat.ppid);
-    comm.set(Number(entry), stat.comm);
-  }
-  const found = [];
-  for (const pid of parent.keys()) {
-    for (let at = pid, hops = 0; at > 1 && hops < 64; at = parent.get(at) ?? 0, hops++) {
-      if (at === ancestor) {
-        if (keep(comm.get(pid))) found.push(pid);
-        break;
-      }
-    }
-  }
-  return found;
-}
-/**
- * CPU of short-lived processes (sshd's per-connection processes, the ssh client): their
- * utime+stime is sampled every 10 ms while they live, the last sample kept. Up to 10 ms of each
- * process's last moments can be missed, so OpenSSH's figure is if anything slightly low.
- */
-function cpuSampler(listPids) {
-  const last = new Map();
-  const baseline = new Map();
-  for (const pid of listPids()) baseline.set(pid, procStat(pid)?.ticks ?? 0);
-  const sample = () => {
-    for (const pid of listPids()) {
-      const stat = procStat(pid);
-      if (stat !== undefined) last.set(pid, stat.ticks);
-    }
-  };
-  sample();
-  const timer = setInterval(sample, 10);
-  return {
-    stop() {
-      sample();
-      clearInterval(timer);
-      let ticks = 0;
-      for (const [pid, value] of last) ticks += value - (baseline.get(pid) ?? 0);
-      return { seconds: ticks / CLK_TCK, processes: last.size };
-    },
-  };
-}
-
-// ---- what this bench starts, and how it stops it -------------------------------------------------
-const started = new Set(); // child processes
-const cleanups = [];
-let stopping = false;
-async function shutdown(code) {
-  if (stopping) return;
-  stopping = true;
-  for (const cleanup of cleanups.reverse()) {
-    try {
-      await cleanup();
-    } catch (error) {
-      console.error('cleanup:', error.message);
-    }
-  }
-  for (const child of started) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-  process.exit(code);
-}
-const deadline = setTimeout(() => {
-  console.error(`bench:sessions: not done within --timeout-s ${TIMEOUT_S}; stopping.`);
-  void shutdown(2);
-}, TIMEOUT_S * 1000);
-deadline.unref();
-process.once('SIGINT', () => void shutdown(130));
-
-function track(child) {
-  started.add(child);
-  child.once('exit', () => started.delete(child));
-  return child;
-}
-async function stopChild(child, ms = 10_000) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-  await gone;
-  clearTimeout(timer);
-}
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-// ---- Airlock: a server and an agent --------------------------------------------------------------
-const dataDir = mkdtempSync(join(tmpdir(), 'airlock-bench-sessions-'));
-cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-const port = await freePort();
-const endpoint = `http://127.0.0.1:${port}`;
-function startNode(label, nodeArgs) {
-  const child = track(spawn(process.execPath, nodeArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }));
-  let tail = '';
-  const keep = (chunk) => {
-    tail = (tail + chunk.toString('utf8')).slice(-4000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.once('exit', (code, signal) => {
-    if (!stopping) {
-      console.error(`bench:sessions: the ${label} exited unexpectedly (${signal ?? code}); its last output:\n${tail}`);
-      void shutdown(2);
-    }
-  });
-  return child;
-}
-const server = startNode('server', ['packages/server/dist/main.js', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`]);
-cleanups.push(() => stopChild(server));
-for (let attempt = 0; ; attempt++) {
-  try {
-    if ((await fetch(`${endpoint}/healthz`)).ok) break;
-  } catch {
-    // not yet
-  }
-  if (attempt > 200) throw new Error('the server did not come up');
-  await sleep(100);
-}
-const rootToken = readFileSync(join(dataDir, 'root-token'), 'utf8').trim();
-async function call(operation, input) {
-  const response = await fetch(`${endpoint}/api/ssm/${operation}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${rootToken}` },
-    body: JSON.stringify(input),
-  });
-  const body = await response.json();
-  if (!response.ok) throw new Error(`ssm:${operation}: ${body.__type}: ${body.message}`);
-  return body;
-}
-const activation = await call('CreateActivation', { IamRole: 'SSMServiceRole', DefaultInstanceName: 'bench-sessions', RegistrationLimit: 1 });
-const stateDir = join(dataDir, 'agent');
-const registered = spawnSync(process.execPath, ['packages/agent/bin/airlock-agent.js', 'register', '--endpoint-url', endpoint, '--id', activation.ActivationId, '--code', activation.ActivationCode, '--state-dir', stateDir], { cwd: root, encoding: 'utf8' });
-if (registered.status !== 0) throw new Error(`registering the agent failed: ${registered.stderr}`);
-const instanceId = JSON.parse(readFileSync(join(stateDir, 'registration.json'), 'utf8')).instanceId;
-const agent = startNode('agent', ['packages/agent/bin/airlock-agent.js', 'run', '--state-dir', stateDir]);
-cleanups.push(() => stopChild(agent));
-for (let attempt = 0; ; attempt++) {
-  const { InstanceInformationList } = await call('DescribeInstanceInformation', {});
-  if (InstanceInformationList.some((instance) => instance.InstanceId === instanceId && instance.PingStatus === 'Online')) break;
-  if (attempt > 100) throw new Error('the agent did not come online');
-  await sleep(100);
-}
-say(`Airlock: server pid ${server.pid} at ${endpoint}, agent pid ${agent.pid} as ${instanceId}`);
+boundBench('bench:sessions', TIMEOUT_S);
+const airlock = await startAirlock();
+const { server, agent, instanceId, endpoint, dataDir, call, session, terminate } = airlock;
 
 // ---- OpenSSH --------------------------------------------------------------------------------------
 const sshd = await startSshd('root');
@@ -255,73 +69,24 @@ const sshdPid = Number(readFileSync(join(sshd.directory, 'sshd.pid'), 'utf8').tr
 const sshArgs = ['-p', String(sshd.port), '-i', sshd.identityFile, '-o', `UserKnownHostsFile=${sshd.knownHostsFile}`, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-F', '/dev/null'];
 say(`OpenSSH: sshd pid ${sshdPid} on 127.0.0.1:${sshd.port} (${spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim()})`);
 
-/** StartSession, then the client's hop: resolves with the peer at Ready. */
-async function session(input, options) {
-  const out = await call('StartSession', { Target: instanceId, ...input });
-  const peer = new BenchPeer(options);
-  await peer.connect(out.StreamUrl, out.TokenValue);
-  peer.sessionId = out.SessionId;
-  return peer;
-}
-async function terminate(peer) {
-  try {
-    await call('TerminateSession', { SessionId: peer.sessionId });
-  } catch (error) {
-    say(`TerminateSession ${peer.sessionId}: ${error.message}`);
-  }
-  peer.terminate();
-}
-
 // ---- 1. keystroke echo ------------------------------------------------------------------------------
-/** Writes one byte at a time, waiting for its echo; `attach(onChunk)` subscribes to output. */
-async function echoRoundTrips(label, write, attach) {
-  let expected;
-  let resolveEcho;
-  attach((chunk) => {
-    if (expected !== undefined && Buffer.from(chunk).includes(expected)) {
-      expected = undefined;
-      resolveEcho();
-    }
-  });
-  const samples = [];
-  for (let i = 0; i < ECHO_WARMUP + ECHO_N; i++) {
-    const byte = 97 + (i % 26);
-    const echoed = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${label}: no echo of byte ${i} within 5 s`)), 5000);
-      resolveEcho = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    expected = byte;
-    const start = now();
-    write(Buffer.from([byte]));
-    await echoed;
-    if (i >= ECHO_WARMUP) samples.push(now() - start);
-  }
-  return stats(samples);
-}
-
 const results = {};
 say(`1. keystroke echo: ${ECHO_N} single bytes into cat on a PTY (after ${ECHO_WARMUP} to warm up)`);
 {
   // Bare local PTY (node-pty, the agent's own dependency)
   const pty = createRequire(join(root, 'packages/agent/package.json'))('node-pty');
   const term = pty.spawn('cat', [], { name: 'xterm', cols: 80, rows: 24 });
-  results.echoBare = await echoRoundTrips('bare PTY', (bytes) => term.write(bytes.toString('latin1')), (on) => term.onData((text) => on(Buffer.from(text, 'latin1'))));
+  results.echoBare = await echoRoundTrips('bare PTY', (bytes) => term.write(bytes.toString('latin1')), (on) => term.onData((text) => on(Buffer.from(text, 'latin1'))), ECHO);
   term.kill();
   say(`   bare PTY: p50 ${us(results.echoBare.p50)}, p99 ${us(results.echoBare.p99)}`);
 
   // Airlock
-  const peer = await session({ DocumentName: 'AWS-StartInteractiveCommand', Parameters: { command: ['cat'] } });
-  // cat is on the PTY once the PTY echoes (the first byte may be written before cat starts; the tty echoes it anyway)
-  results.echoAirlock = await echoRoundTrips('Airlock', (bytes) => peer.send(bytes), (on) => (peer.onData = on));
-  await terminate(peer);
+  results.echoAirlock = await airlockEcho(airlock, ECHO);
   say(`   Airlock: p50 ${us(results.echoAirlock.p50)}, p99 ${us(results.echoAirlock.p99)}`);
 
   // OpenSSH
   const ssh = track(spawn('ssh', ['-tt', ...sshArgs, 'root@localhost', 'cat'], { stdio: ['pipe', 'pipe', 'pipe'] }));
-  results.echoSsh = await echoRoundTrips('OpenSSH', (bytes) => ssh.stdin.write(bytes), (on) => ssh.stdout.on('data', on));
+  results.echoSsh = await echoRoundTrips('OpenSSH', (bytes) => ssh.stdin.write(bytes), (on) => ssh.stdout.on('data', on), ECHO);
   ssh.stdin.end();
   await stopChild(ssh, 3000);
   say(`   OpenSSH: p50 ${us(results.echoSsh.p50)}, p99 ${us(results.echoSsh.p99)}`);
@@ -331,21 +96,7 @@ say(`1. keystroke echo: ${ECHO_N} single bytes into cat on a PTY (after ${ECHO_W
 const outputBytes = OUTPUT_MB * 1024 * 1024;
 say(`2. terminal output: head -c ${OUTPUT_MB}M /dev/zero, counted at the client`);
 {
-  const cpuBefore = cpuSeconds(server.pid) + cpuSeconds(agent.pid);
-  const selfBefore = process.cpuUsage();
-  let first;
-  let last;
-  const peer = await session({ DocumentName: 'AWS-StartNonInteractiveCommand', Parameters: { command: [`head -c ${OUTPUT_MB}M /dev/zero`] } });
-  peer.onData = () => {
-    first ??= now();
-    last = now();
-  };
-  await peer.waitFor(() => peer.exit !== undefined, 'the Exit frame', 300_000);
-  const cpu = cpuSeconds(server.pid) + cpuSeconds(agent.pid) - cpuBefore;
-  const self = process.cpuUsage(selfBefore);
-  peer.terminate();
-  if (peer.bytes !== outputBytes) throw new Error(`Airlock output: ${peer.bytes} bytes, expected ${outputBytes}`);
-  results.outAirlock = { mbps: outputBytes / 1048576 / ((last - first) / 1000), cpuPerGb: cpu / (outputBytes / 2 ** 30), clientPerGb: (self.user + self.system) / 1e6 / (outputBytes / 2 ** 30) };
+  results.outAirlock = await airlockOutput(airlock, OUTPUT_MB);
   say(`   Airlock: ${results.outAirlock.mbps.toFixed(0)} MB/s, server+agent ${results.outAirlock.cpuPerGb.toFixed(1)} CPU s/GB (this bench's client: ${results.outAirlock.clientPerGb.toFixed(1)} s/GB)`);
 
   let ssh;

@@ -39,6 +39,12 @@ export interface BrokerOptions {
   readonly agentDialMs: number;
   /** How often deadlines are checked. */
   readonly tickMs: number;
+  /**
+   * Benchmarks only (bench/recording.mjs, recording on versus off): sessions keep no record and
+   * frames are acknowledged without waiting for a disk. No flag, setting or variable sets it:
+   * only a program that starts the server itself (startServer's `sessions` option) can.
+   */
+  readonly unrecorded?: boolean;
 }
 
 export const DEFAULT_BROKER_OPTIONS: BrokerOptions = { agentGraceMs: 60_000, agentDialMs: 30_000, tickMs: 1_000 };
@@ -343,15 +349,14 @@ export class SessionBroker {
   private async live(plan: SessionPlan, links: Record<Side, data.Link>, continued: { head: Buffer; entries: number } | undefined): Promise<LiveSession> {
     // The record's callbacks need the session, which needs the record.
     const made: { session?: LiveSession } = {};
-    const record = await RecordWriter.open(
-      recordPath(this.deps.dataDir, plan.sessionId),
-      continued ?? { head: GENESIS, entries: 0 },
-      (durable) => made.session?.recorded(durable),
-      (error) => {
-        this.deps.log.error(`sessions: writing the record of ${plan.sessionId} failed; it ends`, error);
-        if (made.session !== undefined) this.end(made.session, 'Failed', 'the session could not be recorded');
-      },
-    );
+    const onDurable = (durable: Partial<Record<Direction, number>>): void => made.session?.recorded(durable);
+    const record =
+      this.settings.unrecorded === true
+        ? RecordWriter.unrecorded(onDurable)
+        : await RecordWriter.open(recordPath(this.deps.dataDir, plan.sessionId), continued ?? { head: GENESIS, entries: 0 }, onDurable, (error) => {
+            this.deps.log.error(`sessions: writing the record of ${plan.sessionId} failed; it ends`, error);
+            if (made.session !== undefined) this.end(made.session, 'Failed', 'the session could not be recorded');
+          });
     made.session = new LiveSession(plan, this, record, links, this.now());
     return made.session;
   }

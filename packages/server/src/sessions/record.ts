@@ -76,7 +76,8 @@ export class RecordWriter {
   private closed = false;
 
   private constructor(
-    private readonly file: FileHandle,
+    /** Undefined: a writer that records nothing (BrokerOptions.unrecorded, for benchmarks). */
+    private readonly file: FileHandle | undefined,
     private head: Buffer,
     private count: number,
     /** Called after each batch reaches the disk, with the last inSeq written for each direction. */
@@ -91,6 +92,14 @@ export class RecordWriter {
     return new RecordWriter(file, continued.head, continued.entries, onDurable, onError);
   }
 
+  /**
+   * A writer that keeps nothing and says each batch is durable at once, as a batch written would
+   * be: what a session costs without its record. Benchmarks only (BrokerOptions.unrecorded).
+   */
+  static unrecorded(onDurable: RecordWriter['onDurable']): RecordWriter {
+    return new RecordWriter(undefined, GENESIS, 0, onDurable, () => undefined);
+  }
+
   /** The chain hash of the last entry appended (written or not). */
   get chainHead(): Buffer {
     return this.head;
@@ -102,6 +111,11 @@ export class RecordWriter {
 
   append(entry: RecordEntry): void {
     if (this.closed) return;
+    if (this.file === undefined) {
+      this.pendingDurable[entry.direction] = entry.inSeq;
+      this.writing ??= this.acknowledgeOnly();
+      return;
+    }
     const { pieces, hash } = encodeEntry(entry, this.head);
     this.head = hash;
     this.count += 1;
@@ -119,10 +133,21 @@ export class RecordWriter {
   async close(): Promise<void> {
     await this.settled().catch(() => undefined);
     this.closed = true;
-    await this.file.close();
+    await this.file?.close();
+  }
+
+  /** Unrecorded: the batch is "durable" after the same turn a written one would wait for. */
+  private async acknowledgeOnly(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const durable = this.pendingDurable;
+    this.pendingDurable = {};
+    this.writing = undefined;
+    this.onDurable(durable);
   }
 
   private async drain(): Promise<void> {
+    const file = this.file;
+    if (file === undefined) return;
     // Let the rest of this turn's frames join the batch.
     await new Promise<void>((resolve) => setImmediate(resolve));
     while (this.pending.length > 0 && this.failed === undefined) {
@@ -132,10 +157,10 @@ export class RecordWriter {
       this.pendingDurable = {};
       try {
         // libuv goes on after partial writes and past IOV_MAX; a short count is a full disk.
-        const { bytesWritten } = await this.file.writev(batch);
+        const { bytesWritten } = await file.writev(batch);
         const expected = batch.reduce((sum, piece) => sum + piece.length, 0);
         if (bytesWritten !== expected) throw new Error(`the record took ${bytesWritten} of ${expected} bytes (is the disk full?)`);
-        await this.file.datasync();
+        await file.datasync();
       } catch (error) {
         this.failed = error instanceof Error ? error : new Error(String(error));
         this.onError(this.failed);
