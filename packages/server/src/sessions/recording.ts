@@ -113,6 +113,8 @@ interface StreamTarget {
 export class LogStreamer {
   private readonly waiting = new Map<string, RecordEntry[]>();
   private readonly targets = new Map<string, Promise<StreamTarget | undefined>>();
+  /** Sessions found not to stream: their frames are not kept at all (a fast shell's output would wait here a whole interval). */
+  private readonly silent = new Set<string>();
   private flushing: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
 
@@ -128,8 +130,8 @@ export class LogStreamer {
 
   /** A frame of a session's terminal, as recorded. */
   push(sessionId: string, entry: RecordEntry): void {
-    if (entry.stream !== 0) return;
-    if (!this.targets.has(sessionId)) this.targets.set(sessionId, this.targetOf(sessionId));
+    if (entry.stream !== 0 || this.silent.has(sessionId)) return;
+    if (!this.targets.has(sessionId)) this.targets.set(sessionId, this.lookUp(sessionId));
     const list = this.waiting.get(sessionId);
     if (list === undefined) this.waiting.set(sessionId, [entry]);
     else list.push(entry);
@@ -147,6 +149,7 @@ export class LogStreamer {
   async finish(sessionId: string): Promise<void> {
     await this.flush(sessionId);
     this.targets.delete(sessionId);
+    this.silent.delete(sessionId);
   }
 
   close(): void {
@@ -164,6 +167,15 @@ export class LogStreamer {
         await appendEvents(this.deps.db, { accountId: target.accountId, logGroupName: target.logGroupName, logStreamName: sessionId, events: batch, now: this.deps.now() });
       }
     }
+  }
+
+  private async lookUp(sessionId: string): Promise<StreamTarget | undefined> {
+    const target = await this.targetOf(sessionId);
+    if (target === undefined) {
+      this.silent.add(sessionId);
+      this.waiting.delete(sessionId);
+    }
+    return target;
   }
 
   private async targetOf(sessionId: string): Promise<StreamTarget | undefined> {
