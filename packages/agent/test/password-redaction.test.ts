@@ -1,9 +1,10 @@
 /**
  * A password typed at a `read -s` or `sudo` prompt never appears in any record, with the real
  * server, this agent's session runner (real PTYs, real bash, real sudo asking a real password)
- * and the testkit's DataPeer as the client, typing key by key as a person does. The password
- * reaches the program (it says so), and the record file's bytes, the log events and both objects
- * in the bucket hold the commands around it and a marker instead of it.
+ * and the testkit's DataPeer as the client, typing key by key the moment the prompt shows. The
+ * password reaches the program (it says so), and the record file's bytes, the log events and
+ * both objects in the bucket hold the commands around it and a marker instead of it; asciinema
+ * plays the .cast, marker and all.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -197,6 +198,16 @@ describe('passwords typed in a real shell stay out of the records', () => {
     await client.waitFor(() => client.text().includes('done-42'), `the next command (so far ${JSON.stringify(client.text())})`, 10_000);
     type(client, 'exit\r');
     await client.waitFor(() => client.frames.some((frame) => frame.type === data.FrameType.End), 'the end', 10_000);
-    assertRedacted(await copies(id), around(['sudo -k id -un\r', 'echo done-$((6*7))\r'], [`[sudo] password for ${SUDO_USER}: `, 'done-42']));
+    const found = await copies(id);
+    assertRedacted(found, around(['sudo -k id -un\r', 'echo done-$((6*7))\r'], [`[sudo] password for ${SUDO_USER}: `, 'done-42']));
+    // A player takes the marker in its stride: asciinema plays the .cast (it reads keys from /dev/tty, so script(1) gives it one).
+    const dir = await temporaryDirectory();
+    try {
+      await writeFile(`${dir.path}/session.cast`, found['.cast object'] ?? '');
+      const played = execFileSync('script', ['-qec', `asciinema cat ${dir.path}/session.cast`, '/dev/null'], { env: { ...process.env, ASCIINEMA_CONFIG_HOME: `${dir.path}/asciinema` }, timeout: 20_000, encoding: 'utf8' });
+      assert.ok(played.includes(`[sudo] password for ${SUDO_USER}: `) && played.includes('done-42'), `asciinema cat plays it: ${JSON.stringify(played)}`);
+    } finally {
+      await dir.remove();
+    }
   });
 });
