@@ -15,13 +15,13 @@ after(async () => {
   await server.stop();
 });
 
-function get(path: string, ca: string | undefined): Promise<{ status: number; body: string }> {
+function get(path: string, ca: string | undefined): Promise<{ status: number; body: string; hsts: string | undefined }> {
   const url = new URL(path, server.url);
   return new Promise((resolve, reject) => {
     const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'GET', ...(ca === undefined ? {} : { ca }), timeout: 5000 }, (response) => {
       let body = '';
       response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body, hsts: response.headers['strict-transport-security'] }));
     });
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -35,6 +35,7 @@ test('the server listens with TLS, trusted through its own CA, and reports the C
   assert.equal(server.server.caFingerprint, certificateFingerprint(ca));
   const health = await get('/healthz', ca);
   assert.equal(health.status, 200);
+  assert.equal(health.hsts, 'max-age=31536000', 'browsers are told to keep to HTTPS');
   await assert.rejects(get('/healthz', undefined), /self[- ]signed|unable to verify|certificate/i);
 });
 

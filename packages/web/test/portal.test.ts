@@ -71,6 +71,7 @@ test('the console is served with a strict CSP and security headers; hashed asset
   assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
   assert.equal(page.headers.get('x-frame-options'), 'DENY');
   assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
+  assert.equal(page.headers.get('cross-origin-opener-policy'), 'same-origin');
   const html = await page.text();
   assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script');
   assert.doesNotMatch(html, /<style|\sstyle=/, 'no inline style');

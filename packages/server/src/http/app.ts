@@ -48,7 +48,7 @@ export function buildApp({ services, operations, https, consoleFiles }: AppOptio
   // Not async: a FastifyReply is thenable, and awaiting it would wait for the response itself.
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-amzn-RequestId', request.id);
-    addSecurityHeaders(reply);
+    addSecurityHeaders(reply, services.config.tls);
     done();
   });
 

@@ -95,10 +95,15 @@ export function consolePolicy(nonce: string): string {
 }
 
 /** What every answer carries, API ones included. */
-export function addSecurityHeaders(reply: FastifyReply): void {
+export function addSecurityHeaders(reply: FastifyReply, tls: boolean): void {
+  // Over TLS, browsers keep to HTTPS for this host for a year (plain HTTP is only ever loopback).
+  if (tls) void reply.header('strict-transport-security', 'max-age=31536000');
   void reply.headers({
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
+    // Another site's window gets no handle on ours, nor may it embed our files.
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
     // Invitation and reset links carry their token in the query: never pass the URL on.
     'referrer-policy': 'no-referrer',
     'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
