@@ -34,16 +34,25 @@ function flowCookie(value: string, maxAge: number, secure: boolean): string {
   return `${FLOW_COOKIE}=${value}; HttpOnly; Path=${FEDERATION_PATH}; SameSite=Lax; Max-Age=${maxAge}${secure ? '; Secure' : ''}`;
 }
 
-/** Stores the flow's state and gives the browser its binding cookie. */
-export async function startBrowserFlow(services: Services, reply: FastifyReply, type: ExternalSourceType, state: object): Promise<void> {
+/**
+ * Starting is unauthenticated, so the table of flows in progress is bounded: beyond this many
+ * live ones (far above any real sign-in rush in 10 minutes), new starts are refused.
+ */
+const MAX_LIVE_FLOWS = 10_000;
+
+/** Stores the flow's state and gives the browser its binding cookie; false when too many flows are in progress. */
+export async function startBrowserFlow(services: Services, reply: FastifyReply, type: ExternalSourceType, state: object): Promise<boolean> {
   const binding = newToken('');
   const now = services.clock.now();
   await services.db.deleteFrom('federation_flows').where('expires_at', '<=', now).execute();
+  const live = await services.db.selectFrom('federation_flows').select((eb) => eb.fn.countAll<string | number>().as('count')).executeTakeFirstOrThrow();
+  if (Number(live.count) >= MAX_LIVE_FLOWS) return false;
   await services.db
     .insertInto('federation_flows')
     .values({ binding_hash: hashToken(binding), source_type: type, sealed_state: services.secrets.seal(Buffer.from(JSON.stringify(state), 'utf8')), expires_at: now + FLOW_TTL_MS })
     .execute();
   void reply.header('set-cookie', flowCookie(binding, FLOW_TTL_MS / 1000, services.config.tls));
+  return true;
 }
 
 /** The flow this browser started, taken (deleted) so that it serves once; undefined when there is none. */

@@ -83,7 +83,7 @@ async function start(services: Services, request: FastifyRequest<{ Querystring: 
   if (config.settings.Type !== 'OIDC') return failurePage(reply, 404, 'Signing in with OpenID Connect is not set up on this server.');
   const provider = await providerOf(config, services.clock.now());
   const flow: OidcFlow = { state: client.randomState(), nonce: client.randomNonce(), verifier: client.randomPKCECodeVerifier(), returnTo: safeReturnTo(request.query.return_to) };
-  await startBrowserFlow(services, reply, 'OIDC', flow);
+  if (!(await startBrowserFlow(services, reply, 'OIDC', flow))) return failurePage(reply, 503, 'Too many sign-ins are in progress right now. Try again in a few minutes.');
   const scopes = new Set(['openid', ...(settingsOf(config).Scopes ?? DEFAULT_SCOPES)]);
   const url = client.buildAuthorizationUrl(provider, {
     redirect_uri: callbackUrl(services),
