@@ -8,6 +8,7 @@ import { demo } from './demo.js';
 import { login, logout } from './login.js';
 import { policySimulate } from './policy-simulate.js';
 import { policyValidate } from './policy-validate.js';
+import { ssmReplay } from './replay.js';
 import { devMail, server } from './server.js';
 import { startSession } from './start-session.js';
 
@@ -15,4 +16,4 @@ import { startSession } from './start-session.js';
 const SPECIAL: readonly Command[] = [startSession];
 const apiCommands = API_COMMANDS.map((command) => SPECIAL.find((special) => special.path === command.path) ?? command);
 
-export const COMMANDS: readonly Command[] = [server, login, logout, configureSso, devMail, apply, auditVerify, auditExport, ...apiCommands, policyValidate, policySimulate, demo];
+export const COMMANDS: readonly Command[] = [server, login, logout, configureSso, devMail, apply, auditVerify, auditExport, ...apiCommands, ssmReplay, policyValidate, policySimulate, demo];
