@@ -24,11 +24,13 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { data } from '@airlock/protocol';
 
+/** Polling: this often for ACTIVE_FOR_MS after input or output, IDLE_POLL_MS otherwise. */
 export const ACTIVE_POLL_MS = 10;
-export const BULK_BYTES = 1024;
-const BULK_READ_GAP_MS = 1;
 export const ACTIVE_FOR_MS = 2_000;
 export const IDLE_POLL_MS = 100;
+/** Output this large at once is bulk: read before it at most once every BULK_READ_GAP_MS. */
+export const BULK_BYTES = 1024;
+const BULK_READ_GAP_MS = 1;
 
 type ReadMode = (fd: number) => data.TerminalMode;
 
