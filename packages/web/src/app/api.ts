@@ -32,18 +32,18 @@ export interface Loaded<T> {
 }
 
 /**
- * Calls a read operation when the page shows and whenever its input changes (compared as JSON);
- * `undefined` input waits (e.g. for a choice the user has not made).
+ * Loads a page's data when it shows and again whenever `key` changes (or on reload()); an
+ * `undefined` key waits (e.g. for a choice the user has not made). For data that takes several
+ * calls (every page of a list, a list and each item's details); one call is useOperation.
  */
-export function useOperation<Op extends AnyOperation>(operation: Op, input: InputOf<Op> | undefined): Loaded<OutputOf<Op>> {
-  const [state, setState] = useState<{ data: OutputOf<Op> | undefined; error: unknown; loading: boolean }>({ data: undefined, error: undefined, loading: input !== undefined });
+export function useLoad<T>(load: () => Promise<T>, key: string | undefined): Loaded<T> {
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({ data: undefined, error: undefined, loading: key !== undefined });
   const [generation, setGeneration] = useState(0);
-  const key = input === undefined ? undefined : JSON.stringify(input);
   useEffect(() => {
     if (key === undefined) return;
     let current = true;
     setState((previous) => ({ ...previous, loading: true }));
-    call(operation, JSON.parse(key) as InputOf<Op>).then(
+    load().then(
       (data) => {
         if (current) setState({ data, error: undefined, loading: false });
       },
@@ -54,11 +54,19 @@ export function useOperation<Op extends AnyOperation>(operation: Op, input: Inpu
     return () => {
       current = false;
     };
-  }, [operation, key, generation]);
+    // `load` is a new function at each render; `key` says when what it loads has changed.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key, generation]);
   const reload = useCallback(() => {
     setGeneration((value) => value + 1);
   }, []);
   return { ...state, reload };
+}
+
+/** Calls a read operation when the page shows and whenever its input changes (compared as JSON); `undefined` input waits. */
+export function useOperation<Op extends AnyOperation>(operation: Op, input: InputOf<Op> | undefined): Loaded<OutputOf<Op>> {
+  const key = input === undefined ? undefined : `${operation.service}:${operation.name}:${JSON.stringify(input)}`;
+  return useLoad(() => call(operation, input as InputOf<Op>), key);
 }
 
 export interface Action<Op extends AnyOperation> {
