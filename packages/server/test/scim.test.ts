@@ -170,7 +170,8 @@ for (const backend of BACKENDS) {
         Operations: [
           { op: 'replace', path: 'name.givenName', value: 'Janet' },
           { op: 'Replace', path: 'emails[type eq "work"].value', value: 'janet@example.com' },
-          { op: 'add', value: { title: 'Staff Engineer', 'name.familyName': 'Doe' } },
+          { op: 'add', value: { title: 'Staff Engineer', 'name.familyName': 'Doe', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'R&D' } } },
+          { op: 'Add', path: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber', value: '42' },
         ],
       });
       assert.equal(patched.status, 200, JSON.stringify(patched.body));

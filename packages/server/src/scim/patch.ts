@@ -22,6 +22,12 @@ interface Path {
 
 const PATH = /^([A-Za-z][\w-]*)(?:\[(.+)\])?(?:\.([A-Za-z][\w-]*))?$/;
 
+/**
+ * Extension schemas' attributes (e.g. the enterprise extension's department, which Azure AD
+ * sends by default) are not kept, as a POST's are not: a PATCH naming them changes nothing.
+ */
+const isExtension = (path: string): boolean => /^urn:ietf:params:scim:schemas:extension:/i.test(path.trim());
+
 function parsePath(path: string): Path {
   // A path may carry the core schema URN as a prefix ("urn:…:User:userName"); drop it.
   const bare = path.replace(/^urn:ietf:params:scim:schemas:core:2\.0:(User|Group):/i, '');
@@ -139,12 +145,12 @@ export function applyPatch(resource: Json, body: unknown): Json {
     if (path === undefined || path === '') {
       if (op === 'remove') throw new ScimError(400, 'remove needs a path.', 'noTarget');
       if (!isObject(value)) throw invalidValue(`${op} without a path needs an object of attributes as its value.`);
-      for (const [name, item] of Object.entries(value)) applyAt(result, op, parsePath(name), item);
+      for (const [name, item] of Object.entries(value)) if (!isExtension(name)) applyAt(result, op, parsePath(name), item);
       continue;
     }
     if (typeof path !== 'string') throw new ScimError(400, 'path must be a string.', 'invalidPath');
     if (op !== 'remove' && value === undefined) throw invalidValue(`${op} ${path} needs a value.`);
-    applyAt(result, op, parsePath(path), value);
+    if (!isExtension(path)) applyAt(result, op, parsePath(path), value);
   }
   return result;
 }
