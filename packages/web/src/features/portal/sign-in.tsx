@@ -18,7 +18,8 @@ type Step = OutputOf<typeof portal.InitiateAuth>;
 
 /** Only a path of this app: `next` comes from the URL, and must not send people elsewhere. */
 export function safeNext(next: string | null): string {
-  return next !== null && /^\/(?!\/)[^\\]*$/.test(next) && !next.startsWith('/portal/sign-in') ? next : '/portal';
+  // Browsers drop tabs and newlines from URLs ("/\t/evil" is "//evil"), and read "\" as "/".
+  return next !== null && /^\/(?!\/)[^\\\s]*$/.test(next) && !next.startsWith('/portal/sign-in') ? next : '/portal';
 }
 
 /**
