@@ -64,7 +64,8 @@ export const AIRLOCK_ACTIONS: ActionCatalog = buildCatalog([
     `CreateUser DescribeUser ListUsers UpdateUser DeleteUser GetUserId
      CreateGroup DescribeGroup ListGroups UpdateGroup DeleteGroup GetGroupId
      CreateGroupMembership DeleteGroupMembership DescribeGroupMembership ListGroupMemberships
-     ListGroupMembershipsForMember IsMemberInGroups GetGroupMembershipId ResetUserPassword`,
+     ListGroupMembershipsForMember IsMemberInGroups GetGroupMembershipId ResetUserPassword
+     ListMfaDevicesForUser DeleteMfaDeviceForUser`,
   ),
   ...names(
     'sso',

@@ -4,6 +4,7 @@
  * (checked when given). CreateUser adds one Airlock field, PasswordSetup.
  */
 import { operation } from './operation.js';
+import { mfaDevice } from './portal.js';
 import { s } from './schema.js';
 
 const UUID = /^([0-9a-f]{10}-|)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -280,6 +281,22 @@ export const ResetUserPassword = operation({
   output: s.struct({ OneTimePassword: s.optional(s.string({ sensitive: true })) }),
 });
 
+export const ListMfaDevicesForUser = operation({
+  service: 'identitystore',
+  name: 'ListMfaDevicesForUser',
+  summary: "Airlock's own: a user's registered MFA devices (authenticator apps), for an administrator.",
+  input: s.struct({ ...store, UserId: s.required(resourceId) }),
+  output: s.struct({ Devices: s.required(s.list(mfaDevice)) }),
+});
+
+export const DeleteMfaDeviceForUser = operation({
+  service: 'identitystore',
+  name: 'DeleteMfaDeviceForUser',
+  summary: "Airlock's own: remove one of a user's MFA devices (a lost phone); their next sign-in goes as the MFA settings' NoDeviceAction says.",
+  input: s.struct({ ...store, UserId: s.required(resourceId), DeviceId: s.required(s.string({ min: 1, max: 64 })) }),
+  output: empty,
+});
+
 export const IDENTITYSTORE_OPERATIONS = [
   CreateUser,
   DescribeUser,
@@ -301,4 +318,6 @@ export const IDENTITYSTORE_OPERATIONS = [
   ListGroupMembershipsForMember,
   IsMemberInGroups,
   ResetUserPassword,
+  ListMfaDevicesForUser,
+  DeleteMfaDeviceForUser,
 ] as const;

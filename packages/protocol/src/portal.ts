@@ -102,7 +102,8 @@ export const VerifySoftwareToken = operation({
   output: s.struct({ Status: s.required(s.enum(['SUCCESS'] as const)), Session: s.optional(session) }),
 });
 
-const mfaDevice = s.struct({
+/** An MFA device as its owner (ListMfaDevices) and an administrator (identitystore:ListMfaDevicesForUser) see it. */
+export const mfaDevice = s.struct({
   DeviceId: s.required(s.string()),
   Type: s.required(s.enum(['AUTHENTICATOR_APP'] as const)),
   FriendlyDeviceName: s.required(s.string()),

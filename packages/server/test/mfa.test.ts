@@ -425,6 +425,24 @@ describe("one's own apps, session and password", () => {
     assert.match(tokenOf(await answerApp(server, session, totp(tablet.SecretCode, server.clock.now()))), /^alp_/);
   });
 
+  test("an administrator lists a user's devices and removes a lost one (identitystore:ListMfaDevicesForUser, DeleteMfaDeviceForUser)", TIMEOUT, async () => {
+    const user = await enrolledUser(server, 'lostphone01', 'old phone');
+    const listed = await server.root.call(identitystore.ListMfaDevicesForUser, { UserId: user.userId });
+    assert.deepEqual(listed.Devices.map((device) => [device.FriendlyDeviceName, device.Type]), [['old phone', 'AUTHENTICATOR_APP']]);
+    const phone = listed.Devices[0];
+    assert.ok(phone !== undefined);
+    const other = await enrolledUser(server, 'lostphone02');
+    // A device id names one user's device: under another user it is not found.
+    await refused(server.root.call(identitystore.DeleteMfaDeviceForUser, { UserId: other.userId, DeviceId: phone.DeviceId }), 'ResourceNotFoundException', /lostphone02 has no MFA device/);
+    await server.root.call(identitystore.DeleteMfaDeviceForUser, { UserId: user.userId, DeviceId: phone.DeviceId });
+    assert.deepEqual((await server.root.call(identitystore.ListMfaDevicesForUser, { UserId: user.userId })).Devices, []);
+    assert.equal((await server.root.call(identitystore.ListMfaDevicesForUser, { UserId: other.userId })).Devices.length, 1);
+    // Without a device, the next sign-in goes as NoDeviceAction says (the default: a mailed code).
+    server.clock.advance(30 * SECOND);
+    const next = await server.client().call(portal.InitiateAuth, { Username: user.userName, Password: user.password });
+    assert.equal(next.ChallengeName, 'EMAIL_OTP');
+  });
+
   test('SignOut ends the token at once, and only that one', TIMEOUT, async () => {
     const user = await enrolledUser(server, 'signout01');
     const kept = server.client(user.firstToken);

@@ -44,7 +44,7 @@ export function auditEvents(record: AuditRecord, managementAccount: string): Eve
   if (record.errorCode === 'AccessDeniedException') events.push(event(`aws.${service}`, DETAIL_TYPES.accessDenied));
   if (service === 'portal' && failed && SIGN_IN_OPERATIONS.has(record.eventName)) events.push(event('aws.sso', DETAIL_TYPES.signInFailure));
   if (service === 'portal' && !failed && record.eventName === 'VerifySoftwareToken') events.push(event('aws.sso', DETAIL_TYPES.mfaRegistered));
-  if (service === 'portal' && !failed && record.eventName === 'DeleteMfaDevice') events.push(event('aws.sso', DETAIL_TYPES.mfaRemoved));
+  if (!failed && ((service === 'portal' && record.eventName === 'DeleteMfaDevice') || (service === 'identitystore' && record.eventName === 'DeleteMfaDeviceForUser'))) events.push(event('aws.sso', DETAIL_TYPES.mfaRemoved));
   if (service === 'sso' && !failed && !record.readOnly && ACCESS_CHANGE.test(record.eventName)) events.push(event('aws.sso', DETAIL_TYPES.accessChange));
   if (service === 'ssm' && !failed && record.eventName === 'StartSession') {
     const started = sessionStarted(record, account, time);

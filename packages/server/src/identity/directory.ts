@@ -10,6 +10,7 @@ import type { Services } from '../services.js';
 import type { Db } from '../storage/db.js';
 import type { GroupsTable } from '../storage/schema.js';
 import { sendPasswordSetupLink } from './invitations.js';
+import { deleteMfaDeviceForUser, listMfaDevicesForUser } from './mfa-devices.js';
 import { hashPassword } from './passwords.js';
 import { decodeNextToken, DEFAULT_PAGE_SIZE, page } from './paging.js';
 import { findUser, findUserByName, primaryEmail, userOf, type Profile, type User } from './users.js';
@@ -302,6 +303,8 @@ export const DIRECTORY_OPERATIONS: readonly BoundOperation[] = [
   ),
   bind(api.GetUserId, inStore(getUserId)),
   bind(api.ResetUserPassword, inStore(resetUserPassword)),
+  bind(api.ListMfaDevicesForUser, inStore(listMfaDevicesForUser)),
+  bind(api.DeleteMfaDeviceForUser, inStore(deleteMfaDeviceForUser)),
   bind(api.CreateGroup, inStore(createGroup)),
   bind(api.DescribeGroup, inStore(async (input, { services }) => groupOf(await findGroup(services.db, input.GroupId), services.identityStoreId))),
   bind(api.ListGroups, inStore(listGroups)),

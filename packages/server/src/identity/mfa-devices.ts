@@ -4,7 +4,7 @@
  * and removing them. At most two a user, as IAM Identity Center allows.
  */
 import { randomUUID } from 'node:crypto';
-import type { portal as api} from '@airlock/protocol';
+import type { identitystore as directory, portal as api } from '@airlock/protocol';
 import { ApiError, type InputOf, type OutputOf } from '@airlock/protocol';
 import type { CallContext } from '../registry/handler.js';
 import type { Services } from '../services.js';
@@ -65,8 +65,8 @@ export async function verifySoftwareToken(input: InputOf<typeof api.VerifySoftwa
   return { Status: 'SUCCESS', ...(input.Session === undefined ? {} : { Session: input.Session }) };
 }
 
-export async function listMfaDevices(context: CallContext): Promise<OutputOf<typeof api.ListMfaDevices>> {
-  const userId = portalUser(context);
+/** A user's confirmed devices, oldest first: for the user (ListMfaDevices) or an administrator. */
+async function devicesOf(context: CallContext, userId: string): Promise<OutputOf<typeof api.ListMfaDevices>> {
   const rows = await context.services.db.selectFrom('mfa_devices').selectAll().where('user_id', '=', userId).where('verified', '=', 1).orderBy('created_at').execute();
   return {
     Devices: rows.map((row) => ({
@@ -79,10 +79,30 @@ export async function listMfaDevices(context: CallContext): Promise<OutputOf<typ
   };
 }
 
-export async function deleteMfaDevice(input: InputOf<typeof api.DeleteMfaDevice>, context: CallContext): Promise<OutputOf<typeof api.DeleteMfaDevice>> {
-  const result = await context.services.db.deleteFrom('mfa_devices').where('device_id', '=', input.DeviceId).where('user_id', '=', portalUser(context)).executeTakeFirst();
-  if (result.numDeletedRows === 0n) throw new ApiError('ResourceNotFoundException', `You have no MFA device ${input.DeviceId}.`);
+async function deleteDevice(context: CallContext, userId: string, deviceId: string, notFound: string): Promise<Record<string, never>> {
+  const result = await context.services.db.deleteFrom('mfa_devices').where('device_id', '=', deviceId).where('user_id', '=', userId).executeTakeFirst();
+  if (result.numDeletedRows === 0n) throw new ApiError('ResourceNotFoundException', notFound);
   return {};
+}
+
+export function listMfaDevices(context: CallContext): Promise<OutputOf<typeof api.ListMfaDevices>> {
+  return devicesOf(context, portalUser(context));
+}
+
+export function deleteMfaDevice(input: InputOf<typeof api.DeleteMfaDevice>, context: CallContext): Promise<OutputOf<typeof api.DeleteMfaDevice>> {
+  return deleteDevice(context, portalUser(context), input.DeviceId, `You have no MFA device ${input.DeviceId}.`);
+}
+
+/** identitystore:ListMfaDevicesForUser: an administrator looks at a user's devices. */
+export async function listMfaDevicesForUser(input: InputOf<typeof directory.ListMfaDevicesForUser>, context: CallContext): Promise<OutputOf<typeof directory.ListMfaDevicesForUser>> {
+  const user = await findUser(context.services.db, input.UserId);
+  return devicesOf(context, user.user_id);
+}
+
+/** identitystore:DeleteMfaDeviceForUser: an administrator removes a lost device. */
+export async function deleteMfaDeviceForUser(input: InputOf<typeof directory.DeleteMfaDeviceForUser>, context: CallContext): Promise<OutputOf<typeof directory.DeleteMfaDeviceForUser>> {
+  const user = await findUser(context.services.db, input.UserId);
+  return deleteDevice(context, user.user_id, input.DeviceId, `${user.user_name} has no MFA device ${input.DeviceId}.`);
 }
 
 export function portalUser(context: CallContext): string {
