@@ -11,7 +11,7 @@
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { accessSync, chownSync, closeSync, constants as fsConstants, openSync, readSync } from 'node:fs';
+import { accessSync, chownSync, closeSync, constants as fsConstants, openSync, readSync, writeSync } from 'node:fs';
 import * as pty from 'node-pty';
 import type { Identity } from './users.js';
 import { RunAsError } from './users.js';
@@ -174,7 +174,18 @@ export function spawnPty(options: LaunchOptions & { readonly cols: number; reado
   return {
     pid,
     write: (bytes) => {
-      terminal.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      let rest = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      // A keystroke straight into the terminal (its master is non-blocking): node-pty's own write
+      // goes through the thread pool, a few hundred microseconds of a keystroke's echo. What the
+      // kernel does not take now (EAGAIN, a short write) goes to node-pty's queue, behind nothing.
+      if (master !== undefined && !released && queue().length === 0) {
+        try {
+          rest = rest.subarray(writeSync(master, rest));
+        } catch {
+          // EAGAIN (full) or an error node-pty's write will meet and report.
+        }
+      }
+      if (rest.length > 0) terminal.write(rest);
     },
     endInput: () => undefined,
     get backlog() {
