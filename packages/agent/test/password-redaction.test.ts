@@ -11,12 +11,12 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { AGENT_VERSION, collectInventory, ControlChannel, loadPrivateKey, loadState, register, SessionManager } from '@airlock/agent';
 import { loadModeReader, modeReader } from '@airlock/agent/session/terminal-mode';
 import { data, documents, logs, sessions } from '@airlock/protocol';
 import { readRecord } from '@airlock/server/sessions/record';
 import { DataPeer, startTestServer, type TestServer } from '@airlock/testkit';
-import { capturedLogger, temporaryDirectory, waitFor } from './helpers.js';
+import { startRealAgent, type RealAgent } from '@airlock/testkit/real-agent';
+import { temporaryDirectory } from './helpers.js';
 
 const suffix = randomBytes(3).toString('hex');
 const SSM_USER = `airlock-r${suffix}`;
@@ -36,11 +36,8 @@ const preferences = (inputs: Record<string, unknown>): string =>
 
 describe('passwords typed in a real shell stay out of the records', () => {
   let server: TestServer;
-  let channel: ControlChannel;
-  let manager: SessionManager;
-  let instanceId = '';
+  let agent: RealAgent | undefined;
   let cleanup: () => Promise<void> = () => Promise.resolve();
-  const log = capturedLogger();
 
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'these tests make users and a sudoers rule: run them as root');
@@ -52,36 +49,13 @@ describe('passwords typed in a real shell stay out of the records', () => {
 
     server = await startTestServer();
     const dir = await temporaryDirectory();
-    const sudoers = await temporaryDirectory();
-    const { ActivationId, ActivationCode } = (await server.root.callByName('ssm', 'CreateActivation', { IamRole: 'SSMServiceRole', RegistrationLimit: 1 })) as { ActivationId: string; ActivationCode: string };
-    const { registration } = await register({ endpointUrl: server.url, activationId: ActivationId, activationCode: ActivationCode, stateDir: dir.path });
-    instanceId = registration.instanceId;
-    const privateKey = loadPrivateKey((await loadState(dir.path)).privateKeyPem);
-    manager = new SessionManager({
-      endpointUrl: server.url,
-      instanceId,
-      privateKey,
-      agentVersion: AGENT_VERSION,
-      log,
-      report: (message) => {
-        channel.report(message);
-      },
-      users: { ssmUser: SSM_USER, sudoersFile: `${sudoers.path}/ssm-agent-users` },
-      killGraceMs: 300,
-    });
-    channel = new ControlChannel({ endpointUrl: server.url, instanceId, privateKey, agentVersion: AGENT_VERSION, inventory: () => collectInventory({ agentVersion: AGENT_VERSION }), log, sessions: manager });
-    void channel.run();
-    await waitFor(() => channel.connected, 'the control channel');
+    cleanup = () => dir.remove();
+    agent = await startRealAgent(server, { stateDir: dir.path, ssmUser: SSM_USER, sudoersFile: `${dir.path}/ssm-agent-users` });
     await server.root.call(documents.CreateDocument, { Name: 'SSM-SessionManagerRunShell', Content: preferences({}), DocumentType: 'Session' });
-    cleanup = async () => {
-      await dir.remove();
-      await sudoers.remove();
-    };
   });
 
   after(async () => {
-    await manager.stopAll();
-    channel.stop();
+    await agent?.stop();
     await server.stop();
     await cleanup();
     await rm(SUDOERS, { force: true });
@@ -96,10 +70,10 @@ describe('passwords typed in a real shell stay out of the records', () => {
 
   /** A shell session, its prompt shown. */
   async function shell(): Promise<{ id: string; client: DataPeer }> {
-    const started = await server.root.call(sessions.StartSession, { Target: instanceId });
+    const started = await server.root.call(sessions.StartSession, { Target: agent?.instanceId ?? '' });
     const client = new DataPeer();
     await client.connect(started.StreamUrl, { role: 'client', token: started.TokenValue });
-    await client.waitFor(() => /\$ $/.test(client.text()), `the prompt (so far ${JSON.stringify(client.text())}; the agent said: ${log.text()})`, 15_000);
+    await client.waitFor(() => /\$ $/.test(client.text()), `the prompt (so far ${JSON.stringify(client.text())})`, 15_000);
     return { id: started.SessionId, client };
   }
 
