@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AirlockApiError, type AirlockClient } from '@airlock/client';
-import { cloudtrail, identitystore, organizations, portal, roleSessions, scimTokens, ssoAdmin } from '@airlock/protocol';
+import { cloudtrail, identitySources, identitystore, organizations, portal, roleSessions, scimTokens, ssoAdmin } from '@airlock/protocol';
 import { BACKENDS, createPerson, roleSession, signIn, startTestServer, type TestServer } from '@airlock/testkit';
+import { makeSigningKey } from './saml-idp.js';
 
 type Json = Record<string, unknown>;
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -254,6 +255,25 @@ for (const backend of BACKENDS) {
       const roles = await again.call(roleSessions.ListAccountRoles, { AccountId: account });
       assert.deepEqual(roles.RoleList, []);
       await rejects(again.call(roleSessions.GetRoleCredentials, { AccountId: account, RoleName: 'Operators' }), 'AccessDeniedException', /no permission set Operators/);
+    });
+
+    test('the break-glass user of an external identity source is out of SCIM\'s reach', async () => {
+      await createPerson(server, 'breakglass');
+      const id = await findUserId('breakglass');
+      const settings = await server.root.call(identitySources.GetIdentitySource, {});
+      assert.equal(settings.Type, 'BUILT_IN');
+      // Under the built-in directory there is no break-glass user: SCIM may change this one.
+      assert.equal((await scim('PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: 'Admin' }] })).status, 200);
+      await server.root.call(identitySources.PutIdentitySource, {
+        Type: 'SAML',
+        ConfirmTypeChange: 'SAML',
+        Saml: { IdpEntityId: 'https://idp.example.test', IdpSsoUrl: 'https://idp.example.test/sso', IdpSigningCertificates: [makeSigningKey('scim-test-idp').certificate] },
+        BreakGlassUserName: 'breakglass',
+      });
+      assertScimError(await scim('PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] }), 403);
+      assertScimError(await scim('DELETE', `/Users/${id}`), 403);
+      assert.equal((await scim('GET', `/Users/${id}`)).body['active'], true);
+      await server.root.call(identitySources.PutIdentitySource, { Type: 'BUILT_IN', ConfirmTypeChange: 'BUILT_IN' });
     });
 
     test('every SCIM call is in the audit trail as identitystore-scim, with the token id and no personal data', async () => {

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiError, identitystore, validate } from '@airlock/protocol';
 import type { Services } from '../services.js';
 import type { Db } from '../storage/db.js';
+import { identitySource, isBreakGlass } from '../identity/sources/setting.js';
 import { findUser, findUserByName, primaryEmail, type Profile, type UserRow } from '../identity/users.js';
 import { invalidValue, ScimError } from './errors.js';
 import { parseEqualityFilter } from './filter.js';
@@ -107,6 +108,13 @@ async function assertUserNameFree(db: Db, userName: string, except?: string): Pr
   if (clash !== undefined && clash.user_id !== except) throw new ScimError(409, `A user named ${userName} exists (names are compared without case).`, 'uniqueness');
 }
 
+/** The break-glass user is the way in when the identity provider fails: its SCIM client may not change or remove it. */
+async function assertNotBreakGlass(services: Services, row: UserRow): Promise<void> {
+  if (isBreakGlass(await identitySource(services), row.user_name)) {
+    throw new ScimError(403, `${row.user_name} is the break-glass user of the identity source: SCIM cannot change or delete it (an administrator can, with identitystore:*).`);
+  }
+}
+
 /** Deactivating ends every session the user holds; reactivating lets them sign in again. */
 async function setActive(trx: Db, userId: string, active: boolean, now: number): Promise<void> {
   if (active) {
@@ -150,6 +158,7 @@ export async function getScimUser(services: Services, userId: string): Promise<J
 /** PUT: every SCIM attribute becomes what the body says (absent ones are cleared). */
 export async function replaceScimUser(services: Services, userId: string, body: unknown, now: number): Promise<Json> {
   const user = userFromScim(body);
+  await assertNotBreakGlass(services, await findUser(services.db, userId));
   await services.db.transaction().execute(async (trx) => {
     const row = await findUser(trx, userId);
     await assertUserNameFree(trx, user.userName, userId);
@@ -180,6 +189,7 @@ export async function patchScimUser(services: Services, userId: string, body: un
 }
 
 export async function deleteScimUser(services: Services, userId: string): Promise<void> {
+  await assertNotBreakGlass(services, await findUser(services.db, userId));
   const deleted = await services.db.deleteFrom('users').where('user_id', '=', userId).executeTakeFirst();
   if (deleted.numDeletedRows === 0n) throw new ApiError('ResourceNotFoundException', `User ${userId} does not exist.`);
 }
