@@ -2,6 +2,7 @@
  * Every page of the app, one line each: its path, title, who may see it, and its component.
  * A feature adds its page here (and, for the console, an entry in CONSOLE_NAV).
  */
+import { ADMIN_NAV, ADMIN_ROUTES } from '../features/admin/routes';
 import { AuditPage } from '../features/audit/audit-page';
 import { ConsoleHome } from '../features/console/home';
 import { InstancesPage } from '../features/instances/instances-page';
@@ -38,6 +39,7 @@ export const ROUTES: readonly Route[] = [
   { path: '/console/logs/:group', title: 'Log group', area: 'console', page: LogGroupPage },
   { path: '/console/logs/:group/:stream', title: 'Log stream', area: 'console', page: LogStreamPage },
   { path: '/console/audit', title: 'Audit', area: 'console', page: AuditPage },
+  ...ADMIN_ROUTES,
 ];
 
 /** The console's navigation, in order. */
@@ -48,4 +50,5 @@ export const CONSOLE_NAV: readonly NavEntry[] = [
   { label: 'Sessions', to: '/console/sessions' },
   { label: 'Log groups', to: '/console/logs' },
   { label: 'Audit', to: '/console/audit' },
+  ADMIN_NAV,
 ];
