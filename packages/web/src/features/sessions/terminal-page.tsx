@@ -109,7 +109,7 @@ export function TerminalPage({ query }: PageProps): ReactNode {
       </div>
       {state.kind === 'failed' && <ErrorMessage error={state.error} />}
       <ErrorMessage error={terminateError} />
-      <div ref={container} className="terminal" data-cols={size.cols} data-rows={size.rows} aria-label={`Shell on ${target}`} role="region" />
+      <div ref={container} className="shell-screen" data-cols={size.cols} data-rows={size.rows} aria-label={`Shell on ${target}`} role="region" />
     </div>
   );
 }

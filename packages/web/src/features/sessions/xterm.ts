@@ -6,6 +6,7 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal, type ITerminalInitOnlyOptions, type ITerminalOptions } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
+import { stampStyleNonces } from './style-nonce';
 
 export interface FittedTerminal {
   readonly terminal: Terminal;
@@ -15,6 +16,7 @@ export interface FittedTerminal {
 const THEME = { background: '#16191f', foreground: '#f3f4f6', cursor: '#f59e0b' };
 
 export function newTerminal(container: HTMLElement, options: ITerminalOptions & ITerminalInitOnlyOptions = {}): Terminal {
+  stampStyleNonces();
   const terminal = new Terminal({
     fontFamily: "ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace",
     fontSize: 14,
