@@ -203,6 +203,10 @@ for (const backend of BACKENDS) {
       const page = await browser.follow(`${server.url}/federation/oidc/start`, isAirlockPage(server));
       assert.equal(page.status, 403);
       assert.match(page.body, /already exists and signs in another way/);
+      const records = await server.server.services.db.selectFrom('audit_events').select('record').where('event_name', '=', 'ExternalSignIn').execute();
+      const refusal = records.map((row) => JSON.parse(row.record) as { errorMessage?: string; requestParameters?: unknown }).find((record) => record.errorMessage?.startsWith('bob: ') === true);
+      assert.ok(refusal !== undefined, 'the refused sign-in is in the audit trail');
+      assert.deepEqual(refusal.requestParameters, { IdentitySourceType: 'OIDC' });
     });
 
     test('password sign-in is for the break-glass user only, and always with MFA', async () => {
