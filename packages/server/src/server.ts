@@ -142,7 +142,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       void events.instanceConnectionLost(instanceId, 'its control channel closed');
     };
     const delivery = { db, objects, dataDir: config.dataDir, now: () => clock.now() };
-    const streamer = new LogStreamer({ ...delivery, log });
+    const streamer = new LogStreamer({ ...delivery, log, recorded: async (sessionId) => sessions.get(sessionId)?.record.settled() });
+    await streamer.catchUp();
     sessions.onFrame = (sessionId, entry) => {
       streamer.push(sessionId, entry);
     };

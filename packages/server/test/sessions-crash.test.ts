@@ -3,23 +3,42 @@
  * SIGKILL at random moments while the agent's side pours out output and the client types; each
  * time it starts again on the same data, the agent and client reconnect and resume. At the end
  * the client has every byte the agent sent, once and in order, the agent every keystroke, and
- * the session's record holds exactly that: zero bytes missing, zero doubled.
+ * the session's record holds exactly that: zero bytes missing, zero doubled. The session streams
+ * to a log group as it runs, and that copy holds the same (audit verify --session).
  */
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, test, type TestContext } from 'node:test';
-import { data, sessions } from '@airlock/protocol';
+import { PassThrough } from 'node:stream';
+import { data, documents, sessions } from '@airlock/protocol';
+import { runAuditCommand } from '@airlock/server/audit/command';
 import { readRecord, recordPath } from '@airlock/server/sessions/record';
 import { DataPeer, SimulatedAgent, startServerProcess, type ServerProcess } from '@airlock/testkit';
 
 const KILLS = 6;
 /** The loop stops killing after this long, whatever KILLS says: the test stays well under a minute. */
-const BUDGET_MS = 35_000;
+const BUDGET_MS = 25_000;
 const CHUNK = 4_000;
 
 /** Chunk i: its number, then filler that differs from one chunk to the next (a doubled or lost chunk shows). */
 const chunk = (index: number): string => `<${index}>`.padEnd(CHUNK, String.fromCharCode(97 + (index % 26)));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const PREFERENCES = JSON.stringify({
+  schemaVersion: '1.0',
+  description: 'Session Manager preferences',
+  sessionType: 'Standard_Stream',
+  inputs: { s3BucketName: '', s3EncryptionEnabled: false, cloudWatchLogGroupName: 'SessionManagerLogGroup', cloudWatchStreamingEnabled: true },
+});
+
+/** `airlock-server audit verify --session` on the server's data directory (beside the running server). */
+async function auditVerify(dataDir: string, sessionId: string): Promise<{ code: number; stdout: string }> {
+  const stdout = new PassThrough();
+  const chunks: Buffer[] = [];
+  stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const code = await runAuditCommand(['verify', '--session', sessionId, '--data-dir', dataDir], {}, { stdout, stderr: stdout });
+  return { code, stdout: Buffer.concat(chunks).toString('utf8') };
+}
 
 /** Bytes of output a peer has taken so far, counted as frames arrive (not re-joined at each check). */
 function outputCounter(peer: DataPeer): () => number {
@@ -40,7 +59,7 @@ after(async () => {
 });
 
 
-test('kill -9 of the server at random moments during heavy output: after each restart and resume, nothing missing or doubled, in the client or the record', { timeout: 60_000 }, async (t) => {
+test('kill -9 of the server at random moments during heavy output: after each restart and resume, nothing missing or doubled, in the client or the record', { timeout: 90_000 }, async (t) => {
   await crashLoop(t).catch((error: unknown) => {
     // What the server said, for whoever reads the failure.
     t.diagnostic(server?.output() ?? '');
@@ -54,6 +73,8 @@ async function crashLoop(t: TestContext): Promise<void> {
   server = running;
   const agent = await SimulatedAgent.register(running);
   await agent.connect(running);
+  // Streamed to a log group as it runs, so the crashes fall in the middle of that too.
+  await running.root.call(documents.CreateDocument, { Name: 'SSM-SessionManagerRunShell', Content: PREFERENCES, DocumentType: 'Session' });
   const started = await running.root.call(sessions.StartSession, { Target: agent.instanceId });
   const client = new DataPeer();
   await client.connect(started.StreamUrl, { role: 'client', token: started.TokenValue });
@@ -119,6 +140,16 @@ async function crashLoop(t: TestContext): Promise<void> {
   assert.equal(output.length, expected.length, `the record holds ${output.length} bytes of output where the client received ${expected.length}`);
   assert.ok(output === expected, 'the record holds every output chunk once, in order');
   assert.equal(recorded('input'), typed);
+
+  // The copy in the log group holds the same as the record, each event once, in order: audit verify --session says so.
+  // The end's delivery is the server's to finish: a few seconds at most.
+  let verified = await auditVerify(running.dataDir, started.SessionId);
+  for (const until = Date.now() + 10_000; verified.code !== 0 && Date.now() < until; ) {
+    await sleep(300);
+    verified = await auditVerify(running.dataDir, started.SessionId);
+  }
+  assert.equal(verified.code, 0, verified.stdout);
+  assert.match(verified.stdout, /^verified session .*; [1-9]\d* log events match/);
   t.diagnostic(`${kills} kills in ${((Date.now() - began) / 1000).toFixed(1)} s; ${(expected.length / 1048576).toFixed(1)} MiB of output and ${typed.length} keystrokes, each once in the client, the agent and the record`);
   host.close();
   client.close();

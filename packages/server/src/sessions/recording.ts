@@ -5,7 +5,7 @@
  * retries until the store has them). The record itself stays in the data directory either way.
  */
 import { ApiError } from '@airlock/protocol';
-import { appendEvents, ensureLogGroup, logEventBatches, type LogEvent } from '../logs/store.js';
+import { appendEvents, ensureLogGroup, findLogGroup, logEventBatches, type LogEvent } from '../logs/store.js';
 import type { ObjectService } from '../objects/service.js';
 import type { PutObject } from '../objects/store.js';
 import type { Db } from '../storage/db.js';
@@ -119,13 +119,41 @@ export class LogStreamer {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly deps: DeliveryDeps & { readonly log: { error(message: string, error?: unknown): void } },
+    private readonly deps: DeliveryDeps & {
+      readonly log: { error(message: string, error?: unknown): void };
+      /** Resolves once what the session's record took so far is on disk: only that is streamed, so a crash cannot leave an event in the stream that the record lost (and the sender sends again). */
+      readonly recorded: (sessionId: string) => Promise<void>;
+    },
     intervalMs = 1_000,
   ) {
     this.timer = setInterval(() => {
       void this.flush();
     }, intervalMs);
     this.timer.unref();
+  }
+
+  /**
+   * At start, before frames arrive: what the last server took and had not streamed yet when it
+   * stopped (a crash loses up to a second of it) is sent from each open session's record, so the
+   * stream holds every terminal event once, in order. Streaming only appends, so the stream holds
+   * a first part of the record's events: the rest is what is missing.
+   */
+  async catchUp(): Promise<void> {
+    const open = await this.deps.db.selectFrom('sessions').selectAll().where('status', 'not in', ['Terminated', 'Failed']).execute();
+    for (const row of open) {
+      const plan = planOf(row);
+      if (plan?.streaming !== true || plan.logGroupName === undefined) continue;
+      const { entries } = await readRecord(recordPath(this.deps.dataDir, row.session_id));
+      const events = logEvents(factsOf(row), entries.filter((entry) => entry.stream === 0));
+      const group = await findLogGroup(this.deps.db, row.account_id, plan.logGroupName);
+      const stream = group === undefined ? undefined : await this.deps.db.selectFrom('log_streams').select('last_seq').where('group_id', '=', group.group_id).where('name', '=', row.session_id).executeTakeFirst();
+      const missing = events.slice(stream?.last_seq ?? 0);
+      if (missing.length === 0) continue;
+      await ensureLogGroup(this.deps.db, { accountId: row.account_id, logGroupName: plan.logGroupName, now: this.deps.now() });
+      for (const batch of logEventBatches(missing)) {
+        await appendEvents(this.deps.db, { accountId: row.account_id, logGroupName: plan.logGroupName, logStreamName: row.session_id, events: batch, now: this.deps.now() });
+      }
+    }
   }
 
   /** A frame of a session's terminal, as recorded. */
@@ -162,6 +190,7 @@ export class LogStreamer {
       this.waiting.delete(sessionId);
       const target = await this.targets.get(sessionId);
       if (target === undefined) continue;
+      await this.deps.recorded(sessionId);
       await ensureLogGroup(this.deps.db, { accountId: target.accountId, logGroupName: target.logGroupName, now: this.deps.now() });
       for (const batch of logEventBatches(logEvents(target.facts, entries))) {
         await appendEvents(this.deps.db, { accountId: target.accountId, logGroupName: target.logGroupName, logStreamName: sessionId, events: batch, now: this.deps.now() });
