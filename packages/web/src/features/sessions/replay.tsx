@@ -167,7 +167,7 @@ export function ReplayPlayer({ content, label }: { content: string; label: strin
           {clock(position)} / {clock(duration)}
         </span>
       </div>
-      <div ref={container} className="replay-screen" role="img" aria-label={label} />
+      <div ref={container} className="replay-screen" role="region" aria-label={label} />
     </div>
   );
 }

@@ -1,0 +1,252 @@
+/**
+ * The console's session features in a real browser (Debian's chromium) against a real server
+ * and two real agents (real PTYs), as the guide's users: testuser01 (ProductionAccess, the
+ * guide's on-premises production policy) signs in with the mailed code and opens the console;
+ * Session Manager enables prod-server01 and disables dev-server01 saying which tag the policy
+ * wants; the shell opens in a new tab, `echo hello` shows its output, a window resize reaches
+ * the shell (`stty size`), a dropped WebSocket is resumed and the session goes on; the session
+ * is in the history and its replay plays. As an auditor permission set the same person reads
+ * the session's log stream, searches the log group and looks the StartSession up in the audit
+ * trail. axe-core checks every page; no page logs an error (a CSP violation is one).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { documents, identitystore, roleSessions, ssoAdmin } from '@airlock/protocol';
+import { accessibilityViolations, createPerson, launchBrowser, mailedTo, openPage, screenshot, startTestServer, TEST_PASSWORD, temporaryDirectory, type TestPage, type TestServer } from '@airlock/testkit';
+import { startRealAgent, type RealAgent } from '@airlock/testkit/real-agent';
+import type { Browser, Page, WebSocketRoute } from 'playwright-core';
+
+const SSM_USER = `airlock-w${randomBytes(3).toString('hex')}`;
+const GROUP = 'SessionManagerLogGroup';
+const policy = (name: string): string => readFileSync(new URL(`../../../examples/guide/policies/${name}.json`, import.meta.url), 'utf8');
+const AUDITOR_POLICY = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: ['logs:Describe*', 'logs:Get*', 'logs:FilterLogEvents', 'cloudtrail:LookupEvents', 'ssm:DescribeSessions', 'ssm:GetSessionRecording', 'ssm:DescribeInstanceProperties'], Resource: '*' }],
+});
+
+/** axe finds nothing, the page logged no error, and a screenshot is kept. */
+async function checkPage(page: Page, problems: readonly string[], name: string): Promise<void> {
+  assert.deepEqual(await accessibilityViolations(page), [], `accessibility of ${name}`);
+  assert.deepEqual(problems, [], `errors logged by ${name}`);
+  await screenshot(page, `console-${name}`);
+}
+
+const heading = (page: Page, name: string) => page.getByRole('heading', { level: 1, name });
+
+/** The terminal's screen as text, one line per row. */
+const screenText = (page: Page): Promise<string> => page.locator('.shell-screen .xterm-rows').innerText();
+
+async function waitForScreen(page: Page, pattern: RegExp, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const text = await screenText(page);
+    if (pattern.test(text)) return;
+    if (Date.now() > deadline) assert.fail(`${what}: the screen never matched ${String(pattern)}; it shows:\n${text}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('the console: Session Manager, the browser shell, sessions and replay, logs, audit', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let dir: { path: string; remove: () => Promise<void> };
+  let user: TestPage;
+  let accountId: string;
+  const agents: RealAgent[] = [];
+  const ids = new Map<string, string>();
+  const id = (name: string): string => ids.get(name) ?? assert.fail(`no instance ${name}`);
+  let sessionId = '';
+
+  before(async () => {
+    server = await startTestServer();
+    browser = await launchBrowser();
+    dir = await temporaryDirectory();
+    accountId = (await server.root.call(roleSessions.GetCallerIdentity, {})).Account;
+    const preferences = { schemaVersion: '1.0', description: 'Session Manager preferences', sessionType: 'Standard_Stream', inputs: { cloudWatchLogGroupName: GROUP, cloudWatchEncryptionEnabled: false, cloudWatchStreamingEnabled: true } };
+    await server.root.call(documents.CreateDocument, { Name: 'SSM-SessionManagerRunShell', Content: JSON.stringify(preferences), DocumentType: 'Session' });
+    const { GroupId } = await server.root.call(identitystore.CreateGroup, { DisplayName: 'ProductionAccess' });
+    const userId = await createPerson(server, 'testuser01');
+    await server.root.call(identitystore.CreateGroupMembership, { GroupId, MemberId: { UserId: userId } });
+    for (const [name, text, principal] of [
+      ['ProductionPermissionSet', policy('production-onprem'), { PrincipalType: 'GROUP', PrincipalId: GroupId }],
+      ['AuditorPermissionSet', AUDITOR_POLICY, { PrincipalType: 'USER', PrincipalId: userId }],
+    ] as const) {
+      const arn = (await server.root.call(ssoAdmin.CreatePermissionSet, { Name: name })).PermissionSet.PermissionSetArn;
+      await server.root.call(ssoAdmin.PutInlinePolicyToPermissionSet, { PermissionSetArn: arn, InlinePolicy: text });
+      await server.root.call(ssoAdmin.CreateAccountAssignment, { TargetId: accountId, TargetType: 'AWS_ACCOUNT', PermissionSetArn: arn, ...principal });
+    }
+    for (const [name, project] of [
+      ['prod-server01', 'Production'],
+      ['dev-server01', 'Development'],
+    ] as const) {
+      const agent = await startRealAgent(server, { stateDir: `${dir.path}/${name}`, ssmUser: SSM_USER, sudoersFile: `${dir.path}/${name}-sudoers`, tags: [{ Key: 'project', Value: project }, { Key: 'Name', Value: name }] });
+      agents.push(agent);
+      ids.set(name, agent.instanceId);
+    }
+    user = await openPage(browser);
+  });
+
+  after(async () => {
+    for (const agent of agents) await agent.stop();
+    await browser.close();
+    await server.stop();
+    await dir.remove();
+    spawnSync('userdel', ['-r', SSM_USER], { stdio: 'ignore' });
+  });
+
+  async function openConsoleAs(permissionSet: string): Promise<void> {
+    const { page } = user;
+    await page.goto(`${server.url}/portal`);
+    await page.getByRole('button', { name: new RegExp(accountId) }).click();
+    await page.getByRole('button', { name: `Management console as ${permissionSet}` }).click();
+    await heading(page, 'Console home').waitFor();
+  }
+
+  test('testuser01 signs in with the mailed code and opens the console as ProductionPermissionSet', async () => {
+    const { page } = user;
+    await page.goto(`${server.url}/portal/sign-in`);
+    await page.getByLabel('User name').fill('testuser01');
+    await page.getByLabel('Password', { exact: true }).fill(TEST_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Code from the email').waitFor();
+    await page.getByLabel('Code from the email').fill(mailedTo(server, 'testuser01@example.com', 'code'));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await heading(page, 'Accounts').waitFor();
+    await openConsoleAs('ProductionPermissionSet');
+  });
+
+  test('Instances: both servers with their ping status and platform; the search narrows the list', async () => {
+    const { page } = user;
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Instances' }).click();
+    await heading(page, 'Instances').waitFor();
+    await page.getByRole('cell', { name: id('prod-server01') }).waitFor();
+    await page.getByRole('cell', { name: id('dev-server01') }).waitFor();
+    assert.equal(await page.getByRole('cell', { name: 'Online' }).count(), 2);
+    await page.getByText('2 of 2 instances').waitFor();
+    await page.getByLabel('Search').fill('prod');
+    await page.getByText('1 of 2 instances').waitFor();
+    await page.getByRole('cell', { name: 'prod-server01' }).waitFor();
+    await checkPage(page, user.problems, 'instances');
+  });
+
+  test('Session Manager: prod-server01 may be chosen; dev-server01 is disabled and says which tag the policy wants', async () => {
+    const { page } = user;
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Session Manager' }).click();
+    await heading(page, 'Session Manager').waitFor();
+    const prod = page.getByRole('radio', { name: /prod-server01/ });
+    const dev = page.getByRole('radio', { name: /dev-server01/ });
+    await prod.waitFor();
+    assert.equal(await prod.isEnabled(), true);
+    assert.equal(await dev.isDisabled(), true);
+    const why = (await page.locator(`#${(await dev.getAttribute('aria-describedby')) ?? ''}`.replace(/:/g, '\\:')).textContent()) ?? '';
+    assert.match(why, /ssm:resourceTag\/project/);
+    assert.match(why, /Production/);
+    assert.equal(await dev.locator('xpath=..').getAttribute('title'), why.replace(/^Not available: /, ''), 'the same reason as a tooltip');
+    await prod.check();
+    await page.getByRole('heading', { name: 'From your terminal' }).waitFor();
+    assert.match((await page.locator('.commands').textContent()) ?? '', new RegExp(`--target ${id('prod-server01')} --document-name AWS-StartPortForwardingSession`));
+    await checkPage(page, user.problems, 'session-manager');
+  });
+
+  test('the shell opens in a new tab: output, a resize reaching the shell, a dropped WebSocket resumed, the exit', async () => {
+    const { page, context } = user;
+    const routes: { page: WebSocketRoute; server: WebSocketRoute }[] = [];
+    // Every session WebSocket passes through the test, which can cut it as a network would.
+    await context.routeWebSocket(/\/session\/stream\//, (socket) => {
+      routes.push({ page: socket, server: socket.connectToServer() });
+    });
+    await page.getByLabel('Reason (optional)').fill('checking the browser shell');
+    const [shell] = await Promise.all([context.waitForEvent('page'), page.getByRole('button', { name: 'Start session' }).click()]);
+    const problems: string[] = [];
+    shell.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    });
+    shell.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    const status = shell.getByRole('status').filter({ hasText: /Connected|connection|session/ });
+    await shell.getByText(/^Connected: session testuser01-[0-9a-f]{17}$/).waitFor();
+    sessionId = /testuser01-[0-9a-f]{17}/.exec((await status.first().textContent()) ?? '')?.[0] ?? '';
+    assert.notEqual(sessionId, '');
+
+    await shell.locator('.shell-screen').click();
+    await shell.keyboard.type('echo hello\n');
+    await waitForScreen(shell, /^hello\s*$/m, 'the output of echo');
+
+    const sizeOf = async () => ({ cols: Number(await shell.locator('.shell-screen').getAttribute('data-cols')), rows: Number(await shell.locator('.shell-screen').getAttribute('data-rows')) });
+    const before = await sizeOf();
+    await shell.keyboard.type('stty size\n');
+    await waitForScreen(shell, new RegExp(`^${before.rows} ${before.cols}\\s*$`, 'm'), 'the first size');
+    await shell.setViewportSize({ width: 900, height: 600 });
+    await shell.waitForFunction((cols) => Number(document.querySelector('.shell-screen')?.getAttribute('data-cols')) !== cols, before.cols);
+    const after = await sizeOf();
+    assert.ok(after.cols < before.cols && after.rows < before.rows, `the terminal follows the window: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+    await shell.keyboard.type('clear; stty size\n');
+    await waitForScreen(shell, new RegExp(`^${after.rows} ${after.cols}\\s*$`, 'm'), 'the size after the resize');
+
+    assert.equal(routes.length, 1);
+    const first = routes[0];
+    await first?.page.close({ code: 4000, reason: 'the network went away' });
+    await first?.server.close();
+    await shell.getByText(`Connected: session ${sessionId}`).waitFor();
+    assert.equal(routes.length, 2, 'the page dialled again');
+    await shell.keyboard.type('echo after-the-drop\n');
+    await waitForScreen(shell, /^after-the-drop\s*$/m, 'the output after the drop');
+    await checkPage(shell, problems, 'shell');
+
+    await shell.keyboard.type('exit\n');
+    await shell.getByText('The shell exited (status 0).').waitFor();
+    await shell.close();
+  });
+
+  test('Sessions: the session is in the history; its page replays the recording', async () => {
+    const { page } = user;
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Sessions' }).click();
+    await heading(page, 'Sessions').waitFor();
+    await page.getByRole('button', { name: 'Session history' }).click();
+    await page.getByRole('link', { name: sessionId }).waitFor();
+    await checkPage(page, user.problems, 'sessions-history');
+    await page.getByRole('link', { name: sessionId }).click();
+    await heading(page, 'Session').waitFor();
+    await page.getByText('checking the browser shell').waitFor();
+    await page.getByLabel('Speed').selectOption('8');
+    await page.getByRole('button', { name: 'Play' }).click();
+    await page.locator('.replay[data-state="ended"]').waitFor({ timeout: 20_000 });
+    const replayed = await page.locator('.replay-screen .xterm-rows').innerText();
+    assert.match(replayed, /after-the-drop/, 'the replay ends with what the session showed last');
+    // testuser01's policy does not let them read the log group: the page says so in plain words.
+    await page.getByRole('alert').getByText(/may not perform logs:GetLogEvents/).waitFor();
+    await checkPage(page, user.problems, 'session-replay');
+  });
+
+  test('as AuditorPermissionSet: the log group, the session stream with its typed commands, a search, and the audit trail', async () => {
+    const { page } = user;
+    await openConsoleAs('AuditorPermissionSet');
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Log groups' }).click();
+    await page.getByRole('link', { name: GROUP }).click();
+    await heading(page, 'Log group').waitFor();
+    await page.getByRole('link', { name: sessionId }).waitFor();
+    await page.getByLabel('Filter pattern').fill('after-the-drop');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.locator('.log-events li').first().waitFor();
+    assert.ok((await page.locator('.log-events li').count()) >= 1);
+    await checkPage(page, user.problems, 'log-group');
+    await page.getByRole('link', { name: sessionId }).click();
+    await heading(page, 'Log stream').waitFor();
+    await page.locator('.log-events li').first().waitFor();
+    // One event per frame, input and output as JSON text: the keys typed one by one, the output in lines.
+    const stream = (await page.locator('.log-events').textContent()) ?? '';
+    assert.match(stream, /"input":"e"/);
+    assert.match(stream, /hello\\r\\n/);
+    await checkPage(page, user.problems, 'log-stream');
+
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Audit' }).click();
+    await heading(page, 'Audit').waitFor();
+    await page.getByLabel('Value').fill('StartSession');
+    await page.getByRole('button', { name: 'Look up' }).click();
+    await page.getByRole('cell', { name: /^StartSession/ }).first().waitFor();
+    await page.getByRole('cell', { name: 'testuser01' }).first().waitFor();
+    await checkPage(page, user.problems, 'audit');
+  });
+});
