@@ -146,6 +146,9 @@ for (const backend of BACKENDS) {
         ['jdoe@example.com', '00u1abcd', { givenName: 'Jane', familyName: 'Doe' }, true, [{ value: 'jdoe@example.com', type: 'work', primary: true }]],
       );
       assertScimError(await scim('POST', '/Users', { schemas: [USER], userName: 'JDOE@example.com' }), 409, 'uniqueness');
+      // Providers retry in parallel: of the same name created at once, one wins and the others get 409, never 500.
+      const racing = await Promise.all([1, 2, 3, 4].map(() => scim('POST', '/Users', { schemas: [USER], userName: 'racer' })));
+      assert.deepEqual(racing.map((answer) => answer.status).sort(), [201, 409, 409, 409]);
       assertScimError(await scim('POST', '/Users', { schemas: [USER], userName: 'two', emails: [{ value: 'a@example.com' }, { value: 'b@example.com' }] }), 400, 'invalidValue');
       assertScimError(await scim('POST', '/Users', { schemas: [USER] }), 400, 'invalidValue');
       assert.equal(await findUserId('JDoe@Example.com'), id);
@@ -278,15 +281,19 @@ for (const backend of BACKENDS) {
 
     test('every SCIM call is in the audit trail as identitystore-scim, with the token id and no personal data', async () => {
       await scim('POST', '/Users', { schemas: [USER], userName: 'audited', emails: [{ value: 'secret-person@example.com', primary: true }] });
-      const { Events } = await server.root.call(cloudtrail.LookupEvents, { LookupAttributes: [{ AttributeKey: 'EventSource', AttributeValue: 'identitystore-scim.amazonaws.com' }], MaxResults: 50 });
-      const create = Events.find((event) => event.EventName === 'CreateUser');
-      assert.ok(create !== undefined, 'a CreateUser record');
-      const record = JSON.parse(create.CloudTrailEvent) as { userIdentity: Json; requestParameters: { httpBody: Json }; responseElements: Json };
-      assert.deepEqual([record.userIdentity['type'], record.userIdentity['accessKeyId']], ['WebIdentityUser', tokenId]);
+      const events = async (name: string) =>
+        (await server.root.call(cloudtrail.LookupEvents, { LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: name }], MaxResults: 50 })).Events.filter(
+          (event) => event.EventSource === 'identitystore-scim.amazonaws.com',
+        );
+      const created = await events('CreateUser');
+      const record = JSON.parse(created[0]?.CloudTrailEvent ?? assert.fail('no CreateUser record')) as { userIdentity: Json; requestParameters: { httpBody: Json }; responseElements: Json; readOnly: boolean };
+      assert.deepEqual([record.userIdentity['type'], record.userIdentity['accessKeyId'], record.readOnly], ['WebIdentityUser', tokenId, false]);
       assert.equal(record.requestParameters.httpBody['userName'], 'HIDDEN_DUE_TO_SECURITY_REASONS');
-      assert.ok(!Events.some((event) => event.CloudTrailEvent.includes('secret-person')), 'no email in the trail');
-      assert.ok(Events.some((event) => event.EventName === 'PatchUser'));
-      assert.ok(Events.some((event) => event.EventName === 'GetServiceProviderConfig' && event.CloudTrailEvent.includes('"readOnly":true')));
+      assert.equal(typeof record.responseElements['id'], 'string');
+      assert.ok(!created.some((event) => event.CloudTrailEvent.includes('secret-person')), 'no email in the trail');
+      assert.ok((await events('PatchUser')).length > 0);
+      const config = await events('GetServiceProviderConfig');
+      assert.ok(config.length > 0 && config.every((event) => event.CloudTrailEvent.includes('"readOnly":true')));
     });
 
     test('an address that keeps presenting wrong tokens is locked out (429), the right token included', async () => {

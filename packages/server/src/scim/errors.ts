@@ -41,6 +41,8 @@ export function toScimError(error: unknown): ScimError {
   if (error instanceof ScimError) return error;
   if (error instanceof ApiError) return FROM_API[error.code]?.(error.message) ?? new ScimError(error.status, error.message);
   const code = (error as { code?: unknown } | null)?.code;
+  // Two creations of one name at once: the loser's insert meets the unique index (SQLite, PostgreSQL).
+  if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505') return new ScimError(409, 'A user or group with that name was made at the same moment; read it and retry.', 'uniqueness');
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ScimError(413, 'The request body is too large.');
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new ScimError(400, 'Send JSON: Content-Type: application/scim+json.', 'invalidSyntax');
   const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
