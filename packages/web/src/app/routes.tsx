@@ -8,9 +8,7 @@ import { ConsoleHome } from '../features/console/home';
 import { InstancesPage } from '../features/instances/instances-page';
 import { LogGroupPage, LogGroupsPage, LogStreamPage } from '../features/logs/log-groups-page';
 import { SessionManagerPage } from '../features/sessions/session-manager-page';
-import { SessionPage } from '../features/sessions/session-page';
 import { SessionsPage } from '../features/sessions/sessions-page';
-import { TerminalPage } from '../features/sessions/terminal-page';
 import { AcceptInvitationPage } from '../features/portal/accept-invitation';
 import { AccountsPage } from '../features/portal/accounts';
 import { ChangePasswordPage } from '../features/portal/change-password';
@@ -32,9 +30,9 @@ export const ROUTES: readonly Route[] = [
   { path: '/console', title: 'Console home', area: 'console', page: ConsoleHome },
   { path: '/console/instances', title: 'Instances', area: 'console', page: InstancesPage },
   { path: '/console/session-manager', title: 'Session Manager', area: 'console', page: SessionManagerPage },
-  { path: '/console/session-manager/terminal', title: 'Shell', area: 'console', page: TerminalPage },
+  { path: '/console/session-manager/terminal', title: 'Shell', area: 'console', page: lazyPage(() => import('../features/sessions/terminal-page'), 'TerminalPage') },
   { path: '/console/sessions', title: 'Sessions', area: 'console', page: SessionsPage },
-  { path: '/console/sessions/:sessionId', title: 'Session', area: 'console', page: SessionPage },
+  { path: '/console/sessions/:sessionId', title: 'Session', area: 'console', page: lazyPage(() => import('../features/sessions/session-page'), 'SessionPage') },
   { path: '/console/logs', title: 'Log groups', area: 'console', page: LogGroupsPage },
   { path: '/console/logs/:group', title: 'Log group', area: 'console', page: LogGroupPage },
   { path: '/console/logs/:group/:stream', title: 'Log stream', area: 'console', page: LogStreamPage },
