@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { identitySources } from '@airlock/protocol';
-import { createPerson, launchBrowser, mailedTo, openPage, startTestServer, type TestServer } from '@airlock/testkit';
+import { accessibilityViolations, createPerson, launchBrowser, mailedTo, openPage, startTestServer, type TestServer } from '@airlock/testkit';
 import type { Browser } from 'playwright-core';
 import { CLIENT_ID, CLIENT_SECRET, TestProvider } from './test-oidc-provider.js';
 
@@ -38,9 +38,11 @@ after(async () => {
 
 test('the sign-in page sends people to the provider and they come back signed in', { timeout: 60_000 }, async () => {
   idp.login = { accountId: 'alice', amr: ['pwd', 'hwk'] };
-  const { page, context } = await openPage(browser);
+  const { page, context, problems } = await openPage(browser);
   await page.goto(`${server.url}/portal/sign-in`);
   await page.getByText('The form below is for the emergency (break-glass) account only.').waitFor();
+  assert.deepEqual(await accessibilityViolations(page), [], 'the sign-in page with the button is accessible');
+  assert.deepEqual(problems, [], 'the sign-in page logged no error (CSP included)');
   await page.getByRole('link', { name: 'Sign in with Example IdP' }).click();
   await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
   await page.getByText('Signed in as').getByText('alice').waitFor();
