@@ -10,6 +10,7 @@
  */
 import { ApiError } from '@airlock/protocol';
 import { Client, escapeFilter, InvalidCredentialsError, type Entry } from 'ldapts';
+import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { mapIdentity, type MappingDefaults } from './attribute-mapping.js';
@@ -168,17 +169,19 @@ async function verifyPassword(config: IdentitySourceConfig, userName: string, pa
     return await withConnection(ldap, async (client) => {
       await bindSearcher(client, config);
       const entry = await findUserEntry(client, ldap, userName, [...new Set(wanted)]);
-      if (entry === undefined) return undefined;
+      // An unknown name costs the same second connection and bind as a wrong password (to a DN
+      // that cannot exist), so the time taken does not say which names the directory has.
+      const dn = entry?.dn ?? `cn=airlock-no-such-user-${randomBytes(8).toString('hex')},${ldap.UserSearchBase}`;
       const proved = await withConnection(ldap, async (userClient) => {
         try {
-          await userClient.bind(entry.dn, password);
+          await userClient.bind(dn, password);
           return true;
         } catch (error) {
           if (error instanceof InvalidCredentialsError) return false;
           throw error;
         }
       });
-      if (!proved) return undefined;
+      if (entry === undefined || !proved) return undefined;
       const groups = await groupsOf(client, ldap, entry.dn);
       return mapIdentity(config.settings, mappingDefaults(ldap), entry.dn, attributesOf(entry), groups, false);
     });
