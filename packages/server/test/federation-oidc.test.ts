@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AirlockApiError } from '@airlock/client';
 import { identitySources, identitystore, organizations, portal, roleSessions, sessions, ssoAdmin } from '@airlock/protocol';
-import { BACKENDS, createPerson, SimulatedAgent, startTestServer, TEST_PASSWORD, type TestServer } from '@airlock/testkit';
+import { BACKENDS, createPerson, signInToken, SimulatedAgent, startTestServer, TEST_PASSWORD, type TestServer } from '@airlock/testkit';
 import { CookieBrowser } from './cookie-browser.js';
 import { CLIENT_ID, CLIENT_SECRET, TestProvider } from './test-oidc-provider.js';
 
@@ -37,8 +37,8 @@ for (const backend of BACKENDS) {
     let agent: SimulatedAgent;
 
     /** Signs in through the provider in a new browser; returns the browser and where Airlock sent it. */
-    async function browserSignIn(accountId: string, amr: string[]): Promise<{ browser: CookieBrowser; landed: string }> {
-      idp.login = { accountId, amr };
+    async function browserSignIn(accountId: string, amr: string[], provider = idp): Promise<{ browser: CookieBrowser; landed: string }> {
+      provider.login = { accountId, amr };
       const browser = new CookieBrowser();
       const options = await browser.call(server.url, identitySources.GetSignInOptions, {});
       const url = options.body.ExternalSignIn?.Url ?? assert.fail('no sign-in link');
@@ -105,7 +105,12 @@ for (const backend of BACKENDS) {
       await refused(server.root.call(identitySources.PutIdentitySource, unreachable), 'ValidationException', /discovery/);
       assert.equal((await server.root.call(identitySources.GetIdentitySource, {})).Type, 'BUILT_IN');
 
+      const bobSession = server.client(await signInToken(server, 'bob'));
+      const adminSession = server.client(await signInToken(server, 'admin'));
       await server.root.call(identitySources.PutIdentitySource, { ...oidcSettings(), ConfirmTypeChange: 'OIDC' });
+      // The change ends the sessions of built-in users, but the break-glass user's.
+      await refused(bobSession.call(portal.GetSession, {}), 'UnauthorizedException');
+      assert.equal((await adminSession.call(portal.GetSession, {})).UserName, 'admin');
       const stored = await server.root.call(identitySources.GetIdentitySource, {});
       assert.equal(stored.Type, 'OIDC');
       assert.equal(stored.HasClientSecret, true);
@@ -218,9 +223,30 @@ for (const backend of BACKENDS) {
       await server.root.call(portal.PutMfaSettings, { MfaMode: 'ALWAYS_ON', AllowedMfaTypes: ['AUTHENTICATOR_APP'], NoDeviceAction: 'EMAIL_OTP' });
     });
 
+    test("a new issuer: people it names keep their Airlock users (the previous source's links are stale)", async () => {
+      const before = (await server.root.call(identitystore.ListUsers, { Filters: [{ AttributePath: 'UserName', AttributeValue: 'alice' }] })).Users[0]?.UserId;
+      const other = new TestProvider();
+      await other.start(`${server.url}/federation/oidc/callback`);
+      try {
+        other.people.set('alice', { email: 'alice@example.org', groups: ['ProductionAccess'], team: 'ops' });
+        await server.root.call(identitySources.PutIdentitySource, { ...oidcSettings(), Oidc: { ...oidcSettings().Oidc, IssuerUrl: other.issuer } });
+        const { browser } = await browserSignIn('alice', ['pwd', 'otp'], other);
+        const session = await browser.call(server.url, portal.GetSession, {});
+        assert.equal(session.body.UserId, before);
+        const alice = (await server.root.call(identitystore.ListUsers, { Filters: [{ AttributePath: 'UserName', AttributeValue: 'alice' }] })).Users[0];
+        assert.equal(alice?.Emails?.[0]?.Value, 'alice@example.org');
+      } finally {
+        await server.root.call(identitySources.PutIdentitySource, oidcSettings());
+        await other.stop();
+      }
+    });
+
     test('back to the built-in directory, with confirmation', async () => {
+      const { browser } = await browserSignIn('alice', ['pwd', 'otp']);
+      assert.equal((await browser.call(server.url, portal.GetSession, {})).status, 200);
       await refused(server.root.call(identitySources.PutIdentitySource, { Type: 'BUILT_IN' }), 'ValidationException', /ConfirmTypeChange BUILT_IN/);
       await server.root.call(identitySources.PutIdentitySource, { Type: 'BUILT_IN', ConfirmTypeChange: 'BUILT_IN' });
+      assert.equal((await browser.call(server.url, portal.GetSession, {})).status, 401, "the federated user's session ended with the change");
       const page = await new CookieBrowser().get(`${server.url}/federation/oidc/start`);
       assert.equal(page.status, 404);
       const bob = await server.client().call(portal.InitiateAuth, { Username: 'bob', Password: TEST_PASSWORD });

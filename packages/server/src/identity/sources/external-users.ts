@@ -34,19 +34,22 @@ export async function upsertExternalUser(services: Services, sourceKey: string, 
 }
 
 /**
- * A first sign-in: a user of that name is linked if the source may own it (no password, not
- * linked elsewhere: e.g. made by `airlock apply` or SCIM ahead of the first sign-in), else made.
+ * A first sign-in: a user of that name is linked if the source may own it, else made. It may
+ * own a user without a password (made ahead of time by `airlock apply` or SCIM, or by a source
+ * set before this one: only one source is in force, so such a link is stale and moves here),
+ * but never one this source already links to another subject.
  */
 async function linkByName(trx: Db, sourceKey: string, identity: ExternalIdentity, now: number): Promise<string> {
   const existing = await findUserByName(trx, identity.userName);
   if (existing !== undefined) {
-    const elsewhere = await trx.selectFrom('external_users').select('source_key').where('user_id', '=', existing.user_id).executeTakeFirst();
-    if (existing.password_hash !== null || elsewhere !== undefined) {
+    const link = await trx.selectFrom('external_users').select('source_key').where('user_id', '=', existing.user_id).executeTakeFirst();
+    if (existing.password_hash !== null || link?.source_key === sourceKey) {
       throw new ApiError(
         'NotAuthorizedException',
         `An Airlock user named ${identity.userName} already exists and signs in another way; the identity source cannot take it over. An administrator can delete or rename that user.`,
       );
     }
+    if (link !== undefined) await trx.deleteFrom('external_users').where('user_id', '=', existing.user_id).execute();
   }
   const userId = existing?.user_id ?? randomUUID();
   if (existing === undefined) {

@@ -46,7 +46,27 @@ async function putIdentitySource(input: PutInput, { services, now }: CallContext
     await requireSource(input.Type).check(prepared.config, services);
   }
   await prepared.save();
+  if (input.Type !== current.settings.Type) await endDisplacedSessions(services, input.Type, input.BreakGlassUserName, now);
   return {};
+}
+
+/**
+ * After a change of type, the portal and role sessions of people who could not sign in under
+ * the new source end at once, rather than lasting up to 8 hours: under BUILT_IN, users of
+ * external sources; under an external source, built-in users but the break-glass one.
+ */
+async function endDisplacedSessions(services: Services, type: PutInput['Type'], breakGlass: string | undefined, now: number): Promise<void> {
+  const linked = services.db.selectFrom('external_users').select('user_id');
+  const displaced =
+    type === 'BUILT_IN'
+      ? linked
+      : services.db
+          .selectFrom('users')
+          .select('user_id')
+          .where('user_id', 'not in', linked)
+          .where('user_name_key', '!=', (breakGlass ?? '').toLowerCase());
+  await services.db.updateTable('portal_sessions').set({ revoked_at: now }).where('user_id', 'in', displaced).where('revoked_at', 'is', null).execute();
+  await services.db.updateTable('role_sessions').set({ revoked_at: now }).where('user_id', 'in', displaced).where('revoked_at', 'is', null).execute();
 }
 
 /** The break-glass user must be a built-in user with a password, so that someone can always sign in. */
