@@ -1,11 +1,10 @@
 /** Who has a permission set in which account (sso:*AccountAssignment*): list, add, remove. */
 import { organizations, ssoAdmin } from '@airlock/protocol';
 import { useState, type ReactNode } from 'react';
-import { call, useAction } from '../../app/api';
+import { call, useAction, useLoad } from '../../app/api';
 import { ErrorMessage } from '../../app/errors';
 import { Form, Loading, SubmitButton } from '../../app/forms';
 import { listAllGroups, listAllUsers } from './directory';
-import { useLoad } from './load';
 import { Done, SelectField } from './parts';
 
 interface Row {

@@ -1,11 +1,10 @@
 /** Groups and their members (identitystore:*): create, add and remove members, delete. */
 import { identitystore } from '@airlock/protocol';
 import { useState, type ReactNode } from 'react';
-import { call, useAction } from '../../app/api';
+import { call, useAction, useLoad } from '../../app/api';
 import { ErrorMessage } from '../../app/errors';
 import { Form, Loading, SubmitButton, TextField } from '../../app/forms';
 import { listAllGroups, listAllUsers, type Group, type User } from './directory';
-import { useLoad } from './load';
 import { Done, SelectField } from './parts';
 import './admin.css';
 

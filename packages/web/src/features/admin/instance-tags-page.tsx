@@ -5,11 +5,10 @@
  */
 import { ec2, fleet } from '@airlock/protocol';
 import { useState, type ReactNode } from 'react';
-import { call } from '../../app/api';
+import { call, useLoad } from '../../app/api';
 import { ErrorMessage } from '../../app/errors';
 import { Form, Loading, SubmitButton, TextField } from '../../app/forms';
 import { instanceLabel, taggedInstances, type Tag, type TaggedInstance } from './instances';
-import { useLoad } from './load';
 import { Done } from './parts';
 import './admin.css';
 

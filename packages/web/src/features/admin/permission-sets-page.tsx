@@ -4,11 +4,10 @@
  */
 import { ssoAdmin, type OutputOf } from '@airlock/protocol';
 import { useState, type ReactNode } from 'react';
-import { call, useAction, useOperation } from '../../app/api';
+import { call, useAction, useLoad, useOperation } from '../../app/api';
 import { ErrorMessage } from '../../app/errors';
 import { Form, Loading, SubmitButton, TextField } from '../../app/forms';
 import { Assignments } from './assignments';
-import { useLoad } from './load';
 import { Done, SelectField, allPages } from './parts';
 import { PolicyEditor } from './policy-editor';
 import './admin.css';

@@ -7,13 +7,12 @@
 import { analyzePolicy, decide, label, type Finding } from '@airlock/policy';
 import { ssoAdmin } from '@airlock/protocol';
 import { useId, useMemo, useState, type ReactNode } from 'react';
-import { call, useAction } from '../../app/api';
+import { call, useAction, useLoad } from '../../app/api';
 import { ErrorMessage } from '../../app/errors';
 import { Form, Loading, SubmitButton, TextField } from '../../app/forms';
 import { useRoleSession } from '../../app/identity';
 import { listAllUsers } from './directory';
 import { instanceArn, instanceLabel, serverRegion, taggedInstances } from './instances';
-import { useLoad } from './load';
 import { Done, SelectField, TextAreaField } from './parts';
 
 const EXAMPLE = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ssm:StartSession'], Resource: ['arn:aws:ssm:*:*:managed-instance/*'], Condition: { StringLike: { 'ssm:resourceTag/project': ['Production'] } } }] }, null, 2);

@@ -5,10 +5,9 @@
  */
 import { documents } from '@airlock/protocol';
 import { useState, type ReactNode } from 'react';
-import { call, useAction } from '../../app/api';
+import { call, useAction, useLoad } from '../../app/api';
 import { ErrorMessage } from '../../app/errors';
 import { Form, Loading, SubmitButton, TextField } from '../../app/forms';
-import { useLoad } from './load';
 import { CheckboxField, Done, TextAreaField } from './parts';
 
 const RUN_SHELL = 'SSM-SessionManagerRunShell';

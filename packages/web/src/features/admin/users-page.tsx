@@ -5,11 +5,10 @@
  */
 import { identitystore } from '@airlock/protocol';
 import { useState, type ReactNode } from 'react';
-import { call, useAction, useOperation } from '../../app/api';
+import { call, useAction, useLoad, useOperation } from '../../app/api';
 import { ErrorMessage } from '../../app/errors';
 import { Form, Loading, SubmitButton, TextField } from '../../app/forms';
 import { emailOf, fullName, listAllGroups, listAllUsers, type Group, type User } from './directory';
-import { useLoad } from './load';
 import { CopyBox, Done, SelectField } from './parts';
 import './admin.css';
 
