@@ -4,8 +4,8 @@
  * guide's on-premises production policy) signs in with the mailed code and opens the console;
  * Session Manager enables prod-server01 and disables dev-server01 saying which tag the policy
  * wants; the shell opens in a new tab, `echo hello` shows its output, a window resize reaches
- * the shell (`stty size`), a dropped WebSocket is resumed and the session goes on; the session
- * is in the history and its replay plays. As an auditor permission set the same person reads
+ * the shell (`stty size`), a dropped WebSocket is resumed and the session goes on; its owner
+ * terminates it from the Sessions page; it is in the history and its replay plays. As an auditor permission set the same person reads
  * the session's log stream, searches the log group and looks the StartSession up in the audit
  * trail. axe-core checks every page; no page logs an error (a CSP violation is one).
  */
@@ -151,7 +151,7 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
     await checkPage(page, user.problems, 'session-manager');
   });
 
-  test('the shell opens in a new tab: output, a resize reaching the shell, a dropped WebSocket resumed, the exit', async () => {
+  test('the shell opens in a new tab: output, a resize reaching the shell, a dropped WebSocket resumed; terminated from the Sessions page', async () => {
     const { page, context } = user;
     const routes: { page: WebSocketRoute; server: WebSocketRoute }[] = [];
     // Every session WebSocket passes through the test, which can cut it as a network would.
@@ -195,8 +195,13 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
     await waitForScreen(shell, /^after-the-drop\s*$/m, 'the output after the drop');
     await checkPage(shell, problems, 'shell');
 
-    await shell.keyboard.type('exit\n');
-    await shell.getByText('The shell exited (status 0).').waitFor();
+    // The Sessions page lists it as active; its owner terminates it there, and the shell's tab hears the end.
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Sessions' }).click();
+    await page.getByRole('link', { name: sessionId }).waitFor();
+    await checkPage(page, user.problems, 'sessions-active');
+    await page.getByRole('button', { name: `Terminate ${sessionId}` }).click();
+    await shell.getByText('The session ended: terminated by testuser01.').waitFor();
+    await page.getByText('No session is open.').waitFor();
     await shell.close();
   });
 
@@ -213,8 +218,8 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
     await page.getByLabel('Speed').selectOption('8');
     await page.getByRole('button', { name: 'Play' }).click();
     await page.locator('.replay[data-state="ended"]').waitFor({ timeout: 20_000 });
-    const replayed = await page.locator('.replay-screen .xterm-rows').innerText();
-    assert.match(replayed, /after-the-drop/, 'the replay ends with what the session showed last');
+    // The replay ends on the screen the session showed last.
+    await page.waitForFunction(() => /after-the-drop/.test(document.querySelector('.replay-screen .xterm-rows')?.textContent ?? ''));
     // testuser01's policy does not let them read the log group: the page says so in plain words.
     await page.getByRole('alert').getByText(/may not perform logs:GetLogEvents/).waitFor();
     await checkPage(page, user.problems, 'session-replay');

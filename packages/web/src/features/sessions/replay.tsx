@@ -70,12 +70,15 @@ class Playback {
         this.terminal.resize(event.cols ?? this.cast.cols, event.rows ?? this.cast.rows);
       }
     }
-    if (output !== '') this.terminal.write(output);
     if (this.next >= events.length) {
       this.pause();
       this.position = this.cast.duration;
-      this.onChange('ended', this.position);
+      // Ended once the terminal has drawn the last output (xterm parses writes asynchronously).
+      this.terminal.write(output, () => {
+        this.onChange('ended', this.position);
+      });
     } else {
+      if (output !== '') this.terminal.write(output);
       this.onChange(this.timer === undefined ? 'paused' : 'playing', this.position);
     }
   }

@@ -60,10 +60,6 @@ export function TerminalPage({ query }: PageProps): ReactNode {
     };
   }, [target, reason]);
 
-  useEffect(() => {
-    document.title = `${target} · Session Manager · Airlock`;
-  }, [target]);
-
   if (target === '') {
     return (
       <p>
