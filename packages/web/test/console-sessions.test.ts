@@ -229,6 +229,8 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
     const { page } = user;
     await openConsoleAs('AuditorPermissionSet');
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Log groups' }).click();
+    await page.getByRole('link', { name: GROUP }).waitFor();
+    await checkPage(page, user.problems, 'log-groups');
     await page.getByRole('link', { name: GROUP }).click();
     await heading(page, 'Log group').waitFor();
     await page.getByRole('link', { name: sessionId }).waitFor();
