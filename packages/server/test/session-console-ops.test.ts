@@ -53,12 +53,12 @@ for (const backend of BACKENDS) {
       const { EvaluationResults } = await user1.call(sessions.SimulateStartSession, { Targets: [production.instanceId, development.instanceId] });
       const [prod, dev] = EvaluationResults;
       assert.equal(prod?.EvalResourceName, production.instanceId);
-      assert.equal(prod?.EvalDecision, 'allowed');
-      assert.equal(prod?.MatchedStatements.length, 1);
-      assert.match(prod?.MatchedStatements[0]?.SourcePolicyId ?? '', /ProductionPermissionSet/);
+      assert.equal(prod.EvalDecision, 'allowed');
+      assert.equal(prod.MatchedStatements.length, 1);
+      assert.match(prod.MatchedStatements[0]?.SourcePolicyId ?? '', /ProductionPermissionSet/);
       assert.equal(dev?.EvalDecision, 'implicitDeny');
-      assert.match(dev?.Reason ?? '', /ssm:resourceTag\/project/);
-      assert.match(dev?.Reason ?? '', /Production/);
+      assert.match(dev.Reason ?? '', /ssm:resourceTag\/project/);
+      assert.match(dev.Reason ?? '', /Production/);
       // Nothing was started.
       const { Sessions } = await user1.call(sessions.DescribeSessions, { State: 'Active' });
       assert.equal(Sessions.length, 0);
