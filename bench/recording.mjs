@@ -12,7 +12,7 @@
 // Targets: recording adds at most 10% to the echo p50 and takes at most 15% off throughput.
 // Exits 1 when a target is missed, 2 on a failure or the time bound.
 import { parseArgs } from 'node:util';
-import { airlockEcho, airlockOutput, boundBench, say, shutdown, startAirlock, us } from './sessions-rig.mjs';
+import { airlockEcho, airlockOutput, boundBench, runBench, say, shutdown, startAirlock, us } from './sessions-rig.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,42 +45,44 @@ const median = (values) => {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
 
-const sides = [
-  { name: 'on', airlock: await startAirlock({ label: 'recording on' }), echo: [], mbps: [], cpuPerGb: [] },
-  { name: 'off', airlock: await startAirlock({ label: 'recording off', serverMain: 'bench/unrecorded-server.mjs' }), echo: [], mbps: [], cpuPerGb: [] },
-];
+await runBench(async () => {
+  const sides = [
+    { name: 'on', airlock: await startAirlock({ label: 'recording on' }), echo: [], mbps: [], cpuPerGb: [] },
+    { name: 'off', airlock: await startAirlock({ label: 'recording off', serverMain: 'bench/unrecorded-server.mjs' }), echo: [], mbps: [], cpuPerGb: [] },
+  ];
 
-for (let round = 1; round <= ROUNDS; round++) {
-  say(`round ${round} of ${ROUNDS}: echo ${ECHO.n} bytes, then ${OUTPUT_MB} MB of output, on each`);
-  // Who goes first alternates too.
-  const order = round % 2 === 1 ? sides : [...sides].reverse();
-  for (const side of order) {
-    const echo = await airlockEcho(side.airlock, ECHO);
-    side.echo.push(echo.p50);
-    say(`   recording ${side.name}: echo p50 ${us(echo.p50)}, p99 ${us(echo.p99)}`);
+  for (let round = 1; round <= ROUNDS; round++) {
+    say(`round ${round} of ${ROUNDS}: echo ${ECHO.n} bytes, then ${OUTPUT_MB} MB of output, on each`);
+    // Who goes first alternates too.
+    const order = round % 2 === 1 ? sides : [...sides].reverse();
+    for (const side of order) {
+      const echo = await airlockEcho(side.airlock, ECHO);
+      side.echo.push(echo.p50);
+      say(`   recording ${side.name}: echo p50 ${us(echo.p50)}, p99 ${us(echo.p99)}`);
+    }
+    for (const side of order) {
+      const output = await airlockOutput(side.airlock, OUTPUT_MB);
+      side.mbps.push(output.mbps);
+      side.cpuPerGb.push(output.cpuPerGb);
+      say(`   recording ${side.name}: ${output.mbps.toFixed(0)} MB/s, server+agent ${output.cpuPerGb.toFixed(1)} CPU s/GB`);
+    }
   }
-  for (const side of order) {
-    const output = await airlockOutput(side.airlock, OUTPUT_MB);
-    side.mbps.push(output.mbps);
-    side.cpuPerGb.push(output.cpuPerGb);
-    say(`   recording ${side.name}: ${output.mbps.toFixed(0)} MB/s, server+agent ${output.cpuPerGb.toFixed(1)} CPU s/GB`);
-  }
-}
 
-const [on, off] = sides;
-const echoOn = median(on.echo);
-const echoOff = median(off.echo);
-const mbpsOn = median(on.mbps);
-const mbpsOff = median(off.mbps);
-const echoAdded = (echoOn - echoOff) / echoOff;
-const throughputTaken = (mbpsOff - mbpsOn) / mbpsOff;
-const pass = (ok) => (ok ? 'met' : '**missed**');
-const percent = (fraction) => `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)}%`;
-console.log(`\n## bench:recording (medians of ${ROUNDS} rounds)\n`);
-console.log('| | recording on | recording off | difference | target | |');
-console.log('|---|---|---|---|---|---|');
-console.log(`| keystroke echo p50 | ${us(echoOn)} | ${us(echoOff)} | ${percent(echoAdded)} | ≤ +10% | ${pass(echoAdded <= 0.1)} |`);
-console.log(`| terminal output | ${mbpsOn.toFixed(0)} MB/s | ${mbpsOff.toFixed(0)} MB/s | ${percent(-throughputTaken)} | ≥ −15% | ${pass(throughputTaken <= 0.15)} |`);
-console.log(`| server+agent CPU per GB of output | ${median(on.cpuPerGb).toFixed(1)} s | ${median(off.cpuPerGb).toFixed(1)} s | | | |`);
-console.log(`\nEach round: echo p50 on ${on.echo.map(us).join(', ')}; off ${off.echo.map(us).join(', ')}. Output MB/s on ${on.mbps.map((v) => v.toFixed(0)).join(', ')}; off ${off.mbps.map((v) => v.toFixed(0)).join(', ')}.`);
-await shutdown(echoAdded <= 0.1 && throughputTaken <= 0.15 ? 0 : 1);
+  const [on, off] = sides;
+  const echoOn = median(on.echo);
+  const echoOff = median(off.echo);
+  const mbpsOn = median(on.mbps);
+  const mbpsOff = median(off.mbps);
+  const echoAdded = (echoOn - echoOff) / echoOff;
+  const throughputTaken = (mbpsOff - mbpsOn) / mbpsOff;
+  const pass = (ok) => (ok ? 'met' : '**missed**');
+  const percent = (fraction) => `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)}%`;
+  console.log(`\n## bench:recording (medians of ${ROUNDS} rounds)\n`);
+  console.log('| | recording on | recording off | difference | target | |');
+  console.log('|---|---|---|---|---|---|');
+  console.log(`| keystroke echo p50 | ${us(echoOn)} | ${us(echoOff)} | ${percent(echoAdded)} | ≤ +10% | ${pass(echoAdded <= 0.1)} |`);
+  console.log(`| terminal output | ${mbpsOn.toFixed(0)} MB/s | ${mbpsOff.toFixed(0)} MB/s | ${percent(-throughputTaken)} | ≥ −15% | ${pass(throughputTaken <= 0.15)} |`);
+  console.log(`| server+agent CPU per GB of output | ${median(on.cpuPerGb).toFixed(1)} s | ${median(off.cpuPerGb).toFixed(1)} s | | | |`);
+  console.log(`\nEach round: echo p50 on ${on.echo.map(us).join(', ')}; off ${off.echo.map(us).join(', ')}. Output MB/s on ${on.mbps.map((v) => v.toFixed(0)).join(', ')}; off ${off.mbps.map((v) => v.toFixed(0)).join(', ')}.`);
+  await shutdown(echoAdded <= 0.1 && throughputTaken <= 0.15 ? 0 : 1);
+});

@@ -126,6 +126,16 @@ export function boundBench(name, seconds) {
   process.once('SIGINT', () => void shutdown(130));
 }
 
+/** Runs a bench's body; a failure stops what it started and exits 2. */
+export async function runBench(body) {
+  try {
+    await body();
+  } catch (error) {
+    console.error(`${benchName}: ${error?.stack ?? error}`);
+    await shutdown(2);
+  }
+}
+
 export function track(child) {
   started.add(child);
   child.once('exit', () => started.delete(child));
@@ -247,8 +257,10 @@ export async function echoRoundTrips(label, write, attach, { n, warmup }) {
   const samples = [];
   for (let i = 0; i < warmup + n; i++) {
     const byte = 97 + (i % 26);
+    // The first byte may wait for the program to start, on a busy machine for seconds.
+    const waitMs = i === 0 ? 30_000 : 5_000;
     const echoed = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${label}: no echo of byte ${i} within 5 s`)), 5000);
+      const timer = setTimeout(() => reject(new Error(`${label}: no echo of byte ${i} within ${waitMs / 1000} s`)), waitMs);
       resolveEcho = () => {
         clearTimeout(timer);
         resolve();

@@ -65,6 +65,9 @@ function encodeEntry(entry: RecordEntry, previous: Buffer): { pieces: Buffer[]; 
   return { pieces: payload.length === 0 ? [header, hash] : [header, payload, hash], hash };
 }
 
+/** How long the first entry of a batch waits for others before the batch is written and synced. */
+export const GROUP_COMMIT_MS = 2;
+
 /** Appends entries in batches; `flushed` says up to where the file is on disk. */
 export class RecordWriter {
   /** The pieces of the entries not yet written (payloads are the frames' own bytes, which nobody changes). */
@@ -148,8 +151,10 @@ export class RecordWriter {
   private async drain(): Promise<void> {
     const file = this.file;
     if (file === undefined) return;
-    // Let the rest of this turn's frames join the batch.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // Group commit: what comes in the next GROUP_COMMIT_MS joins the batch. A keystroke's echo
+    // comes back in well under that, so it passes while no write is under way, and the keystroke
+    // and its echo share one fdatasync; only the acknowledgement waits, never the forwarding.
+    await new Promise<void>((resolve) => setTimeout(resolve, GROUP_COMMIT_MS));
     while (this.pending.length > 0 && this.failed === undefined) {
       const batch = this.pending;
       const durable = this.pendingDurable;
