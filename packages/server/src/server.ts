@@ -184,7 +184,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       acceptControlChannel(agents, db, socket, request);
     });
     const dataChannel = new WebSocketServer(dataServerOptions());
-    const gateway = new DataGateway(sessions, db, () => clock.now());
+    const gateway = new DataGateway(sessions, db, () => clock.now(), log);
     app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       const door = dataDoor(request);
       if (new URL(request.url ?? '/', 'http://localhost').pathname === control.CONTROL_PATH) {

@@ -46,6 +46,7 @@ export class DataGateway {
     private readonly broker: SessionBroker,
     private readonly db: Db,
     private readonly now: () => number,
+    private readonly log: { error(message: string, error?: unknown): void },
   ) {}
 
   /** A socket at the client's door for `sessionId`, or the agents' door (undefined). */
@@ -140,7 +141,8 @@ export class DataGateway {
           return;
         }
         phase = 'checking';
-        authenticate(auth).catch(() => {
+        authenticate(auth).catch((error: unknown) => {
+          this.log.error(`sessions: checking a data channel's Auth frame failed`, error);
           close(1011, 'the server failed to check the Auth frame');
         });
       } catch (error) {
