@@ -1,6 +1,6 @@
 /**
  * `airlock ssm replay SESSION_ID [--speed N]` against a real server: a recorded session's output
- * (from its stream in the preferences' log group) is written in order, with its pauses divided
+ * (from its record by GetSessionRecording, and from its stream in the log group) is written in order, with its pauses divided
  * by the speed and long ones cut to two seconds; input is not replayed (the echo shows it).
  * Unknown sessions and bad speeds are refused with what to do.
  */
@@ -60,12 +60,12 @@ describe('airlock ssm replay', () => {
     await server.stop();
   });
 
-  test('plays the output in order with its pauses divided by --speed, long pauses cut to two seconds', async () => {
+  test('plays the output in order with its pauses divided by --speed, long pauses cut to two seconds, from the record or the log group', async () => {
     // The record reaches the log group just after the end.
-    let played = await airlock(['ssm', 'replay', sessionId, '--speed', '10', ...connection()]);
+    let played = await airlock(['ssm', 'replay', sessionId, '--speed', '1000', '--log-group-name', GROUP, ...connection()]);
     for (let attempt = 0; attempt < 50 && played.code !== 0; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      played = await airlock(['ssm', 'replay', sessionId, '--speed', '10', ...connection()]);
+      played = await airlock(['ssm', 'replay', sessionId, '--speed', '1000', '--log-group-name', GROUP, ...connection()]);
     }
     const began = Date.now();
     const again = await airlock(['ssm', 'replay', sessionId, '--speed', '10', ...connection()]);
@@ -74,6 +74,10 @@ describe('airlock ssm replay', () => {
     assert.equal(again.stdout, '$ uptime\r\n 18:00:00 up 3 days\r\n$ ');
     // 1.5 s and (cut to) 2 s, ten times faster.
     assert.ok(took >= 330 && took < 2_500, `played in ${took} ms`);
+    // The same from the copy in the log group (the path for a record held by another node).
+    const fromLogGroup = await airlock(['ssm', 'replay', sessionId, '--speed', '10', '--log-group-name', GROUP, ...connection()]);
+    assert.equal(fromLogGroup.code, 0, fromLogGroup.stderr);
+    assert.equal(fromLogGroup.stdout, again.stdout);
     assert.equal(pauseBefore(60_000, 1), MAX_PAUSE_MS);
     assert.equal(pauseBefore(1_500, 10), 150);
   });

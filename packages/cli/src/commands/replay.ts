@@ -1,14 +1,15 @@
 /**
  * `airlock ssm replay SESSION_ID [--speed N] [--log-group-name G]`: plays a recorded session in
- * this terminal as it went, from the session's stream in the log group (logs:GetLogEvents from
- * the head, page by page): each output written when its time comes, N times faster. The log
- * group is the one the account's preferences name (ssm:GetDocument SSM-SessionManagerRunShell)
- * unless --log-group-name says another. Pauses are cut to MAX_PAUSE_MS, as players do, so a
+ * this terminal as it went, each output written when its time comes, N times faster. From the
+ * session's record (ssm:GetSessionRecording, asciicast; one's own sessions need no policy), or,
+ * with --log-group-name or when the node that answers does not hold the record, from the
+ * session's stream in the log group (logs:GetLogEvents from the head, page by page; the group
+ * the account's preferences name, ssm:GetDocument SSM-SessionManagerRunShell, by default). Pauses are cut to MAX_PAUSE_MS, as players do, so a
  * session left idle for an hour does not play for an hour.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AirlockApiError, AirlockClient } from '@airlock/client';
-import { logs } from '@airlock/protocol';
+import { logs, sessions } from '@airlock/protocol';
 import { FlagReader, parseArgs, UsageError } from '../args.js';
 import { commandHelp, type Command, type Io, type OptionSpec } from '../command.js';
 import { CONNECTION_OPTIONS, connection, PROFILE_OPTION, reportError } from './api.js';
@@ -18,7 +19,7 @@ const PREFERENCES = 'SSM-SessionManagerRunShell';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'speed', value: '<number>', help: 'How many times faster than it happened: 2 is twice as fast, 0.5 half (default 1).' },
-  { name: 'log-group-name', value: '<string>', help: "The log group holding the session's stream (default: the one the account's preferences name)." },
+  { name: 'log-group-name', value: '<string>', help: "Play from the session's stream in this log group instead of its record (which only the node that ran it holds)." },
   ...CONNECTION_OPTIONS,
   PROFILE_OPTION,
 ];
@@ -67,16 +68,37 @@ async function preferredLogGroup(client: AirlockClient): Promise<string> {
   return group;
 }
 
-async function replay(sessionId: string, flags: FlagReader, io: Io): Promise<number> {
-  const speed = parseSpeed(flags.one('speed'));
-  const client = new AirlockClient(await connection(flags, true));
-  let logGroupName = flags.one('log-group-name');
-  try {
-    logGroupName ??= await preferredLogGroup(client);
-  } catch (error) {
-    return reportError(error, 'GetDocument', io);
+/** The output events of an asciicast v2 recording ([seconds, "o", text] after the header line), with times in milliseconds. */
+export function castOutputs(cast: string): RecordedOutput[] {
+  const outputs: RecordedOutput[] = [];
+  for (const line of cast.split('\n').slice(1)) {
+    if (line.trim() === '') continue;
+    const event = JSON.parse(line) as unknown;
+    if (Array.isArray(event) && typeof event[0] === 'number' && event[1] === 'o' && typeof event[2] === 'string') outputs.push({ timestamp: event[0] * 1000, output: event[2] });
   }
-  let previous: number | undefined;
+  return outputs;
+}
+
+/** A failure that ends the replay with a message and an exit status. */
+class ReplayStop extends Error {
+  constructor(readonly code: number) {
+    super('replay stopped');
+  }
+}
+
+/** The session's recording from its record (GetSessionRecording); undefined when the node that answered does not hold it. */
+async function fromRecord(client: AirlockClient, sessionId: string, io: Io): Promise<RecordedOutput[] | undefined> {
+  try {
+    const { Content } = await client.call(sessions.GetSessionRecording, { SessionId: sessionId, Format: 'asciicast' });
+    return castOutputs(Content);
+  } catch (error) {
+    if (error instanceof AirlockApiError && error.code === 'DoesNotExistException') return undefined;
+    throw new ReplayStop(reportError(error, 'GetSessionRecording', io));
+  }
+}
+
+/** The session's outputs from its stream in the log group, page by page. */
+async function* fromLogGroup(client: AirlockClient, logGroupName: string, sessionId: string, io: Io): AsyncGenerator<RecordedOutput[]> {
   let token: string | undefined;
   for (;;) {
     let page;
@@ -85,24 +107,58 @@ async function replay(sessionId: string, flags: FlagReader, io: Io): Promise<num
     } catch (error) {
       if (error instanceof AirlockApiError && error.code === 'ResourceNotFoundException') {
         io.stderr.write(`airlock: session ${sessionId} has no recording in log group ${logGroupName} (${error.message})\n`);
-        return 1;
+        throw new ReplayStop(1);
       }
-      return reportError(error, 'GetLogEvents', io);
+      throw new ReplayStop(reportError(error, 'GetLogEvents', io));
     }
-    for (const { timestamp, output } of outputsOf(page.events)) {
-      if (previous !== undefined) await sleep(pauseBefore(timestamp - previous, speed));
-      previous = timestamp;
-      io.stdout.write(output);
-    }
+    yield outputsOf(page.events);
     // The end: the same token comes back.
-    if (page.nextForwardToken === token) return 0;
+    if (page.nextForwardToken === token) return;
     token = page.nextForwardToken;
   }
 }
 
+/** Where the outputs come from: the record (GetSessionRecording) unless --log-group-name says the log group, or the record is on another node. */
+async function* outputPages(client: AirlockClient, sessionId: string, flags: FlagReader, io: Io): AsyncGenerator<RecordedOutput[]> {
+  let logGroupName = flags.one('log-group-name');
+  if (logGroupName === undefined) {
+    const recorded = await fromRecord(client, sessionId, io);
+    if (recorded !== undefined) {
+      yield recorded;
+      return;
+    }
+    try {
+      logGroupName = await preferredLogGroup(client);
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new ReplayStop(reportError(error, 'GetDocument', io));
+    }
+  }
+  yield* fromLogGroup(client, logGroupName, sessionId, io);
+}
+
+async function replay(sessionId: string, flags: FlagReader, io: Io): Promise<number> {
+  const speed = parseSpeed(flags.one('speed'));
+  const client = new AirlockClient(await connection(flags, true));
+  let previous: number | undefined;
+  try {
+    for await (const page of outputPages(client, sessionId, flags, io)) {
+      for (const { timestamp, output } of page) {
+        if (previous !== undefined) await sleep(pauseBefore(timestamp - previous, speed));
+        previous = timestamp;
+        io.stdout.write(output);
+      }
+    }
+  } catch (error) {
+    if (error instanceof ReplayStop) return error.code;
+    throw error;
+  }
+  return 0;
+}
+
 export const ssmReplay: Command = {
   path: 'ssm replay',
-  summary: "Play a recorded session in this terminal as it happened (its output, with its timing), from the session's stream in the log group.",
+  summary: "Play a recorded session in this terminal as it happened (its output, with its timing), from its record, or from its stream in the log group.",
   options: OPTIONS,
   examples: ['airlock ssm replay testuser01-0123456789abcdef0', 'airlock ssm replay testuser01-0123456789abcdef0 --speed 4 --log-group-name SessionManagerLogGroup'],
   // The session id is a word after the command, which the API commands' parser does not take.
