@@ -38,6 +38,10 @@ export interface ServerConfig {
   readonly cloudJoin: CloudJoinConfig | undefined;
   /** Where session recordings go: DATA/objects (the default), or an S3-protocol endpoint. */
   readonly objectStore: ObjectStoreConfig;
+  /** This node's name among several sharing one PostgreSQL database; undefined: a name for this process only. */
+  readonly nodeName: string | undefined;
+  /** The URL that clients and agents reach this node itself at (not a load balancer); undefined: --public-url, else the listener's. */
+  readonly advertiseUrl: string | undefined;
 }
 
 export type ObjectStoreConfig = { readonly kind: 'local' } | ({ readonly kind: 's3' } & S3ObjectStoreConfig);
@@ -92,6 +96,8 @@ type RawConfig = {
   s3SecretAccessKey?: string;
   s3ServerSideEncryption?: string;
   s3KmsKeyId?: string;
+  nodeName?: string;
+  advertiseUrl?: string;
 };
 
 export const CONFIG_KEYS: readonly KeySpec[] = [
@@ -119,6 +125,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { key: 's3SecretAccessKey', help: 'S3: the secret access key for --s3-access-key-id; better in AIRLOCK_S3_SECRET_ACCESS_KEY or the config file than on a command line.' },
   { key: 's3ServerSideEncryption', help: "S3: AES256 or aws:kms, asked of every upload; default the bucket's own." },
   { key: 's3KmsKeyId', help: 'S3: the KMS key (id, alias or ARN) for aws:kms; default the account\'s aws/s3 key.' },
+  { key: 'nodeName', help: 'Several nodes on one PostgreSQL database: this node\'s name, unique and kept across restarts (letters, digits, . _ -). Default: none (one node).' },
+  { key: 'advertiseUrl', help: 'Several nodes: the URL clients and agents reach this node itself at, not the load balancer (default --public-url, else the listener).' },
 ];
 
 export class ConfigError extends Error {
@@ -129,6 +137,7 @@ export const flagOf = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${
 const envOf = (key: string): string => `AIRLOCK_${flagOf(key).replace(/-/g, '_').toUpperCase()}`;
 
 const REGION = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /**
@@ -196,6 +205,13 @@ function validate(raw: RawConfig, where: (key: keyof RawConfig) => string): Omit
   }
   const publicUrl = raw.publicUrl?.replace(/\/+$/, '');
   if (publicUrl !== undefined && !/^https?:\/\/[^/]+/.test(publicUrl)) throw new ConfigError(`${where('publicUrl')} must be an http:// or https:// URL.`);
+  const advertiseUrl = raw.advertiseUrl?.replace(/\/+$/, '');
+  if (advertiseUrl !== undefined && !/^https?:\/\/[^/]+$/.test(advertiseUrl)) throw new ConfigError(`${where('advertiseUrl')} must be an http:// or https:// URL with no path, like https://node-a.example.com:4100.`);
+  if (raw.nodeName !== undefined) {
+    if (!NODE_NAME.test(raw.nodeName)) throw new ConfigError(`${where('nodeName')} must be 1 to 63 of letters, digits, . _ and -.`);
+    // Node names and leases live in the shared database: SQLite is one node's alone.
+    if (raw.databaseUrl === undefined) throw new ConfigError(`${where('nodeName')} needs --database-url: several nodes share one PostgreSQL database.`);
+  }
   return {
     dataDir: resolve(raw.dataDir ?? '.airlock-data'),
     listen,
@@ -210,6 +226,8 @@ function validate(raw: RawConfig, where: (key: keyof RawConfig) => string): Omit
     tls: tls || raw.tlsCert !== undefined,
     cloudJoin: cloudJoinConfig(raw, where),
     objectStore: objectStoreConfig(raw, where),
+    nodeName: raw.nodeName,
+    advertiseUrl,
   };
 }
 

@@ -28,6 +28,7 @@ export function newInstanceRow(known: Known): InstancesTable {
     connected_node: null,
     connection_id: null,
     connected_at: null,
+    lease_expires_at: null,
     ...known,
   };
 }

@@ -259,6 +259,21 @@ export interface InstancesTable {
   connected_node: string | null;
   connection_id: string | null;
   connected_at: number | null;
+  /** Until when connected_node's hold is good (services' clock): the holder renews it; past it, the hold is stale. */
+  lease_expires_at: number | null;
+}
+
+/** A server node sharing the database (several nodes on PostgreSQL). */
+export interface NodesTable {
+  node_name: string;
+  /** Where clients and agents reach this node itself. */
+  advertise_url: string;
+  version: string;
+  started_at: number;
+  /** Renewed every few seconds while it runs (services' clock). */
+  heartbeat_at: number;
+  /** A clean shutdown; null while running or after a crash. */
+  stopped_at: number | null;
 }
 
 export interface SessionsTable {
@@ -513,6 +528,7 @@ export interface Database {
   role_sessions: RoleSessionsTable;
   activations: ActivationsTable;
   instances: InstancesTable;
+  nodes: NodesTable;
   instance_tags: InstanceTagsTable;
   sessions: SessionsTable;
   session_documents: SessionDocumentsTable;
