@@ -456,6 +456,21 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('saml_used_assertions_expiry').on('saml_used_assertions').column('expires_at').execute();
     },
   },
+  /** Several nodes: who they are and where, and each instance's lease on the node holding its control channel (docs/fleet.md). */
+  '0020-nodes': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('nodes')
+        .addColumn('node_name', 'text', (c) => c.primaryKey())
+        .addColumn('advertise_url', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('heartbeat_at', 'bigint', (c) => c.notNull())
+        .addColumn('stopped_at', 'bigint')
+        .execute();
+      await db.schema.alterTable('instances').addColumn('lease_expires_at', 'bigint').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {
