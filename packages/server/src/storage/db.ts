@@ -4,11 +4,11 @@
  */
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, sql, SqliteDialect } from 'kysely';
-import { Migrator } from 'kysely/migration';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
-import { migrationProvider } from './migrations.js';
+import { migrationProvider, SCHEMA_VERSION } from './migrations.js';
 import type { Database } from './schema.js';
+import { upgradeSchema } from './schema-upgrade.js';
 
 export type Db = Kysely<Database>;
 
@@ -56,13 +56,5 @@ function postgresDialect(url: string): PostgresDialect {
 }
 
 async function migrate(db: Db, kind: OpenDb['kind']): Promise<void> {
-  // Kysely looks for its own tables in every schema unless told which: with two schemas on one
-  // database (tests, or two deployments) it would find another's and skip making its own.
-  const schema = kind === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
-  const migrator = new Migrator({ db, provider: migrationProvider, ...(schema === undefined ? {} : { migrationTableSchema: schema }) });
-  const { error, results } = await migrator.migrateToLatest();
-  const failed = results?.find((result) => result.status === 'Error');
-  if (error !== undefined || failed !== undefined) {
-    throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`, { cause: error });
-  }
+  await upgradeSchema(db, kind, { provider: migrationProvider, version: SCHEMA_VERSION });
 }

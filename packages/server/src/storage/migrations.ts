@@ -1,11 +1,21 @@
 /**
  * Migrations, in order. The same list runs on SQLite and PostgreSQL at every start; Kysely
  * records which have run. Never edit a migration that has shipped: add the next one.
+ *
+ * Nodes of two adjacent versions share one database during an upgrade, so a migration only
+ * expands: new tables, new columns that are nullable or have a default, new indexes. Dropping or
+ * renaming waits for a later release that no longer uses the old shape (docs/deployment.md).
  */
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { auditChainMigration } from '../audit/migration.js';
 import { eventRulesMigration } from '../events/migration.js';
+
+/**
+ * The schema version: bump it by one in the first change of a release that adds migrations (once
+ * per release, however many it adds). A node runs on a database of its version or the next.
+ */
+export const SCHEMA_VERSION = 1;
 
 const migrations: Record<string, Migration> = {
   '0001-identity': {
