@@ -48,6 +48,21 @@ export const ACK_AT_BYTES = 64 * 1024;
 /** The largest sequence number; a session that would go past it ends (2^32 frames of up to 64 KiB). */
 export const MAX_SEQ = 0xffff_ffff;
 
+/**
+ * WebSocket masking (RFC 6455 §10.3) keeps a sender's bytes from reading as HTTP to an
+ * intermediary that sees them in clear text. Over TLS or on the loopback no intermediary does,
+ * so the agent and the CLI send with a zero mask there: `ws` then neither masks (a copy of every
+ * byte sent) nor the server unmasks. Browsers always mask; the server takes both.
+ */
+export function maskingNeeded(url: string): boolean {
+  const match = /^(wss?):\/\/(?:[^@/]*@)?(\[[^\]]*\]|[^:/?#]*)/i.exec(url);
+  if (match === null) return true;
+  const [, scheme = '', host = ''] = match;
+  if (scheme.toLowerCase() === 'wss') return false;
+  const name = host.toLowerCase();
+  return !(name === 'localhost' || name === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name));
+}
+
 export const FrameType = {
   /** JSON AuthMessage: the first frame on a hop, from the connecting side. Handshake frames go before the numbering: seq 0. */
   Auth: 0x01,

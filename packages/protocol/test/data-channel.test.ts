@@ -168,3 +168,16 @@ describe('Link', () => {
     assert.throws(() => link.take({ type: FrameType.Data, flags: 0, stream: 0, seq: 0, ack: 0, payload: new Uint8Array() }), /only Ack frames go unnumbered/);
   });
 });
+
+describe('maskingNeeded', () => {
+  test('no mask over TLS or on the loopback, where no intermediary reads the bytes', () => {
+    for (const url of ['wss://airlock.example.com/agent/data', 'WSS://10.0.0.5:8443/session/stream/s-1', 'ws://127.0.0.1:8080/agent/data', 'ws://127.5.6.7/x', 'ws://localhost:80/x', 'ws://[::1]:9000/x', 'ws://user@127.0.0.1/x']) {
+      assert.equal(data.maskingNeeded(url), false, url);
+    }
+  });
+  test('a mask in clear text over a network, and for anything unrecognised', () => {
+    for (const url of ['ws://airlock.example.com/agent/data', 'ws://10.0.0.5:8080/x', 'ws://127.0.0.1.evil.example/x', 'ws://localhost.example/x', 'ws://[::2]/x', 'ws://127.0.0.1@evil.example/x', 'http://127.0.0.1/x', '']) {
+      assert.equal(data.maskingNeeded(url), true, url);
+    }
+  });
+});

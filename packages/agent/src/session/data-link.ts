@@ -78,7 +78,7 @@ export class DataLink {
   readonly link: data.Link;
   readonly #options: DataLinkOptions;
   readonly #events: DataLinkEvents;
-  readonly #url: string;
+  #url: string;
   readonly #backoff: Backoff;
   #phase: Phase = 'idle';
   #socket: WebSocket | undefined;
@@ -167,12 +167,14 @@ export class DataLink {
 
   /**
    * The server says the session is open (again: a session-open for a session this agent runs,
-   * as after a server restart): sign with its nonce from now on, and if the channel is down,
-   * dial now rather than at the end of the backoff.
+   * as after a server restart, or from another node): sign with its nonce from now on, dial
+   * `endpointUrl` when given (the node now carrying it), and if the channel is down, dial now
+   * rather than at the end of the backoff.
    */
-  reopen(nonce: string): void {
+  reopen(nonce: string, endpointUrl?: string): void {
     if (this.#phase === 'closed') return;
     this.#nonce = nonce;
+    if (endpointUrl !== undefined) this.#url = dataUrl(endpointUrl);
     if (this.#phase !== 'idle' || this.#retryTimer === undefined) return;
     clearTimeout(this.#retryTimer);
     this.#backoff.reset();
@@ -202,6 +204,7 @@ export class DataLink {
         followRedirects: false,
         perMessageDeflate: false,
         headers: { 'user-agent': `airlock-agent/${this.#options.agentVersion}` },
+        ...(data.maskingNeeded(this.#url) ? {} : { generateMask: zeroMask }),
       });
     } catch (error) {
       this.#options.log.error(`Session ${this.#options.sessionId}: cannot open ${this.#url}: ${messageOf(error)}`);
@@ -425,6 +428,11 @@ export class DataLink {
     this.#ackTimer.arm();
   }
 }
+
+/** No mask where no intermediary reads the bytes (data.maskingNeeded): ws then copies nothing. */
+const zeroMask = (mask: Buffer): void => {
+  mask.fill(0);
+};
 
 function bytesOf(message: RawData): Uint8Array {
   if (Array.isArray(message)) return Buffer.concat(message);

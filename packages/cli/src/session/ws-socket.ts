@@ -4,9 +4,14 @@
  * anything) for two intervals is dropped, and the session connection resumes it.
  */
 import type { Dialer } from '@airlock/client/session';
+import { data } from '@airlock/protocol';
 import WebSocket, { type RawData } from 'ws';
 
 const DEFAULT_PING_MS = 15_000;
+
+const zeroMask = (mask: Buffer): void => {
+  mask.fill(0);
+};
 
 function bytesOf(message: RawData): Uint8Array {
   const bytes = Array.isArray(message) ? Buffer.concat(message) : message instanceof ArrayBuffer ? new Uint8Array(message) : message;
@@ -15,7 +20,8 @@ function bytesOf(message: RawData): Uint8Array {
 
 export function wsDialer(pingIntervalMs = DEFAULT_PING_MS): Dialer {
   return (url, events, options) => {
-    const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: options.handshakeTimeoutMs });
+    // No mask where no intermediary reads the bytes (TLS, loopback): ws then copies nothing it sends.
+    const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: options.handshakeTimeoutMs, ...(data.maskingNeeded(url) ? {} : { generateMask: zeroMask }) });
     let alive = true;
     let pinger: NodeJS.Timeout | undefined;
     socket.on('upgrade', (response) => {
