@@ -107,7 +107,8 @@ export class ControlChannel {
     this.#url = controlUrl(options.endpointUrl);
     this.#backoff = new Backoff({
       baseMs: options.backoffBaseMs ?? 1_000,
-      capMs: options.backoffCapMs ?? 60_000,
+      // At most 30 s: a fleet whose node died is back on the others within that (full jitter spreads it).
+      capMs: options.backoffCapMs ?? 30_000,
       ...(options.random === undefined ? {} : { random: options.random }),
     });
     this.#done = new Promise((resolve) => {

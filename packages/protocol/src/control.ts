@@ -8,7 +8,8 @@
  *   agent  → server heartbeat {inventory?}             every heartbeatIntervalMs
  *   server → agent  heartbeat-ack
  *   server → agent  deregistered                       then close 4403: the agent stops for good
- *   server → agent  session-open {sessionId, nonce, work}  dial the data channel for it (data-channel.ts)
+ *   server → agent  session-open {sessionId, nonce, work, endpointUrl?}  dial the data channel for it (data-channel.ts),
+ *                   at endpointUrl when given (the node carrying the session), else the registered endpoint
  *   server → agent  session-close {sessionId, reason}      stop its program and close its channel
  *   agent  → server session-failed {sessionId, reason}     it could not start (no such Run As user…)
  *
@@ -66,8 +67,11 @@ export type ServerMessage =
   | { readonly type: 'welcome'; readonly heartbeatIntervalMs: number }
   | { readonly type: 'heartbeat-ack' }
   | { readonly type: 'deregistered' }
-  /** `resume`: the session ran before (the server restarted); open it only if its program still runs here. */
-  | { readonly type: 'session-open'; readonly sessionId: string; readonly nonce: string; readonly work: SessionWork; readonly resume?: true }
+  /**
+   * `resume`: the session ran before (the server restarted); open it only if its program still runs here.
+   * `endpointUrl`: the node that carries the session (several nodes), dialed instead of the registered endpoint.
+   */
+  | { readonly type: 'session-open'; readonly sessionId: string; readonly nonce: string; readonly work: SessionWork; readonly resume?: true; readonly endpointUrl?: string }
   | { readonly type: 'session-close'; readonly sessionId: string; readonly reason: string };
 
 export type AgentMessage =
@@ -150,7 +154,9 @@ export function parseServerMessage(text: string): ServerMessage | undefined {
       const work = parseWork(value['work']);
       const { sessionId, nonce } = value;
       if (!isString(sessionId, 128) || !isString(nonce, 256) || work === undefined) return undefined;
-      return value['resume'] === true ? { type: 'session-open', sessionId, nonce, work, resume: true } : { type: 'session-open', sessionId, nonce, work };
+      const endpointUrl = value['endpointUrl'];
+      if (endpointUrl !== undefined && !(isString(endpointUrl, 2048) && /^https?:\/\/[^/]+$/.test(endpointUrl))) return undefined;
+      return { type: 'session-open', sessionId, nonce, work, ...(value['resume'] === true ? { resume: true as const } : {}), ...(endpointUrl === undefined ? {} : { endpointUrl }) };
     }
     case 'session-close': {
       const { sessionId, reason } = value;

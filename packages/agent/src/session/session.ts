@@ -15,6 +15,7 @@
 import type { KeyObject } from 'node:crypto';
 import { data, type control } from '@airlock/protocol';
 import { sessionEnvironment } from '../config.js';
+import { normalizeEndpoint } from '../endpoint.js';
 import { messageOf, type Logger } from '../log.js';
 import { DataLink, type DataLinkOptions } from './data-link.js';
 import { PortForwarder } from './forward.js';
@@ -76,8 +77,10 @@ export class SessionManager {
    */
   open(message: SessionOpen): Session | undefined {
     const running = this.#sessions.get(message.sessionId);
+    const endpointUrl = this.#carrier(message);
+    if (endpointUrl === null) return undefined;
     if (running !== undefined) {
-      running.reopen(message.nonce);
+      running.reopen(message.nonce, endpointUrl);
       return undefined;
     }
     if (message.resume === true) {
@@ -85,12 +88,26 @@ export class SessionManager {
       this.#options.report({ type: 'session-failed', sessionId: message.sessionId, reason: 'the agent restarted during the session; its program is gone' });
       return undefined;
     }
-    const session = new Session(message, this.#options, () => {
+    const session = new Session({ ...message, ...(endpointUrl === undefined ? {} : { endpointUrl }) }, this.#options, () => {
       this.#sessions.delete(message.sessionId);
     });
     this.#sessions.set(message.sessionId, session);
     void session.start();
     return session;
+  }
+
+  /**
+   * The node a session-open names (several nodes), checked as the registered endpoint is (no
+   * plain http beyond loopback); undefined: the registered endpoint. null: refused and reported.
+   */
+  #carrier(message: SessionOpen): string | undefined | null {
+    if (message.endpointUrl === undefined) return undefined;
+    try {
+      return normalizeEndpoint(message.endpointUrl);
+    } catch (error) {
+      this.#options.report({ type: 'session-failed', sessionId: message.sessionId, reason: `the server named a node this agent does not dial: ${messageOf(error)}` });
+      return null;
+    }
   }
 
   /** A session-close: ends the session's program and closes its channel. */
@@ -118,6 +135,8 @@ export class Session {
   #exited = false;
   #consumeTimer: NodeJS.Timeout | undefined;
   #nonce: string;
+  /** Where its data channel goes: the node carrying it, else the registered endpoint. */
+  #endpointUrl: string;
   readonly #done: Promise<string>;
   #resolveDone: (reason: string) => void = () => undefined;
 
@@ -129,6 +148,7 @@ export class Session {
     this.id = message.sessionId;
     this.work = message.work;
     this.#nonce = message.nonce;
+    this.#endpointUrl = message.endpointUrl ?? options.endpointUrl;
     this.#done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
@@ -151,10 +171,11 @@ export class Session {
     return this.#link;
   }
 
-  /** The server opened it again (see SessionManager.open). */
-  reopen(nonce: string): void {
+  /** The server opened it again (see SessionManager.open), perhaps on another node. */
+  reopen(nonce: string, endpointUrl: string | undefined): void {
     this.#nonce = nonce;
-    this.#link?.reopen(nonce);
+    if (endpointUrl !== undefined) this.#endpointUrl = endpointUrl;
+    this.#link?.reopen(nonce, endpointUrl);
   }
 
   async start(): Promise<void> {
@@ -207,9 +228,9 @@ export class Session {
   }
 
   #openLink(): DataLink {
-    const { endpointUrl, instanceId, privateKey, caPem, agentVersion, log } = this.options;
+    const { instanceId, privateKey, caPem, agentVersion, log } = this.options;
     return new DataLink(
-      { endpointUrl, instanceId, privateKey, caPem, agentVersion, log, sessionId: this.id, nonce: this.#nonce, ...this.options.link },
+      { endpointUrl: this.#endpointUrl, instanceId, privateKey, caPem, agentVersion, log, sessionId: this.id, nonce: this.#nonce, ...this.options.link },
       {
         onFrames: (frames) => {
           this.#onFrames(frames);
