@@ -22,7 +22,10 @@ import { EventBus, type EventBusOptions } from './events/bus.js';
 import { EVENTS_OPERATIONS } from './events/operations.js';
 import { AgentHub, type FleetOptions } from './fleet/agents.js';
 import { acceptControlChannel, closeControlChannel, controlChannelOptions } from './fleet/control-channel.js';
+import { NodeDirectory } from './fleet/nodes.js';
 import { FLEET_OPERATIONS } from './fleet/operations.js';
+import { NodeRelay } from './fleet/relay.js';
+import { SERVER_VERSION } from './fleet/version.js';
 import { buildApp } from './http/app.js';
 import { defaultConsoleDir, loadConsole } from './http/console.js';
 import { ensureServerCertificate, loadCertificateFiles } from './http/tls.js';
@@ -41,11 +44,12 @@ import { DataGateway, dataDoor, dataServerOptions } from './sessions/gateway.js'
 import { DOCUMENT_OPERATIONS } from './sessions/document-operations.js';
 import { SESSION_OPERATIONS } from './sessions/operations.js';
 import { deliverRecording, LogStreamer } from './sessions/recording.js';
+import { askElsewhere, serveRelay } from './sessions/routing.js';
 import { registerScimRoutes } from './scim/routes.js';
 import { SCIM_TOKEN_OPERATIONS } from './scim/tokens.js';
 import type { BoundOperation } from './registry/handler.js';
-import { systemClock, type Clock, type Logger, type Services } from './services.js';
-import { openDatabase } from './storage/db.js';
+import { systemClock, type ClusterServices, type Clock, type Logger, type Services } from './services.js';
+import { openDatabase, type Db } from './storage/db.js';
 import { ensureSetting } from './storage/settings.js';
 
 export const OPERATIONS: readonly BoundOperation[] = [
@@ -132,8 +136,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       await events.recorded(record);
       auditLogGroup?.kick();
     };
-    const agents = new AgentHub({ db, clock, audit, log }, options.fleet);
-    const sessions = new SessionBroker({ db, agents, audit, clock, log, dataDir: config.dataDir }, options.sessions);
+    const agents = new AgentHub({ db, clock, audit, log }, options.fleet, config.nodeName);
+    const cluster = clusterServices(config, db, clock, log, () => listenerUrl);
+    const askElsewhereFor = cluster === undefined ? undefined : (request: Parameters<typeof askElsewhere>[2]) => askElsewhere(agents, cluster.relay, request);
+    const sessions = new SessionBroker(
+      { db, agents, audit, clock, log, dataDir: config.dataDir, ...(cluster === undefined || askElsewhereFor === undefined ? {} : { cluster: { advertiseUrl: cluster.advertiseUrl, askElsewhere: askElsewhereFor } }) },
+      options.sessions,
+    );
     const revived = await sessions.revive(agents.nodeId);
     if (revived > 0) log.info(`Sessions: ${revived} revived from their records; clients and agents resume them.`);
     const logRetention = new LogRetention({ db, clock, log });
@@ -172,7 +181,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       sessions,
       events,
       objects,
+      cluster,
     };
+    if (cluster !== undefined) {
+      serveRelay(cluster.relay, { db, agents, sessions, log });
+      await cluster.relay.start();
+    }
     const tls = await tlsFor(config);
     const consoleFiles = await loadConsole(defaultConsoleDir());
     if (consoleFiles === undefined) log.warn(`The web console is not built (nothing in ${defaultConsoleDir()}): run \`npm run build\`.`);
@@ -207,6 +221,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const address = app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     listenerUrl = `${config.tls ? 'https' : 'http'}://${host}:${address.port}`;
+    await cluster?.nodes.start(NODE_HEARTBEAT_MS);
     return {
       url: listenerUrl,
       services,
@@ -227,6 +242,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         await auditLogGroup?.close();
         await objects.close();
         await mailer.close();
+        await cluster?.nodes.stop();
+        await cluster?.relay.close();
         await database.close();
       },
     };
@@ -234,6 +251,20 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await database.close();
     throw error;
   }
+}
+
+/** How often a node renews its row in `nodes` (NODE_TTL_MS is three times this). */
+const NODE_HEARTBEAT_MS = 5_000;
+
+/** Several nodes: with --node-name (which needs PostgreSQL), the nodes table and the relay. */
+function clusterServices(config: ServerConfig, db: Db, clock: Clock, log: Logger, listenerUrl: () => string): ClusterServices | undefined {
+  if (config.nodeName === undefined || config.databaseUrl === undefined) return undefined;
+  const advertiseUrl = (): string => config.advertiseUrl ?? config.publicUrl ?? listenerUrl();
+  return {
+    nodes: new NodeDirectory({ db, clock, log }, config.nodeName, advertiseUrl, SERVER_VERSION),
+    relay: new NodeRelay(config.databaseUrl, db, config.nodeName, log),
+    advertiseUrl,
+  };
 }
 
 async function tlsFor(config: ServerConfig): Promise<{ cert: string; key: string; caFingerprint: string | undefined } | undefined> {

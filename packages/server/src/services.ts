@@ -4,6 +4,8 @@ import type { AuditTrail } from './audit/trail.js';
 import type { ServerConfig } from './config/config.js';
 import type { EventBus } from './events/bus.js';
 import type { AgentHub } from './fleet/agents.js';
+import type { NodeDirectory } from './fleet/nodes.js';
+import type { NodeRelay } from './fleet/relay.js';
 import type { SecretBox } from './identity/secrets.js';
 import type { Mailer } from './mail/mailer.js';
 import type { ObjectService } from './objects/service.js';
@@ -51,4 +53,13 @@ export interface Services {
   readonly objects: ObjectService;
   /** The event bus: emit(event) matches it against the account's rules and queues its deliveries. */
   readonly events: EventBus;
+  /** Several nodes (--node-name): the other nodes and word with them; undefined: one node. */
+  readonly cluster: ClusterServices | undefined;
+}
+
+export interface ClusterServices {
+  readonly nodes: NodeDirectory;
+  readonly relay: NodeRelay;
+  /** This node's own URL (--advertise-url, else --public-url, else the listener's). */
+  readonly advertiseUrl: () => string;
 }

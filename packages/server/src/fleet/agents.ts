@@ -7,6 +7,12 @@
  * Ping status (AWS's PingStatus) is computed, never stored: Inactive once deregistered; Online
  * while a control channel is open and the last heartbeat is at most three intervals old (by the
  * services' clock, so tests can move it); ConnectionLost otherwise.
+ *
+ * Several nodes: the row names the node holding the control channel (connected_node) with a
+ * lease (lease_expires_at) that the holder renews at its ticks. Another node counts the instance
+ * as connected only while the lease runs: a node that dies stops renewing, so its instances show
+ * ConnectionLost once their leases run out, and any node may take them when their agents return
+ * (a connection always takes the row; the previous holder's sweep drops its own).
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -24,6 +30,8 @@ export interface FleetOptions {
   readonly helloTimeoutMs: number;
   /** How often last-ping times are written and other nodes' changes are looked at (real time); 5 s. */
   readonly flushIntervalMs: number;
+  /** How long a hold on an instance is good without renewal (services' clock); renewed when a third has passed. 30 s. */
+  readonly leaseMs: number;
   /** Connections on this node that have not completed hello; one more is closed with 4429. 1,000. */
   readonly maxPendingConnections: number;
   /** The same, from one source address (an IPv6 address counts by its /64); 100. */
@@ -34,6 +42,7 @@ export const DEFAULT_FLEET_OPTIONS: FleetOptions = {
   heartbeatIntervalMs: 30_000,
   helloTimeoutMs: 10_000,
   flushIntervalMs: 5_000,
+  leaseMs: 30_000,
   maxPendingConnections: 1_000,
   maxPendingPerSource: 100,
 };
@@ -92,7 +101,7 @@ export interface AgentEvent {
   readonly error?: { readonly code: string; readonly message: string };
 }
 
-type PresenceRow = Pick<InstancesTable, 'instance_id' | 'deregistered_at' | 'last_ping_at' | 'connected_node'>;
+type PresenceRow = Pick<InstancesTable, 'instance_id' | 'deregistered_at' | 'last_ping_at' | 'connected_node' | 'lease_expires_at'>;
 
 /**
  * What pending connections are counted by: the IPv4 address (also when IPv4-mapped), or the
@@ -127,8 +136,11 @@ export function closeReason(text: string): string {
 }
 
 export class AgentHub {
-  /** This process: rows naming it with no live connection here are stale (a restart). */
-  readonly nodeId = randomUUID();
+  /**
+   * This node: its --node-name, else a name for this process alone. Rows naming it with no live
+   * connection here are stale (a restart).
+   */
+  readonly nodeId: string;
   private readonly agents = new Map<string, LiveAgent>();
   private settings: FleetOptions;
   private timer: NodeJS.Timeout | undefined;
@@ -141,11 +153,15 @@ export class AgentHub {
   private readonly pendingBySource = new Map<string, number>();
   private refusedPending = 0;
   private lastPendingWarning = -Infinity;
+  /** When the leases of this node's connections were last renewed (services' clock). */
+  private leasesRenewedAt = -Infinity;
 
   constructor(
     private readonly deps: HubDeps,
     options: Partial<FleetOptions> = {},
+    nodeName?: string,
   ) {
+    this.nodeId = nodeName ?? randomUUID();
     this.settings = { ...DEFAULT_FLEET_OPTIONS, ...options };
     this.lastSweep = deps.clock.now();
   }
@@ -230,6 +246,7 @@ export class AgentHub {
     this.ticking ??= (async () => {
       try {
         await this.flush();
+        await this.renewLeases();
         await this.sweep();
         this.dropSilent();
       } catch (error) {
@@ -266,6 +283,7 @@ export class AgentHub {
         connected_node: this.nodeId,
         connection_id: agent.connectionId,
         connected_at: agent.connectedAt,
+        lease_expires_at: agent.connectedAt + this.settings.leaseMs,
       })
       .where('instance_id', '=', agent.instanceId)
       .where('deregistered_at', 'is', null)
@@ -299,7 +317,7 @@ export class AgentHub {
     try {
       await this.deps.db
         .updateTable('instances')
-        .set({ connected_node: null, connection_id: null, last_ping_at: agent.lastPingAt })
+        .set({ connected_node: null, connection_id: null, lease_expires_at: null, last_ping_at: agent.lastPingAt })
         .where('instance_id', '=', agent.instanceId)
         .where('connection_id', '=', agent.connectionId)
         .execute();
@@ -326,8 +344,10 @@ export class AgentHub {
     if (row.deregistered_at !== null) return { status: 'Inactive', lastPingAt: row.last_ping_at };
     const live = this.agents.get(row.instance_id);
     const lastPingAt = live?.lastPingAt ?? row.last_ping_at;
-    // A row naming this node without a live connection here is left from before a restart.
-    const connected = live !== undefined || (row.connected_node !== null && row.connected_node !== this.nodeId);
+    // A row naming this node without a live connection here is left from before a restart; one
+    // naming another node counts while that node's lease runs.
+    const held = row.connected_node !== null && row.connected_node !== this.nodeId && (row.lease_expires_at ?? 0) > now;
+    const connected = live !== undefined || held;
     const fresh = lastPingAt !== null && now - lastPingAt <= MISSED_HEARTBEATS * this.settings.heartbeatIntervalMs;
     return { status: connected && fresh ? 'Online' : 'ConnectionLost', lastPingAt };
   }
@@ -396,6 +416,32 @@ export class AgentHub {
         .where('connection_id', '=', agent.connectionId)
         .execute();
     }
+  }
+
+  /**
+   * Renews the leases of the connections held here once a third of leaseMs has passed, all to
+   * one expiry (one statement per 500 agents), only on rows still holding this connection.
+   */
+  async renewLeases(): Promise<void> {
+    const now = this.now();
+    if (now - this.leasesRenewedAt < this.settings.leaseMs / 3) return;
+    this.leasesRenewedAt = now;
+    const connectionIds = [...this.agents.values()].map((agent) => agent.connectionId);
+    for (let start = 0; start < connectionIds.length; start += 500) {
+      if (start > 0) await yieldToEventLoop();
+      await this.deps.db
+        .updateTable('instances')
+        .set({ lease_expires_at: now + this.settings.leaseMs })
+        .where('connection_id', 'in', connectionIds.slice(start, start + 500))
+        .execute();
+    }
+  }
+
+  /** The node holding `instanceId`'s control channel while its lease runs; undefined: none. */
+  async holder(instanceId: string): Promise<string | undefined> {
+    if (this.agents.has(instanceId)) return this.nodeId;
+    const row = await this.deps.db.selectFrom('instances').select(['connected_node', 'lease_expires_at']).where('instance_id', '=', instanceId).where('deregistered_at', 'is', null).executeTakeFirst();
+    return row?.connected_node != null && row.connected_node !== this.nodeId && (row.lease_expires_at ?? 0) > this.now() ? row.connected_node : undefined;
   }
 
   /**

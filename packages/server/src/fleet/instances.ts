@@ -144,7 +144,7 @@ export async function pageOfInstances<T>(
 
 async function getConnectionStatus(input: InputOf<typeof api.GetConnectionStatus>, { services, now, principal }: CallContext) {
   const row = api.INSTANCE_ID.test(input.Target)
-    ? await services.db.selectFrom('instances').select(['instance_id', 'deregistered_at', 'last_ping_at', 'connected_node'])
+    ? await services.db.selectFrom('instances').select(['instance_id', 'deregistered_at', 'last_ping_at', 'connected_node', 'lease_expires_at'])
         .where('instance_id', '=', input.Target)
         .where('account_id', '=', callerAccount(principal))
         .executeTakeFirst()

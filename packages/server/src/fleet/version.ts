@@ -1,7 +1,7 @@
 /** Which agent version is the latest: this server's own (agent and server are released together). */
 import { readFileSync } from 'node:fs';
 
-const SERVER_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const SERVER_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 function parts(version: string): number[] {
   return version.split(/[.+-]/).slice(0, 4).map((part) => (/^\d+$/.test(part) ? Number(part) : 0));

@@ -13,6 +13,11 @@
  * delayed by the write; only the acknowledgement is. After a restart the sessions whose record is
  * here are revived from it: each side reconnects, says what it has, and gets the rest again.
  *
+ * Several nodes: the session lives on the node that served StartSession, and its agent dials that
+ * node directly (session-open names it); an agent held by another node is asked through that
+ * node (`askElsewhere`, the relay), again every few seconds while its data channel is missing,
+ * since the agent may have moved to another node meanwhile.
+ *
  * Ending: the program's exit, TerminateSession, the idle timeout, the maximum duration, the agent
  * gone for good, or the agent's refusal end the session with a status and a reason; both sides
  * get an End frame, the agent a session-close, and the record is sealed: its chain head goes to
@@ -46,6 +51,9 @@ export interface BrokerOptions {
    */
   readonly unrecorded?: boolean;
 }
+
+/** Several nodes: how often an agent held elsewhere is asked again to dial a session it has not (re)joined. */
+const ASK_AGAIN_MS = 3_000;
 
 export const DEFAULT_BROKER_OPTIONS: BrokerOptions = { agentGraceMs: 60_000, agentDialMs: 30_000, tickMs: 1_000 };
 
@@ -111,6 +119,8 @@ export class LiveSession {
   /** The program exited: the session ends once the client has the Exit (or has been away too long). */
   exited: { readonly reason: string; readonly seq: number; readonly at: number } | undefined;
   private flushQueued = false;
+  /** When the agent was last asked to dial (services' clock). */
+  askedAt = -Infinity;
 
   constructor(
     readonly plan: SessionPlan,
@@ -291,6 +301,15 @@ export interface BrokerDeps {
   readonly dataDir: string;
   readonly clock: { now(): number };
   readonly log: { warn(message: string): void; error(message: string, error?: unknown): void };
+  /**
+   * Several nodes: this node's own URL, named in session-open so the agent dials here whatever
+   * endpoint it registered with (a load balancer), and how to ask the node holding an agent's
+   * control channel to pass a session-open on. Undefined: one node.
+   */
+  readonly cluster?: {
+    readonly advertiseUrl: () => string;
+    readonly askElsewhere: (request: { instanceId: string; sessionId: string; url: string; resume: boolean }) => Promise<void>;
+  };
 }
 
 export class SessionBroker {
@@ -333,9 +352,9 @@ export class SessionBroker {
     return this.sessions.size;
   }
 
-  /** Opens a session: its record, and the agent asked to dial this node. Undefined when its control channel is not here. */
+  /** Opens a session: its record, and the agent asked to dial this node. Undefined when its control channel is not here (one node). */
   async open(plan: SessionPlan): Promise<LiveSession | undefined> {
-    if (this.deps.agents.get(plan.instanceId) === undefined) return undefined;
+    if (this.deps.agents.get(plan.instanceId) === undefined && this.deps.cluster === undefined) return undefined;
     const session = await this.live(plan, { client: new data.Link(this.window), agent: new data.Link(this.window) }, undefined);
     this.sessions.set(plan.sessionId, session);
     if (!this.askAgent(session)) {
@@ -362,11 +381,20 @@ export class SessionBroker {
   }
 
   private askAgent(session: LiveSession): boolean {
+    session.askedAt = this.now();
     const agent = this.deps.agents.get(session.plan.instanceId);
     // A session that has had its agent before asks only to resume: a restarted agent must not start a fresh program in it.
     const resume = session.hops.agent.link.received > 0 || session.hops.agent.link.delivered > 0;
-    const message = { type: 'session-open' as const, sessionId: session.id, nonce: session.nonce, work: session.plan.work };
-    return agent?.send(resume ? { ...message, resume: true } : message) ?? false;
+    const { cluster } = this.deps;
+    const url = cluster?.advertiseUrl();
+    const message = { type: 'session-open' as const, sessionId: session.id, nonce: session.nonce, work: session.plan.work, ...(url === undefined ? {} : { endpointUrl: url }) };
+    if (agent?.send(resume ? { ...message, resume: true } : message) === true) return true;
+    if (cluster === undefined || url === undefined) return false;
+    // Held by another node (or by none just now: the next ask finds where it went).
+    cluster.askElsewhere({ instanceId: session.plan.instanceId, sessionId: session.id, url, resume }).catch((error: unknown) => {
+      if (!this.closed) this.deps.log.error(`sessions: asking another node to open ${session.id} failed`, error);
+    });
+    return true;
   }
 
   /**
@@ -374,7 +402,10 @@ export class SessionBroker {
    * from their records (the sides reconnect and resume); the others failed with the process.
    */
   async revive(nodeId: string): Promise<number> {
-    const rows = await this.deps.db.selectFrom('sessions').selectAll().where('status', 'not in', ['Terminated', 'Failed']).execute();
+    let query = this.deps.db.selectFrom('sessions').selectAll().where('status', 'not in', ['Terminated', 'Failed']);
+    // Several nodes: the others' sessions are theirs (their records are on their disks).
+    if (this.deps.cluster !== undefined) query = query.where('node_id', '=', nodeId);
+    const rows = await query.execute();
     let revived = 0;
     for (const row of rows) {
       const path = recordPath(this.deps.dataDir, row.session_id);
@@ -511,6 +542,8 @@ export class SessionBroker {
         this.end(session, 'Failed', `the agent on ${plan.instanceId} did not open the session within ${Math.round(this.settings.agentDialMs / 1000)} seconds`);
       } else if (agentAway !== undefined && now - agentAway >= this.settings.agentGraceMs) {
         this.end(session, 'Failed', `the agent on ${plan.instanceId} went away and did not come back within ${Math.round(this.settings.agentGraceMs / 1000)} seconds`);
+      } else if (agentAway !== undefined && this.deps.cluster !== undefined && now - session.askedAt >= ASK_AGAIN_MS) {
+        this.askAgent(session);
       }
     }
   }

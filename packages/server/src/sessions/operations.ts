@@ -44,8 +44,15 @@ function newSessionId(name: string): string {
   return `${safe}-${randomBytes(9).toString('hex').slice(0, 17)}`;
 }
 
-function streamUrl(services: Services, sessionId: string): string {
-  return `${services.publicUrl().replace(/^http/, 'ws')}/session/stream/${encodeURIComponent(sessionId)}`;
+/** The client's data channel for a session on the node at `base` (several nodes: the node carrying it, reached directly). */
+function streamUrl(services: Services, sessionId: string, base = services.cluster?.advertiseUrl() ?? services.publicUrl()): string {
+  return `${base.replace(/^http/, 'ws')}/session/stream/${encodeURIComponent(sessionId)}`;
+}
+
+/** Several nodes: the URL of the live node carrying a session open elsewhere; undefined: none (or one node). */
+async function carrierUrl(services: Services, row: SessionsTable): Promise<string | undefined> {
+  if (services.cluster === undefined || row.node_id === services.agents.nodeId) return undefined;
+  return services.cluster.nodes.liveUrl(row.node_id);
 }
 
 /** Run As: the principal's SSMSessionRunAs tag, else the preference's default; never root. */
@@ -68,7 +75,7 @@ async function startSession(input: InputOf<typeof api.StartSession>, { services,
   // A Standard_Stream document carries its own preferences (the account's for SSM-SessionManagerRunShell); other sessions take the account's.
   const preferences = document.spec.sessionType === 'Standard_Stream' ? document.spec.preferences : await accountPreferences(services.db, accountId);
   const work = sessionWork(document, resolveParameters(document, input.Parameters), () => runAsFor(principal, preferences));
-  const row = await services.db.selectFrom('instances').select(['instance_id', 'deregistered_at', 'last_ping_at', 'connected_node']).where('instance_id', '=', input.Target).where('account_id', '=', accountId).executeTakeFirst();
+  const row = await services.db.selectFrom('instances').select(['instance_id', 'deregistered_at', 'last_ping_at', 'connected_node', 'lease_expires_at']).where('instance_id', '=', input.Target).where('account_id', '=', accountId).executeTakeFirst();
   if (row === undefined || services.agents.presence(row, now).status !== 'Online') {
     throw new ApiError('TargetNotConnected', `${input.Target} is not connected.`);
   }
@@ -111,12 +118,14 @@ async function startSession(input: InputOf<typeof api.StartSession>, { services,
 async function resumeSession(input: InputOf<typeof api.ResumeSession>, { services, principal, now }: CallContext) {
   const row = await findSession(services, principal, input.SessionId);
   const live = services.sessions.get(row.session_id);
-  if (ENDED.includes(row.status) || live === undefined) {
+  // Several nodes: a session carried by another live node resumes there (its record and links are there).
+  const elsewhere = ENDED.includes(row.status) || live !== undefined ? undefined : await carrierUrl(services, row);
+  if (ENDED.includes(row.status) || (live === undefined && elsewhere === undefined)) {
     throw new ApiError('DoesNotExistException', `Session ${input.SessionId} has ended${row.details === null ? '' : ` (${row.details})`}: start a new one.`);
   }
   const token = newToken('alt_');
   await services.db.updateTable('sessions').set({ token_hash: hashToken(token), token_expires_at: now + TOKEN_TTL_MS }).where('session_id', '=', row.session_id).execute();
-  return { SessionId: row.session_id, TokenValue: token, StreamUrl: streamUrl(services, row.session_id) };
+  return { SessionId: row.session_id, TokenValue: token, StreamUrl: streamUrl(services, row.session_id, elsewhere) };
 }
 
 async function terminateSession(input: InputOf<typeof api.TerminateSession>, { services, principal }: CallContext) {
@@ -124,7 +133,10 @@ async function terminateSession(input: InputOf<typeof api.TerminateSession>, { s
   const live = services.sessions.get(row.session_id);
   const by = principal.kind === 'role' ? principal.userName : 'root';
   if (live !== undefined) services.sessions.end(live, 'Terminated', `terminated by ${by}`);
-  else if (!ENDED.includes(row.status)) {
+  else if (!ENDED.includes(row.status) && services.cluster !== undefined && (await carrierUrl(services, row)) !== undefined) {
+    // Carried by another live node: that node ends it (its record is sealed there).
+    await services.cluster.relay.send({ kind: 'end', to: row.node_id, sessionId: row.session_id, reason: `terminated by ${by}` });
+  } else if (!ENDED.includes(row.status)) {
     // Open in the record but not live here: its node is gone.
     await services.db.updateTable('sessions').set({ status: 'Terminated', details: `terminated by ${by}`, ended_at: services.clock.now(), token_hash: null }).where('session_id', '=', row.session_id).execute();
   }

@@ -1,0 +1,77 @@
+/**
+ * The server nodes sharing one PostgreSQL database: each keeps its row in `nodes` (name, the URL
+ * clients and agents reach it at, version) and renews its heartbeat every few seconds. A node
+ * whose heartbeat is older than NODE_TTL_MS is presumed dead: nothing is routed to it, and the
+ * leases it held on instances run out on their own (agents.ts).
+ */
+import type { Db } from '../storage/db.js';
+import type { NodesTable } from '../storage/schema.js';
+
+/** A node silent this long (no heartbeat) is taken for dead. */
+export const NODE_TTL_MS = 15_000;
+
+export interface NodeDirectoryDeps {
+  readonly db: Db;
+  readonly clock: { now(): number };
+  readonly log: { error(message: string, error?: unknown): void };
+}
+
+export class NodeDirectory {
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly deps: NodeDirectoryDeps,
+    /** This node's name (--node-name). */
+    readonly name: string,
+    /** This node's own URL (--advertise-url; known once it listens). */
+    private readonly advertiseUrl: () => string,
+    private readonly version: string,
+  ) {}
+
+  /** Writes this node's row (a restart under the same name takes the row over) and starts the heartbeat. */
+  async start(heartbeatMs: number): Promise<void> {
+    const now = this.deps.clock.now();
+    const row: NodesTable = { node_name: this.name, advertise_url: this.advertiseUrl(), version: this.version, started_at: now, heartbeat_at: now, stopped_at: null };
+    await this.deps.db
+      .insertInto('nodes')
+      .values(row)
+      .onConflict((conflict) => conflict.column('node_name').doUpdateSet({ advertise_url: row.advertise_url, version: row.version, started_at: now, heartbeat_at: now, stopped_at: null }))
+      .execute();
+    this.timer = setInterval(() => {
+      this.beat().catch((error: unknown) => {
+        if (!this.closed) this.deps.log.error('nodes: renewing this node\'s heartbeat failed', error);
+      });
+    }, heartbeatMs);
+    this.timer.unref();
+  }
+
+  private async beat(): Promise<void> {
+    await this.deps.db.updateTable('nodes').set({ heartbeat_at: this.deps.clock.now() }).where('node_name', '=', this.name).execute();
+  }
+
+  /** The URL of node `name` while it is alive; undefined for a dead, stopped or unknown node. */
+  async liveUrl(name: string): Promise<string | undefined> {
+    if (name === this.name) return this.advertiseUrl();
+    const row = await this.deps.db.selectFrom('nodes').select(['advertise_url', 'heartbeat_at', 'stopped_at']).where('node_name', '=', name).executeTakeFirst();
+    return row !== undefined && row.stopped_at === null && this.alive(row.heartbeat_at) ? row.advertise_url : undefined;
+  }
+
+  /** Every node's row, for operators (docs/fleet.md). */
+  async list(): Promise<(NodesTable & { alive: boolean })[]> {
+    const rows = await this.deps.db.selectFrom('nodes').selectAll().orderBy('node_name').execute();
+    return rows.map((row) => ({ ...row, alive: row.stopped_at === null && this.alive(row.heartbeat_at) }));
+  }
+
+  private alive(heartbeatAt: number): boolean {
+    return this.deps.clock.now() - heartbeatAt <= NODE_TTL_MS;
+  }
+
+  /** A clean shutdown: the row says so at once, rather than after NODE_TTL_MS. */
+  async stop(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.deps.db.updateTable('nodes').set({ stopped_at: this.deps.clock.now() }).where('node_name', '=', this.name).execute();
+  }
+}
