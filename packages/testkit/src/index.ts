@@ -7,6 +7,7 @@ export { temporaryDirectory } from './files.js';
 export { MovableClock } from './clock.js';
 export { startTestServer, type TestServer, type TestServerOptions } from './server.js';
 export { startServerProcess, type ServerProcess } from './server-process.js';
+export { startCluster, type Cluster, type ClusterNode, type ClusterOptions } from './cluster.js';
 export { quietLogger, type CapturedLog } from './log.js';
 export { createPerson, roleSession, signIn, signInToken, TEST_PASSWORD } from './people.js';
 export {
@@ -23,6 +24,8 @@ export {
 } from './metadata-service.js';
 export { DataPeer, type Credentials, type PeerOptions } from './data-peer.js';
 export { SimulatedAgent, SIM_INVENTORY } from './sim-agent.js';
+export { startNamedNode, type NamedNode, type NamedNodeOptions } from './named-node.js';
+export { startFailoverProxy, type FailoverProxy } from './failover-proxy.js';
 export { within, whenTrue } from './wait.js';
 export { startSshd, SSHD, type TestSshd } from './sshd.js';
 export { startS3Server, S3RVER_CREDENTIALS, type S3Request, type TestS3Server } from './s3-server.js';

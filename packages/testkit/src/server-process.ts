@@ -31,8 +31,9 @@ const MAIN = fileURLToPath(import.meta.resolve('@airlock/server/main'));
 const LISTENING = /Airlock server listening on (http:\/\/\S+)/;
 
 /** Runs the server and waits (up to `ms`) for the line saying where it listens. */
-function launch(flags: readonly string[], ms: number, printed: (text: string) => void): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [MAIN, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function launch(flags: readonly string[], ms: number, printed: (text: string) => void, env?: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+  // eslint-disable-next-line no-restricted-syntax -- the child inherits the test's environment plus `env`
+  const child = spawn(process.execPath, [MAIN, ...flags], { stdio: ['ignore', 'pipe', 'pipe'], ...(env === undefined ? {} : { env: { ...process.env, ...env } }) });
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
