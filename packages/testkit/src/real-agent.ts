@@ -22,7 +22,8 @@ export interface RealAgentOptions {
   readonly tags?: readonly { readonly Key: string; readonly Value: string }[];
 }
 
-export async function startRealAgent(server: TestServer, options: RealAgentOptions): Promise<RealAgent> {
+/** `server.url` is where the agent registers and connects: a server, or a load balancer in front of several nodes. */
+export async function startRealAgent(server: Pick<TestServer, 'url' | 'root'>, options: RealAgentOptions): Promise<RealAgent> {
   const { ActivationId, ActivationCode } = await server.root.call(fleet.CreateActivation, { IamRole: 'SSMServiceRole', RegistrationLimit: 1, ...(options.tags === undefined ? {} : { Tags: [...options.tags] }) });
   const { registration } = await register({ endpointUrl: server.url, activationId: ActivationId, activationCode: ActivationCode, stateDir: options.stateDir });
   const { instanceId } = registration;

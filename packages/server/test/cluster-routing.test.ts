@@ -1,0 +1,144 @@
+/**
+ * Three nodes on one PostgreSQL database (DESIGN §9), real processes on loopback ports, a real
+ * agent on a real PTY behind a small failover balancer. A client on node A reaches the agent
+ * held by node C: the agent dials A directly, so the session's bytes never pass through C.
+ * Node C is killed with SIGKILL: the agent comes back through the balancer to B, the shell on A
+ * goes on, ResumeSession served by B sends the client to A; an instance left on C goes
+ * ConnectionLost once C's lease runs out. C starts again under its name and rejoins: a session
+ * started through C reaches the agent now held by B.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { AirlockClient } from '@airlock/client';
+import { fleet, sessions } from '@airlock/protocol';
+import { DataPeer, SimulatedAgent, startFailoverProxy, startNamedNode, temporaryDirectory, withSchema, type NamedNode } from '@airlock/testkit';
+import { startRealAgent } from '@airlock/testkit/real-agent';
+import pg from 'pg';
+
+const SSM_USER = `airlock-n${randomBytes(3).toString('hex')}`;
+
+/** Polls `check` every 200 ms until it holds, for at most `ms`: a bounded wait, not a sleep. */
+async function eventually(check: () => Promise<boolean>, what: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+test('three nodes: a client on A reaches an agent held by C; C killed, its lease runs out, C rejoins', { timeout: 240_000 }, async (t) => {
+  const schema = await withSchema();
+  const database = new pg.Client({ connectionString: schema.url });
+  await database.connect();
+  const directories = await Promise.all(['a', 'b', 'c', 'agent'].map(() => temporaryDirectory('airlock-cluster-')));
+  const [dirA, dirB, dirC, dirAgent] = directories;
+  assert.ok(dirA !== undefined && dirB !== undefined && dirC !== undefined && dirAgent !== undefined);
+  const secretKey = randomBytes(32).toString('base64');
+  const nodes: NamedNode[] = [];
+  const cleanups: (() => unknown)[] = [];
+  t.after(async () => {
+    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
+    await Promise.all(nodes.map((node) => node.kill()));
+    await database.end();
+    await Promise.all(directories.map((directory) => directory.remove()));
+    await schema.drop();
+    spawnSync('userdel', ['-r', SSM_USER], { stdio: 'ignore' });
+  });
+  const node = async (name: string, dataDir: string): Promise<NamedNode> => {
+    const started = await startNamedNode({ name, databaseUrl: schema.url, dataDir, secretKey });
+    nodes.push(started);
+    return started;
+  };
+  // A first: it migrates and makes the root token; then B and C at once.
+  const a = await node('a', dirA.path);
+  const [b, c] = await Promise.all([node('b', dirB.path), node('c', dirC.path)]);
+  const rootToken = (await readFile(join(dirA.path, 'root-token'), 'utf8')).trim();
+  const rootOn = (on: NamedNode): AirlockClient => new AirlockClient({ endpointUrl: on.url, token: rootToken });
+  const holder = async (instanceId: string): Promise<{ node: string | null; lease: number | null }> => {
+    const { rows } = await database.query<{ connected_node: string | null; lease_expires_at: string | null }>('select connected_node, lease_expires_at from instances where instance_id = $1', [instanceId]);
+    const row = rows[0];
+    return { node: row?.connected_node ?? null, lease: row?.lease_expires_at == null ? null : Number(row.lease_expires_at) };
+  };
+  const pingStatus = async (on: NamedNode, instanceId: string): Promise<string | undefined> => {
+    const { InstanceInformationList } = await rootOn(on).call(fleet.DescribeInstanceInformation, { Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] });
+    return InstanceInformationList[0]?.PingStatus;
+  };
+
+  // The agent reaches the nodes through a balancer that prefers C, then B, then A.
+  const proxy = await startFailoverProxy([c.url, b.url, a.url]);
+  cleanups.push(() => proxy.close());
+  const agent = await startRealAgent({ url: proxy.url, root: rootOn(a) }, { stateDir: dirAgent.path, ssmUser: SSM_USER, sudoersFile: join(dirAgent.path, 'sudoers') });
+  cleanups.push(() => agent.stop());
+  await eventually(async () => (await holder(agent.instanceId)).node === 'c', 'the agent held by C', 10_000);
+
+  // An instance whose agent talks to C alone: after C dies, only its lease says where it was.
+  const onlyC = await SimulatedAgent.register({ root: rootOn(a), client: () => new AirlockClient({ endpointUrl: a.url }) });
+  await onlyC.connect(c);
+  cleanups.push(() => {
+    onlyC.disconnect();
+  });
+  assert.equal((await holder(onlyC.instanceId)).node, 'c');
+  assert.equal(await pingStatus(a, onlyC.instanceId), 'Online', 'A counts the instance C holds (its lease runs)');
+
+  // A client on A: the session lives on A, the agent held by C is told (through C) to dial A.
+  const started = await rootOn(a).call(sessions.StartSession, { Target: agent.instanceId });
+  assert.ok(started.StreamUrl.startsWith(a.url.replace(/^http/, 'ws')), `the stream is on A: ${started.StreamUrl}`);
+  const client = new DataPeer();
+  cleanups.push(() => {
+    client.close();
+  });
+  await client.connect(started.StreamUrl, { role: 'client', token: started.TokenValue });
+  client.sendText('echo one-$((6*7))\n');
+  await client.waitFor(() => client.text().includes('one-42'), 'the echo through the shell', 20_000);
+  const { rows: carried } = await database.query<{ node_id: string }>('select node_id from sessions where session_id = $1', [started.SessionId]);
+  assert.equal(carried[0]?.node_id, 'a');
+  // The data channel came to A directly: C only passed the session-open on.
+  assert.equal(proxy.routed.filter((backend) => backend === a.url).length, 0, 'nothing of the agent went through the balancer to A');
+
+  // C dies. The agent comes back through the balancer to B within the 30 s backoff cap.
+  await c.kill();
+  await eventually(async () => (await holder(agent.instanceId)).node === 'b', 'the agent back on B', 40_000);
+  assert.equal(await pingStatus(a, agent.instanceId), 'Online');
+  // The shell on A goes on.
+  client.sendText('echo two-$((6*7))\n');
+  await client.waitFor(() => client.text().includes('two-42'), 'the shell after C died', 10_000);
+
+  // The client drops; ResumeSession served by B sends it back to A, and the shell goes on.
+  client.drop();
+  const resumed = await rootOn(b).call(sessions.ResumeSession, { SessionId: started.SessionId });
+  assert.ok(resumed.StreamUrl.startsWith(a.url.replace(/^http/, 'ws')), `resumed on A: ${resumed.StreamUrl}`);
+  await client.connect(resumed.StreamUrl, { role: 'client', token: resumed.TokenValue });
+  client.sendText('echo three-$((6*7))\n');
+  await client.waitFor(() => client.text().includes('three-42'), 'the shell after resuming through B', 10_000);
+
+  // C's lease on the instance it held runs out: ConnectionLost, though the row still names C.
+  const lease = await holder(onlyC.instanceId);
+  assert.equal(lease.node, 'c');
+  await eventually(async () => (await pingStatus(a, onlyC.instanceId)) === 'ConnectionLost', "the lease of dead C", 45_000);
+  assert.ok(Date.now() >= (lease.lease ?? 0), 'ConnectionLost only once the lease expired');
+
+  // C starts again under its name and rejoins: its row is fresh, it takes its instance back, and
+  // a session started through C reaches the agent now held by B.
+  await c.start();
+  const { rows: rejoined } = await database.query<{ heartbeat_at: string; stopped_at: string | null }>("select heartbeat_at, stopped_at from nodes where node_name = 'c'");
+  const [row] = rejoined;
+  assert.ok(row !== undefined && row.stopped_at === null, 'C running again');
+  assert.ok(Date.now() - Number(row.heartbeat_at) < 10_000, 'with a fresh heartbeat');
+  await onlyC.connect(c);
+  await eventually(async () => (await pingStatus(a, onlyC.instanceId)) === 'Online', 'the instance back on C', 10_000);
+  const throughC = await rootOn(c).call(sessions.StartSession, { Target: agent.instanceId });
+  assert.ok(throughC.StreamUrl.startsWith(c.url.replace(/^http/, 'ws')));
+  const second = new DataPeer();
+  cleanups.push(() => {
+    second.close();
+  });
+  await second.connect(throughC.StreamUrl, { role: 'client', token: throughC.TokenValue });
+  second.sendText('echo four-$((6*7))\n');
+  await second.waitFor(() => second.text().includes('four-42'), 'a session through the rejoined C', 20_000);
+  await rootOn(b).call(sessions.TerminateSession, { SessionId: throughC.SessionId });
+  await second.waitFor(() => second.closed !== undefined, 'the session ended by C when B was asked', 10_000);
+});
