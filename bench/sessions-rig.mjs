@@ -159,8 +159,11 @@ export function freePort() {
     });
   });
 }
+// BENCH_NODE_ARGS: extra options for the node of the server, the agent and the CLI, to see where
+// their CPU goes (e.g. "--cpu-prof --cpu-prof-dir=DIR", or "--perf-basic-prof" for perf; NODE_OPTIONS may carry neither).
+export const profileArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
 function startNode(label, nodeArgs) {
-  const child = track(spawn(process.execPath, nodeArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(spawn(process.execPath, [...profileArgs, ...nodeArgs], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }));
   let tail = '';
   const keep = (chunk) => {
     tail = (tail + chunk.toString('utf8')).slice(-4000);

@@ -25,7 +25,7 @@ import { clearTimeout, setTimeout } from 'node:timers';
 import { parseArgs } from 'node:util';
 import { startSshd } from '@airlock/testkit';
 import { BenchPeer } from './sessions-peer.mjs';
-import { airlockEcho, airlockOutput, boundBench, cleanups, cpuSampler, cpuSeconds, descendants, echoRoundTrips, freePort, msf, now, root, rssBytes, say, shutdown, sleep, startAirlock, stats, stopChild, track, us } from './sessions-rig.mjs';
+import { airlockEcho, airlockOutput, boundBench, cleanups, cpuSampler, cpuSeconds, descendants, echoRoundTrips, freePort, msf, now, profileArgs, root, rssBytes, say, shutdown, sleep, startAirlock, stats, stopChild, track, us } from './sessions-rig.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -166,7 +166,7 @@ say(`3. port forwarding: ${FORWARD_MB} MB from a local TCP server`);
 
   // Airlock: the real CLI
   const cli = track(
-    spawn(process.execPath, ['packages/cli/bin/airlock.js', 'ssm', 'start-session', '--target', instanceId, '--document-name', 'AWS-StartPortForwardingSession', '--parameters', `portNumber=${sourcePort},localPortNumber=0`], {
+    spawn(process.execPath, [...profileArgs, 'packages/cli/bin/airlock.js', 'ssm', 'start-session', '--target', instanceId, '--document-name', 'AWS-StartPortForwardingSession', '--parameters', `portNumber=${sourcePort},localPortNumber=0`], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, AIRLOCK_ENDPOINT_URL: endpoint, AIRLOCK_TOKEN_FILE: join(dataDir, 'root-token') },
