@@ -28,7 +28,7 @@ export interface ServerProcess {
 }
 
 const MAIN = fileURLToPath(import.meta.resolve('@airlock/server/main'));
-const LISTENING = /Airlock server listening on (http:\/\/\S+)/;
+const LISTENING = /Airlock server listening on (https?:\/\/\S+)/;
 
 /** Runs the server and waits (up to `ms`) for the line saying where it listens. */
 export function launch(flags: readonly string[], ms: number, printed: (text: string) => void, env?: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
