@@ -13,6 +13,8 @@ import { launch } from './server-process.js';
 
 export interface ClusterNode {
   readonly url: string;
+  /** The process id, for CPU and memory figures from /proc. */
+  readonly pid: number;
   readonly dataDir: string;
   /** What it printed (the last 16 KB). */
   output(): string;
@@ -57,7 +59,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       const flags = ['--data-dir', directory.path, '--listen', '127.0.0.1:0', '--database-url', databaseUrl, ...(options.flags?.(index) ?? [])];
       const { child, url } = await launch(flags, options.startMs ?? 30_000, (text) => (tail = (tail + text).slice(-16_384)), env);
       children.push(child);
-      return { url, dataDir: directory.path, output: () => tail, kill: () => killChild(child) };
+      return { url, pid: child.pid ?? 0, dataDir: directory.path, output: () => tail, kill: () => killChild(child) };
     }),
   );
   const failed = started.find((result) => result.status === 'rejected');

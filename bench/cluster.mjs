@@ -1,0 +1,323 @@
+#!/usr/bin/env node
+// npm run bench:cluster [-- --agents N --sessions S --sign-ins-per-s R --measure-s M …] — three
+// server nodes (child processes, --node-name each) on one PostgreSQL database (a fresh schema in
+// AIRLOCK_TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test), N simulated agents
+// spread over them (real registration, real control protocol, heartbeats at the server's
+// interval), S sessions printing output whose client is on another node than the agent's (the
+// agent dials the client's node, DESIGN §9), and R password sign-ins a second, for M seconds.
+// Reports API latency (reads and sign-ins), session start latency (StartSession → first output
+// at the client), CPU and memory per node, and the PostgreSQL connections the nodes hold.
+// Bounded: --timeout-s (default 600) stops everything. Exits 1 when something failed, 2 on the
+// time bound or a setup failure.
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
+import { parseArgs } from 'node:util';
+import { AirlockClient } from '@airlock/client';
+import { control, data, fleet, identitystore, portal, sessions } from '@airlock/protocol';
+import { listOutbox } from '@airlock/server/mail/outbox';
+import { DataPeer, startCluster, withSchema } from '@airlock/testkit';
+import pg from 'pg';
+import { WebSocket } from 'ws';
+import { cpuSeconds, rssBytes, say, sleep, stats } from './sessions-rig.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    agents: { type: 'string', default: '10000' },
+    sessions: { type: 'string', default: '300' },
+    'sign-ins-per-s': { type: 'string', default: '50' },
+    'reads-per-s': { type: 'string', default: '20' },
+    'measure-s': { type: 'string', default: '60' },
+    'timeout-s': { type: 'string', default: '600' },
+  },
+});
+const positive = (name) => {
+  const value = Number(args[name]);
+  if (!Number.isInteger(value) || value <= 0) {
+    console.error(`--${name} must be a positive integer, not ${args[name]}`);
+    process.exit(2);
+  }
+  return value;
+};
+const N = positive('agents');
+const SESSIONS = positive('sessions');
+const SIGN_INS_PER_S = positive('sign-ins-per-s');
+const READS_PER_S = positive('reads-per-s');
+const MEASURE_S = positive('measure-s');
+const TIMEOUT_S = positive('timeout-s');
+const NODES = 3;
+const USERS = 10;
+const PASSWORD = 'a long benchmark passphrase';
+const OUTPUT_EVERY_MS = 100;
+const APP = 'airlock-bench-cluster';
+
+// ---- the cluster ---------------------------------------------------------------------------------
+const schema = await withSchema();
+const databaseUrl = new URL(schema.url);
+// Named, so that pg_stat_activity tells the nodes' connections from everyone else's.
+databaseUrl.searchParams.set('application_name', APP);
+let cluster;
+const agents = [];
+const peers = [];
+const timers = new Set();
+let stopping = false;
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  for (const timer of timers) clearInterval(timer);
+  for (const agent of agents) {
+    clearTimeout(agent.heartbeat);
+    agent.socket?.terminate();
+  }
+  for (const peer of peers) peer.drop();
+  await cluster?.stop();
+  await schema.drop();
+  process.exit(code);
+}
+const deadline = setTimeout(() => {
+  console.error(`bench:cluster: not done within --timeout-s ${TIMEOUT_S}; stopping.`);
+  void shutdown(2);
+}, TIMEOUT_S * 1000);
+process.once('SIGINT', () => void shutdown(130));
+for (const event of ['unhandledRejection', 'uncaughtException']) {
+  process.on(event, (error) => {
+    console.error('bench:cluster: failed:', error);
+    void shutdown(2);
+  });
+}
+
+try {
+  cluster = await startCluster({ nodes: NODES, databaseUrl: databaseUrl.toString(), flags: (index) => ['--node-name', `bench-${String.fromCharCode(97 + index)}`] });
+} catch (error) {
+  console.error('bench:cluster: the nodes did not start:', error);
+  await shutdown(2);
+}
+const nodes = cluster.nodes;
+const rootToken = await cluster.rootToken();
+const roots = nodes.map((node) => new AirlockClient({ endpointUrl: node.url, token: rootToken }));
+const anonymous = nodes.map((node) => new AirlockClient({ endpointUrl: node.url }));
+say(`${NODES} nodes on one PostgreSQL schema: ${nodes.map((node) => node.url).join(', ')}`);
+
+/** Runs `work(i)` for i in [0, count), `width` at a time. */
+async function pool(count, width, work) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < count) await work(next++);
+    }),
+  );
+}
+
+// ---- agents: registered through the API, control channels spread over the nodes ------------------
+const registerStarted = performance.now();
+const activations = [];
+for (let i = 0; i < Math.ceil(N / 1000); i++) activations.push(await roots[i % NODES].call(fleet.CreateActivation, { IamRole: 'SSMServiceRole', DefaultInstanceName: 'bench', RegistrationLimit: 1000 }));
+// Fewer than 10 at a time: a registration counts against the address's guess limit (10) until
+// its code is found right, so more in flight at once from one address are throttled.
+await pool(N, 8, async (index) => {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const activation = activations[Math.floor(index / 1000)];
+  const { InstanceId } = await anonymous[index % NODES].call(fleet.RegisterManagedInstance, {
+    ActivationId: activation.ActivationId,
+    ActivationCode: activation.ActivationCode,
+    PublicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+    PublicKeyType: 'Ed25519',
+    Fingerprint: `bench-${index}`,
+  });
+  agents[index] = { index, instanceId: InstanceId, privateKey, node: index % NODES, sessions: new Map() };
+});
+say(`${N} agents registered in ${((performance.now() - registerStarted) / 1000).toFixed(1)} s`);
+
+const failures = [];
+function heartbeat(agent, intervalMs) {
+  agent.socket.send('{"type":"heartbeat"}');
+  agent.heartbeat = setTimeout(() => heartbeat(agent, intervalMs), intervalMs);
+}
+
+/** Dials the session's data channel where the server says and prints a line every OUTPUT_EVERY_MS. */
+async function host(agent, message) {
+  if (agent.sessions.has(message.sessionId)) return;
+  const peer = new DataPeer();
+  peers.push(peer);
+  agent.sessions.set(message.sessionId, peer);
+  const base = message.endpointUrl ?? nodes[agent.node].url;
+  try {
+    await peer.connect(`${base.replace(/^http/, 'ws')}${data.DATA_PATH_AGENT}`, { role: 'agent', sessionId: message.sessionId, instanceId: agent.instanceId, nonce: message.nonce, privateKey: agent.privateKey });
+  } catch (error) {
+    failures.push(`${agent.instanceId}: data channel: ${String(error)}`);
+    return;
+  }
+  let line = 0;
+  const timer = setInterval(() => {
+    if (peer.closed === undefined) peer.sendText(`${message.sessionId} line ${++line} ${'.'.repeat(48)}\r\n`);
+  }, OUTPUT_EVERY_MS);
+  timers.add(timer);
+  peer.stop = () => {
+    clearInterval(timer);
+    timers.delete(timer);
+  };
+}
+
+function connect(agent) {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${nodes[agent.node].url.replace(/^http/, 'ws')}${control.CONTROL_PATH}`, { perMessageDeflate: false, handshakeTimeout: 30_000 });
+    agent.socket = socket;
+    let welcomed = false;
+    socket.on('message', (raw) => {
+      const message = control.parseServerMessage(raw.toString('utf8'));
+      switch (message?.type) {
+        case 'challenge':
+          socket.send(
+            JSON.stringify({
+              type: 'hello',
+              instanceId: agent.instanceId,
+              signature: sign(null, Buffer.from(control.signedChallenge(message.nonce, agent.instanceId)), agent.privateKey).toString('base64'),
+              protocolVersion: control.CONTROL_PROTOCOL_VERSION,
+              agentVersion: '0.1.0',
+              capabilities: ['shell', 'port'],
+              inventory: { platformName: 'Ubuntu', platformVersion: '24.04', kernel: '6.8.0', hostname: `bench-${agent.index}`, ipAddresses: ['10.0.0.1'], cpus: 2, memoryBytes: 4e9, agentVersion: '0.1.0' },
+            }),
+          );
+          return;
+        case 'welcome':
+          welcomed = true;
+          agent.heartbeat = setTimeout(() => heartbeat(agent, message.heartbeatIntervalMs), Math.random() * message.heartbeatIntervalMs);
+          resolve();
+          return;
+        case 'session-open':
+          void host(agent, message);
+          return;
+        case 'session-close':
+          agent.sessions.get(message.sessionId)?.stop?.();
+          return;
+        default:
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', (code) => {
+      clearTimeout(agent.heartbeat);
+      if (!welcomed) reject(new Error(`${agent.instanceId}: closed (${code}) before welcome`));
+      else if (!stopping) failures.push(`${agent.instanceId}: control channel closed (${code})`);
+    });
+  });
+}
+const connectStarted = performance.now();
+await pool(N, 48, (index) => connect(agents[index]));
+say(`${N} control channels open (${N / NODES} a node) in ${((performance.now() - connectStarted) / 1000).toFixed(1)} s`);
+
+// ---- people who sign in --------------------------------------------------------------------------
+for (let u = 0; u < USERS; u++) {
+  await roots[0].call(identitystore.CreateUser, { UserName: `bench${u}`, Emails: [{ Value: `bench${u}@example.com`, Primary: true }] });
+}
+const mails = await listOutbox(join(nodes[0].dataDir, 'outbox'));
+for (let u = 0; u < USERS; u++) {
+  const link = mails.find((mail) => mail.to.includes(`bench${u}@example.com`))?.firstLink ?? '';
+  await anonymous[u % NODES].call(portal.AcceptInvitation, { InvitationToken: new URL(link).searchParams.get('token') ?? '', Password: PASSWORD });
+}
+
+// ---- measuring: sessions opened, then sign-ins and reads while they print ------------------------
+const pgAdmin = new pg.Client({ connectionString: schema.url });
+await pgAdmin.connect();
+const connectionsNow = async () => Number((await pgAdmin.query('select count(*) as n from pg_stat_activity where application_name = $1', [APP])).rows[0].n);
+const pgConnections = [];
+const rss = nodes.map(() => []);
+const sample = async () => {
+  pgConnections.push(await connectionsNow());
+  nodes.forEach((node, i) => rss[i].push(rssBytes(node.pid)));
+};
+await sample();
+const sampler = setInterval(() => void sample(), 2000);
+timers.add(sampler);
+const cpuAtStart = nodes.map((node) => cpuSeconds(node.pid));
+const measureStarted = performance.now();
+const loadAtStart = loadavg();
+
+const sessionStarts = [];
+const clients = [];
+const sessionsStarted = performance.now();
+await pool(SESSIONS, 10, async (k) => {
+  const agent = agents[Math.floor((k * N) / SESSIONS)];
+  // The client on another node than the one holding the agent.
+  const clientNode = (agent.node + 1 + (k % (NODES - 1))) % NODES;
+  const started = performance.now();
+  try {
+    const session = await roots[clientNode].call(sessions.StartSession, { Target: agent.instanceId });
+    const peer = new DataPeer();
+    peers.push(peer);
+    await peer.connect(session.StreamUrl, { role: 'client', token: session.TokenValue });
+    await peer.waitFor(() => peer.frames.length > 0, 'first output', 30_000);
+    sessionStarts.push(performance.now() - started);
+    clients.push(peer);
+  } catch (error) {
+    failures.push(`session ${k}: ${String(error)}`);
+  }
+});
+say(`${clients.length} of ${SESSIONS} sessions printing (opened in ${((performance.now() - sessionsStarted) / 1000).toFixed(1)} s)`);
+
+const signIns = [];
+const reads = [];
+const timed = async (into, call) => {
+  const started = performance.now();
+  try {
+    await call();
+    into.push(performance.now() - started);
+  } catch (error) {
+    failures.push(String(error));
+  }
+};
+const bytesAtStart = clients.reduce((sum, peer) => sum + peer.frames.length, 0);
+const windowStarted = performance.now();
+const inFlight = new Set();
+let tick = 0;
+const load = setInterval(() => {
+  tick++;
+  for (let i = 0; i < SIGN_INS_PER_S / 10; i++) {
+    const n = tick * SIGN_INS_PER_S + i;
+    const promise = timed(signIns, async () => {
+      const result = await anonymous[n % NODES].call(portal.InitiateAuth, { Username: `bench${n % USERS}`, Password: PASSWORD });
+      if (result.ChallengeName !== 'EMAIL_OTP') throw new Error(`sign-in: ${JSON.stringify(result)}`);
+    });
+    inFlight.add(promise);
+    void promise.finally(() => inFlight.delete(promise));
+  }
+  for (let i = 0; i < READS_PER_S / 10; i++) {
+    const n = tick * READS_PER_S + i;
+    const agent = agents[n % N];
+    const promise = timed(reads, () => (n % 2 === 0 ? roots[n % NODES].call(fleet.DescribeInstanceInformation, { Filters: [{ Key: 'InstanceIds', Values: [agent.instanceId] }] }) : roots[n % NODES].call(identitystore.ListUsers, {})));
+    inFlight.add(promise);
+    void promise.finally(() => inFlight.delete(promise));
+  }
+}, 100);
+timers.add(load);
+await sleep(MEASURE_S * 1000);
+clearInterval(load);
+await Promise.all([...inFlight]);
+const windowS = (performance.now() - windowStarted) / 1000;
+const framesInWindow = clients.reduce((sum, peer) => sum + peer.frames.length, 0) - bytesAtStart;
+const silent = clients.filter((peer) => peer.closed !== undefined).length;
+await sample();
+const cpu = nodes.map((node, i) => (cpuSeconds(node.pid) - cpuAtStart[i]) / ((performance.now() - measureStarted) / 1000));
+const stillConnected = agents.filter((agent) => agent.socket.readyState === WebSocket.OPEN).length;
+const loadAtEnd = loadavg();
+
+const ms = (value) => `${value.toFixed(1)} ms`;
+const s = (samples) => {
+  const { p50, p99, max, n } = stats(samples);
+  return n === 0 ? 'none' : `p50 ${ms(p50)}, p99 ${ms(p99)}, max ${ms(max)} (${n})`;
+};
+console.log('');
+console.log(`bench:cluster — ${NODES} nodes, ${N} agents, ${SESSIONS} sessions, ${SIGN_INS_PER_S} sign-ins/s, ${READS_PER_S} reads/s, ${MEASURE_S} s measured`);
+console.log(`  API reads (DescribeInstanceInformation, ListUsers):   ${s(reads)}`);
+console.log(`  sign-ins (InitiateAuth, argon2id, EMAIL_OTP mailed): ${s(signIns)}; ${(signIns.length / windowS).toFixed(1)}/s achieved`);
+console.log(`  session start (StartSession → first output, client on another node than the agent): ${s(sessionStarts)}`);
+console.log(`  session output: ${clients.length} printing, ${silent} closed; ${(framesInWindow / windowS).toFixed(0)} frames/s reached the clients (expected ${((clients.length * 1000) / OUTPUT_EVERY_MS).toFixed(0)})`);
+nodes.forEach((node, i) => console.log(`  node ${String.fromCharCode(97 + i)}: CPU ${(cpu[i] * 100).toFixed(0)}% of a core, RSS max ${(Math.max(...rss[i]) / 2 ** 20).toFixed(0)} MB`));
+console.log(`  PostgreSQL connections held by the nodes (pg_stat_activity): max ${Math.max(...pgConnections)}, at end ${pgConnections[pgConnections.length - 1]}`);
+console.log(`  agents still connected: ${stillConnected} of ${N}; failures: ${failures.length}`);
+console.log(`  load average (1 min) at start ${loadAtStart[0].toFixed(2)}, at end ${loadAtEnd[0].toFixed(2)} (2 cores, shared)`);
+for (const failure of failures.slice(0, 10)) console.log(`  failure: ${failure}`);
+clearTimeout(deadline);
+await pgAdmin.end();
+await shutdown(failures.length === 0 && stillConnected === N && clients.length === SESSIONS ? 0 : 1);
