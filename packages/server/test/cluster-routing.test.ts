@@ -5,7 +5,8 @@
  * Node C is killed with SIGKILL: the agent comes back through the balancer to B, the shell on A
  * goes on, ResumeSession served by B sends the client to A; an instance left on C goes
  * ConnectionLost once C's lease runs out. C starts again under its name and rejoins: a session
- * started through C reaches the agent now held by B.
+ * started through C reaches the agent now held by B. C is killed again while carrying it: the
+ * session waits for C and goes on once C is back.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -14,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AirlockClient } from '@airlock/client';
-import { fleet, sessions } from '@airlock/protocol';
+import { data, fleet, sessions } from '@airlock/protocol';
 import { DataPeer, SimulatedAgent, startFailoverProxy, startNamedNode, temporaryDirectory, withSchema, type NamedNode } from '@airlock/testkit';
 import { startRealAgent } from '@airlock/testkit/real-agent';
 import pg from 'pg';
@@ -139,6 +140,29 @@ test('three nodes: a client on A reaches an agent held by C; C killed, its lease
   await second.connect(throughC.StreamUrl, { role: 'client', token: throughC.TokenValue });
   second.sendText('echo four-$((6*7))\n');
   await second.waitFor(() => second.text().includes('four-42'), 'a session through the rejoined C', 20_000);
+
+  // C dies again, now carrying that session: it waits for C (its record is on C's disk), and
+  // resumes once C is back, whichever node serves ResumeSession. The kill waits until the record
+  // holds the last output the client has: the broker passes output on before it is on disk, and
+  // a revived node cannot yet take back a client that is ahead of its record (docs/fleet.md).
+  const lastOutput = second.frames.filter((frame) => frame.type === data.FrameType.Data).at(-1)?.payload ?? new Uint8Array(0);
+  const recordFile = join(dirC.path, 'records', `${throughC.SessionId}.rec`);
+  await eventually(async () => (await readFile(recordFile)).includes(Buffer.from(lastOutput)), "the client's last output in C's record", 5_000);
+  await c.kill();
+  // Until C's heartbeat is 15 s old, A still takes C for alive and answers C's URL.
+  await eventually(
+    () => rootOn(a).call(sessions.ResumeSession, { SessionId: throughC.SessionId }).then(() => false, (error: unknown) => /carried by node c, which is not running/.test(String(error))),
+    'ResumeSession saying C is not running',
+    25_000,
+  );
+  await c.start();
+  const back = await rootOn(a).call(sessions.ResumeSession, { SessionId: throughC.SessionId });
+  assert.ok(back.StreamUrl.startsWith(c.url.replace(/^http/, 'ws')));
+  await second.connect(back.StreamUrl, { role: 'client', token: back.TokenValue });
+  second.sendText('echo five-$((6*7))\n');
+  await second.waitFor(() => second.text().includes('five-42'), 'the shell after its node came back', 30_000);
+  assert.match(second.text(), /four-42[\s\S]*five-42/);
+
   await rootOn(b).call(sessions.TerminateSession, { SessionId: throughC.SessionId });
   await second.waitFor(() => second.closed !== undefined, 'the session ended by C when B was asked', 10_000);
 });

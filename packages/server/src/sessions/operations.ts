@@ -120,6 +120,10 @@ async function resumeSession(input: InputOf<typeof api.ResumeSession>, { service
   const live = services.sessions.get(row.session_id);
   // Several nodes: a session carried by another live node resumes there (its record and links are there).
   const elsewhere = ENDED.includes(row.status) || live !== undefined ? undefined : await carrierUrl(services, row);
+  if (!ENDED.includes(row.status) && live === undefined && elsewhere === undefined && services.cluster !== undefined && row.node_id !== services.agents.nodeId) {
+    // Its record and streams are on that node's disk: it resumes once that node is back.
+    throw new ApiError('DoesNotExistException', `Session ${input.SessionId} is carried by node ${row.node_id}, which is not running: resume it once that node is back.`);
+  }
   if (ENDED.includes(row.status) || (live === undefined && elsewhere === undefined)) {
     throw new ApiError('DoesNotExistException', `Session ${input.SessionId} has ended${row.details === null ? '' : ` (${row.details})`}: start a new one.`);
   }
