@@ -3,7 +3,8 @@
  * each run deploy/'s file (addresses, ports and certificate paths replaced, nothing else) in
  * front of two server nodes on one PostgreSQL database, TLS at the balancer and again to the
  * nodes. Through each: API calls, an agent's registration and control channel (a WebSocket),
- * and API calls still answered once one node is killed.
+ * a session started through it whose client and agent meet on the node carrying it, and API
+ * calls still answered once one node is killed.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -43,7 +44,8 @@ async function makePki(dir: string): Promise<Pki> {
     run('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path(`${name}.key`), '-out', path(`${name}.csr`), '-subj', `/CN=${name}`);
     run('x509', '-req', '-in', path(`${name}.csr`), '-CA', path('ca.pem'), '-CAkey', path('ca.key'), '-CAcreateserial', '-days', '2', '-out', path(`${name}.pem`), '-extfile', path(`${name}.ext`));
   };
-  await issue('node', `DNS:${NODE_NAME}`);
+  // The balancer checks the name; clients and agents reach a node at its advertised address.
+  await issue('node', `DNS:${NODE_NAME},IP:127.0.0.1`);
   await issue('front', 'IP:127.0.0.1');
   const frontPem = path('front-with-key.pem');
   await writeFile(frontPem, (await readFile(path('front.pem'), 'utf8')) + (await readFile(path('front.key'), 'utf8')), { mode: 0o600 });
@@ -145,7 +147,16 @@ async function stopProcess(child: ChildProcess | undefined): Promise<void> {
   await exited;
 }
 
-function runProbe(url: string, token: string, ca: string): Promise<{ apiCalls: number; ping: string; output: string }> {
+interface Seen {
+  readonly apiCalls: number;
+  readonly ping: string;
+  readonly streamUrl: string;
+  readonly agentUrl: string;
+  readonly output: string;
+  readonly printed: string;
+}
+
+function runProbe(url: string, token: string, ca: string): Promise<Seen> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [PROBE, url, token], { env: { ...process.env, NODE_EXTRA_CA_CERTS: ca }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -159,7 +170,7 @@ function runProbe(url: string, token: string, ca: string): Promise<{ apiCalls: n
         reject(new Error(`the probe exited with ${String(code)}: ${output}`));
         return;
       }
-      resolve({ ...(JSON.parse(line) as { apiCalls: number; ping: string }), output });
+      resolve({ ...(JSON.parse(line) as Omit<Seen, 'printed'>), printed: output });
     });
   });
 }
@@ -179,7 +190,15 @@ for (const balancer of [NGINX, HAPROXY]) {
       pki = await makePki(dir.path);
       const ports = { https: await freePort(), http: await freePort() };
       url = `https://127.0.0.1:${String(ports.https)}`;
-      cluster = await startCluster({ nodes: 2, flags: () => ['--tls-cert', pki.nodeCert, '--tls-key', pki.nodeKey, '--public-url', url] });
+      // Each node named, and advertising its own address (where sessions' data channels go).
+      const nodePorts = [await freePort(), await freePort()];
+      cluster = await startCluster({
+        nodes: 2,
+        flags: (index) => {
+          const own = `127.0.0.1:${String(nodePorts[index])}`;
+          return ['--listen', own, '--advertise-url', `https://${own}`, '--node-name', `node-${String(index)}`, '--tls-cert', pki.nodeCert, '--tls-key', pki.nodeKey, '--public-url', url];
+        },
+      });
       const nodes = cluster.nodes.map((node) => new URL(node.url).host);
       const [command = '', ...args] = await balancer.configure(dir.path, pki, ports, nodes);
       process_ = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -201,11 +220,16 @@ for (const balancer of [NGINX, HAPROXY]) {
       for (const cleanup of cleanups.reverse()) await cleanup();
     });
 
-    test('API calls, and an agent registering and holding its control channel (WebSocket), through the balancer', TIMEOUT, async () => {
+    test('API calls, an agent registering and holding its control channel (WebSocket) through the balancer, and a session with output', TIMEOUT, async () => {
       assert.ok(cluster !== undefined);
       const seen = await runProbe(url, await cluster.rootToken(), pki.ca);
-      assert.equal(seen.apiCalls, 6, seen.output);
-      assert.equal(seen.ping, 'Online', seen.output);
+      assert.equal(seen.apiCalls, 6, seen.printed);
+      assert.equal(seen.ping, 'Online', seen.printed);
+      const nodeHosts = cluster.nodes.map((node) => new URL(node.url).host);
+      const carrier = new URL(seen.streamUrl).host;
+      assert.ok(nodeHosts.includes(carrier), `the client's data channel goes to a node itself: ${seen.streamUrl}`);
+      assert.equal(new URL(seen.agentUrl).host, carrier, "the agent dials the client's node");
+      assert.match(seen.output, /output through the cluster/);
     });
 
     test('with one node killed, the balancer sends every call to the other', TIMEOUT, async () => {
