@@ -141,6 +141,16 @@ test('three nodes: a client on A reaches an agent held by C; C killed, its lease
   second.sendText('echo four-$((6*7))\n');
   await second.waitFor(() => second.text().includes('four-42'), 'a session through the rejoined C', 20_000);
 
+  // A third session on C, terminated through B while C is down.
+  const third = await rootOn(c).call(sessions.StartSession, { Target: agent.instanceId });
+  const thirdClient = new DataPeer();
+  cleanups.push(() => {
+    thirdClient.close();
+  });
+  await thirdClient.connect(third.StreamUrl, { role: 'client', token: third.TokenValue });
+  thirdClient.sendText('echo six-$((6*7))\n');
+  await thirdClient.waitFor(() => thirdClient.text().includes('six-42'), 'the third session', 20_000);
+
   // C dies again, now carrying that session: it waits for C (its record is on C's disk), and
   // resumes once C is back, whichever node serves ResumeSession. The kill waits until the record
   // holds the last output the client has: the broker passes output on before it is on disk, and
@@ -155,7 +165,16 @@ test('three nodes: a client on A reaches an agent held by C; C killed, its lease
     'ResumeSession saying C is not running',
     25_000,
   );
+  const sessionState = async (sessionId: string, state: 'Active' | 'History'): Promise<{ Status?: string; Details?: string } | undefined> =>
+    (await rootOn(b).call(sessions.DescribeSessions, { State: state, Filters: [{ key: 'SessionId', value: sessionId }] })).Sessions[0];
+  await rootOn(b).call(sessions.TerminateSession, { SessionId: third.SessionId });
+  assert.equal((await sessionState(third.SessionId, 'Active'))?.Status, 'Terminating', 'Terminating while C is down');
   await c.start();
+  // Back, C ends it and seals its record.
+  await eventually(async () => (await sessionState(third.SessionId, 'History'))?.Details === 'terminated by root', 'the third session Terminated once C is back', 10_000);
+  const sealed = async (): Promise<boolean> =>
+    (await database.query("select 1 from audit_events where event_name = 'SealSessionRecord' and record like $1", [`%${third.SessionId}%`])).rowCount === 1;
+  await eventually(sealed, "the third session's record sealed on C", 10_000);
   const back = await rootOn(a).call(sessions.ResumeSession, { SessionId: throughC.SessionId });
   assert.ok(back.StreamUrl.startsWith(c.url.replace(/^http/, 'ws')));
   await second.connect(back.StreamUrl, { role: 'client', token: back.TokenValue });

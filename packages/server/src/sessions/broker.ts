@@ -434,8 +434,13 @@ export class SessionBroker {
         session.exited = { reason: reason === '' ? `the program exited with status ${status}` : reason, seq: exit.outSeq, at: this.now() };
       }
       this.sessions.set(plan.sessionId, session);
-      await this.deps.db.updateTable('sessions').set({ status: 'Disconnected', node_id: nodeId }).where('session_id', '=', row.session_id).execute();
       revived += 1;
+      if (row.status === 'Terminating') {
+        // Terminated through another node while this one was down: ended now, its record sealed and delivered.
+        this.end(session, 'Terminated', row.details ?? 'terminated while its node was down');
+        continue;
+      }
+      await this.deps.db.updateTable('sessions').set({ status: 'Disconnected', node_id: nodeId }).where('session_id', '=', row.session_id).execute();
     }
     return revived;
   }

@@ -118,13 +118,15 @@ async function startSession(input: InputOf<typeof api.StartSession>, { services,
 async function resumeSession(input: InputOf<typeof api.ResumeSession>, { services, principal, now }: CallContext) {
   const row = await findSession(services, principal, input.SessionId);
   const live = services.sessions.get(row.session_id);
+  // Terminating: ended through another node while its own was down; it is sealed when that node is back.
+  const over = ENDED.includes(row.status) || row.status === 'Terminating';
   // Several nodes: a session carried by another live node resumes there (its record and links are there).
-  const elsewhere = ENDED.includes(row.status) || live !== undefined ? undefined : await carrierUrl(services, row);
-  if (!ENDED.includes(row.status) && live === undefined && elsewhere === undefined && services.cluster !== undefined && row.node_id !== services.agents.nodeId) {
+  const elsewhere = over || live !== undefined ? undefined : await carrierUrl(services, row);
+  if (!over && live === undefined && elsewhere === undefined && services.cluster !== undefined && row.node_id !== services.agents.nodeId) {
     // Its record and streams are on that node's disk: it resumes once that node is back.
     throw new ApiError('DoesNotExistException', `Session ${input.SessionId} is carried by node ${row.node_id}, which is not running: resume it once that node is back.`);
   }
-  if (ENDED.includes(row.status) || (live === undefined && elsewhere === undefined)) {
+  if (over || (live === undefined && elsewhere === undefined)) {
     throw new ApiError('DoesNotExistException', `Session ${input.SessionId} has ended${row.details === null ? '' : ` (${row.details})`}: start a new one.`);
   }
   const token = newToken('alt_');
@@ -137,9 +139,11 @@ async function terminateSession(input: InputOf<typeof api.TerminateSession>, { s
   const live = services.sessions.get(row.session_id);
   const by = principal.kind === 'role' ? principal.userName : 'root';
   if (live !== undefined) services.sessions.end(live, 'Terminated', `terminated by ${by}`);
-  else if (!ENDED.includes(row.status) && services.cluster !== undefined && (await carrierUrl(services, row)) !== undefined) {
-    // Carried by another live node: that node ends it (its record is sealed there).
-    await services.cluster.relay.send({ kind: 'end', to: row.node_id, sessionId: row.session_id, reason: `terminated by ${by}` });
+  else if (!ENDED.includes(row.status) && services.cluster !== undefined && row.node_id !== services.agents.nodeId) {
+    // Carried by another node, which ends and seals it: told now if it runs, else when it is back
+    // (it revives its sessions and ends those Terminating).
+    await services.db.updateTable('sessions').set({ status: 'Terminating', details: `terminated by ${by}`, token_hash: null }).where('session_id', '=', row.session_id).where('status', 'not in', ENDED).execute();
+    if ((await carrierUrl(services, row)) !== undefined) await services.cluster.relay.send({ kind: 'end', to: row.node_id, sessionId: row.session_id, reason: `terminated by ${by}` });
   } else if (!ENDED.includes(row.status)) {
     // Open in the record but not live here: its node is gone.
     await services.db.updateTable('sessions').set({ status: 'Terminated', details: `terminated by ${by}`, ended_at: services.clock.now(), token_hash: null }).where('session_id', '=', row.session_id).execute();
