@@ -53,3 +53,15 @@ test('bad settings are refused with a message naming the key and its source', as
   }
   await dir.remove();
 });
+
+test('several nodes: --node-name needs PostgreSQL and a plain name; --advertise-url is an origin', () => {
+  const database = { 'database-url': 'postgres://airlock@db.internal:5432/airlock' };
+  const config = loadConfig(flags({ ...database, 'node-name': 'node-a.1', 'advertise-url': 'https://node-a.example.com:4100/' }), {});
+  assert.equal(config.nodeName, 'node-a.1');
+  assert.equal(config.advertiseUrl, 'https://node-a.example.com:4100');
+  assert.equal(loadConfig(flags({}), { AIRLOCK_NODE_NAME: undefined }).nodeName, undefined);
+  assert.throws(() => loadConfig(flags({ 'node-name': 'a' }), {}), /--node-name needs --database-url/);
+  assert.throws(() => loadConfig(flags({ ...database, 'node-name': 'a b' }), {}), /--node-name must be 1 to 63/);
+  assert.throws(() => loadConfig(flags({}), { AIRLOCK_NODE_NAME: 'x'.repeat(64), AIRLOCK_DATABASE_URL: database['database-url'] }), /AIRLOCK_NODE_NAME must be 1 to 63/);
+  assert.throws(() => loadConfig(flags({ 'advertise-url': 'https://node-a.example.com/airlock' }), {}), /--advertise-url must be an http/);
+});
