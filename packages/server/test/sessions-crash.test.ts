@@ -129,13 +129,21 @@ async function crashLoop(t: TestContext): Promise<void> {
   await host.waitFor(() => host.text() === typed, 'every keystroke at the agent');
 
   await running.root.call(sessions.TerminateSession, { SessionId: started.SessionId });
-  const record = await readRecord(recordPath(running.dataDir, started.SessionId));
-  assert.equal(record.brokenAt, undefined, 'the record chains from end to end');
-  const recorded = (direction: 'input' | 'output'): string =>
-    record.entries
+  const recordedIn = (read: Awaited<ReturnType<typeof readRecord>>, direction: 'input' | 'output'): string =>
+    read.entries
       .filter((entry) => entry.direction === direction && entry.type === data.FrameType.Data && entry.stream === 0)
       .map((entry) => data.fromUtf8(entry.payload))
       .join('');
+  // The client may have the last chunk before its batch of the record is on disk (forwarding does
+  // not wait for the write, only the acknowledgement does), and TerminateSession does not wait
+  // for that write either: read once the record has caught up, for at most 5 s.
+  let record = await readRecord(recordPath(running.dataDir, started.SessionId));
+  for (let attempt = 0; attempt < 50 && recordedIn(record, 'output').length < expected.length; attempt++) {
+    await sleep(100);
+    record = await readRecord(recordPath(running.dataDir, started.SessionId));
+  }
+  assert.equal(record.brokenAt, undefined, 'the record chains from end to end');
+  const recorded = (direction: 'input' | 'output'): string => recordedIn(record, direction);
   const output = recorded('output');
   assert.equal(output.length, expected.length, `the record holds ${output.length} bytes of output where the client received ${expected.length}`);
   assert.ok(output === expected, 'the record holds every output chunk once, in order');
