@@ -102,7 +102,9 @@ test('three nodes: a client on A reaches an agent held by C; C killed, its lease
 
   // C dies. The agent comes back through the balancer to B within the 30 s backoff cap.
   await c.kill();
+  const killedAt = Date.now();
   await eventually(async () => (await holder(agent.instanceId)).node === 'b', 'the agent back on B', 40_000);
+  t.diagnostic(`the agent was back on B ${Date.now() - killedAt} ms after C's kill`);
   assert.equal(await pingStatus(a, agent.instanceId), 'Online');
   // The shell on A goes on.
   client.sendText('echo two-$((6*7))\n');
@@ -120,6 +122,7 @@ test('three nodes: a client on A reaches an agent held by C; C killed, its lease
   const lease = await holder(onlyC.instanceId);
   assert.equal(lease.node, 'c');
   await eventually(async () => (await pingStatus(a, onlyC.instanceId)) === 'ConnectionLost', "the lease of dead C", 45_000);
+  t.diagnostic(`C's instance read ConnectionLost ${Date.now() - killedAt} ms after C's kill (lease 30 s)`);
   assert.ok(Date.now() >= (lease.lease ?? 0), 'ConnectionLost only once the lease expired');
 
   // C starts again under its name and rejoins: its row is fresh, it takes its instance back, and
