@@ -114,6 +114,18 @@ export function encodeFrame(frame: Frame): Uint8Array {
   return encodeFrames([frame]);
 }
 
+/**
+ * Memory for a message that is written whole: Node's Buffer.allocUnsafe where there is one (it
+ * skips zeroing 256 KiB a message, about 0.1 CPU s per GB on the data path), else zeroed.
+ */
+const NodeBuffer = (globalThis as { Buffer?: { allocUnsafe(size: number): Uint8Array } }).Buffer;
+const allocate = (size: number): Uint8Array => {
+  if (NodeBuffer === undefined) return new Uint8Array(size);
+  const memory = NodeBuffer.allocUnsafe(size);
+  // A plain Uint8Array on it, as everywhere else (a Buffer compares and slices differently).
+  return new Uint8Array(memory.buffer, memory.byteOffset, size);
+};
+
 /** Several frames in one message: one buffer, each payload copied once (this is the data path's hot spot). */
 export function encodeFrames(frames: readonly Frame[]): Uint8Array {
   let size = 0;
@@ -121,8 +133,9 @@ export function encodeFrames(frames: readonly Frame[]): Uint8Array {
     if (frame.payload.length > MAX_PAYLOAD) throw new FrameError(`a frame carries at most ${MAX_PAYLOAD} bytes, not ${frame.payload.length}`);
     size += HEADER_BYTES + frame.payload.length;
   }
-  const bytes = new Uint8Array(size);
-  const view = new DataView(bytes.buffer);
+  // Every byte of it is written below: headers and payloads fill it exactly.
+  const bytes = allocate(size);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = 0;
   for (const frame of frames) {
     view.setUint8(offset, frame.type);
