@@ -69,6 +69,17 @@ test('three nodes: a client on A reaches an agent held by C; C killed, its lease
     return InstanceInformationList[0]?.PingStatus;
   };
 
+  // The console served by A may open data channels to every node (the one carrying a session).
+  const consolePolicy = async (): Promise<string> => (await fetch(`${a.url}/`)).headers.get('content-security-policy') ?? '';
+  await eventually(
+    async () => {
+      const policy = await consolePolicy();
+      return [a, b, c].every((each) => policy.includes(` ${each.url.replace(/^http/, 'ws')}`));
+    },
+    "every node in the connect-src of A's console",
+    10_000,
+  );
+
   // The agent reaches the nodes through a balancer that prefers C, then B, then A.
   const proxy = await startFailoverProxy([c.url, b.url, a.url]);
   cleanups.push(() => proxy.close());

@@ -19,6 +19,8 @@ export interface NodeDirectoryDeps {
 export class NodeDirectory {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The running nodes' data-channel origins (ws:// or wss://), as of the last heartbeat. */
+  private origins: readonly string[] = [];
 
   constructor(
     private readonly deps: NodeDirectoryDeps,
@@ -38,6 +40,7 @@ export class NodeDirectory {
       .values(row)
       .onConflict((conflict) => conflict.column('node_name').doUpdateSet({ advertise_url: row.advertise_url, version: row.version, started_at: now, heartbeat_at: now, stopped_at: null }))
       .execute();
+    await this.refreshOrigins();
     this.timer = setInterval(() => {
       this.beat().catch((error: unknown) => {
         if (!this.closed) this.deps.log.error('nodes: renewing this node\'s heartbeat failed', error);
@@ -48,6 +51,17 @@ export class NodeDirectory {
 
   private async beat(): Promise<void> {
     await this.deps.db.updateTable('nodes').set({ heartbeat_at: this.deps.clock.now() }).where('node_name', '=', this.name).execute();
+    await this.refreshOrigins();
+  }
+
+  private async refreshOrigins(): Promise<void> {
+    const rows = await this.deps.db.selectFrom('nodes').select('advertise_url').where('stopped_at', 'is', null).where('heartbeat_at', '>=', this.deps.clock.now() - NODE_TTL_MS).execute();
+    this.origins = [...new Set(rows.map((row) => row.advertise_url.replace(/^http/, 'ws')))];
+  }
+
+  /** Where the console may open data channels (its Content-Security-Policy): every running node, as of the last heartbeat. */
+  streamOrigins(): readonly string[] {
+    return this.origins;
   }
 
   /** The URL of node `name` while it is alive; undefined for a dead, stopped or unknown node. */

@@ -70,7 +70,7 @@ export function buildApp({ services, operations, https, consoleFiles }: AppOptio
 
   // Browser sign-ins through an external identity source (OIDC, SAML): /federation/…
   identitySourceRoutes(app, services);
-  serveConsole(app, consoleFiles);
+  serveConsole(app, consoleFiles, () => services.cluster?.nodes.streamOrigins() ?? []);
 
   app.setNotFoundHandler(async (request, reply) => {
     const body: ErrorBody = { __type: 'UnknownOperationException', message: `No route for ${request.method} ${request.url}. The API is POST /api/{service}/{Operation}.` };

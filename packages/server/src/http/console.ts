@@ -77,16 +77,17 @@ async function readConsole(dir: string): Promise<ConsoleFiles | undefined> {
  * The console's policy: scripts and styles only from files of this origin (no inline code: an
  * injected <script> or on* attribute does not run), style elements only with this answer's
  * nonce (the terminal makes some), images also from data: URLs (the MFA QR code), connections
- * to this origin only (API and WebSockets), and no framing by anyone.
+ * to this origin only (API and WebSockets) and, with several nodes, to the nodes' own URLs (a
+ * session's data channel goes to the node carrying it), and no framing by anyone.
  */
-export function consolePolicy(nonce: string): string {
+export function consolePolicy(nonce: string, streamOrigins: readonly string[] = []): string {
   return [
     "default-src 'none'",
     "script-src 'self'",
     `style-src 'self' 'nonce-${nonce}'`,
     "img-src 'self' data:",
     "font-src 'self'",
-    "connect-src 'self'",
+    ["connect-src 'self'", ...streamOrigins].join(' '),
     "manifest-src 'self'",
     "base-uri 'none'",
     "form-action 'self'",
@@ -111,7 +112,7 @@ export function addSecurityHeaders(reply: FastifyReply, tls: boolean): void {
   });
 }
 
-export function serveConsole(app: FastifyInstance, files: ConsoleFiles | undefined): void {
+export function serveConsole(app: FastifyInstance, files: ConsoleFiles | undefined, streamOrigins: () => readonly string[] = () => []): void {
   app.get('/*', async (request, reply) => {
     const path = new URL(request.url, 'http://localhost').pathname;
     if (path.startsWith('/api/')) return notFound(reply, `No route for GET ${path}. The API is POST /api/{service}/{Operation}.`);
@@ -123,7 +124,7 @@ export function serveConsole(app: FastifyInstance, files: ConsoleFiles | undefin
     if (path.startsWith('/assets/')) return notFound(reply, `There is no file ${path}: the console was rebuilt since this page loaded; reload it.`);
     const nonce = randomBytes(16).toString('base64');
     return reply
-      .header('content-security-policy', consolePolicy(nonce))
+      .header('content-security-policy', consolePolicy(nonce, streamOrigins()))
       .header('cache-control', 'no-cache')
       .type('text/html; charset=utf-8')
       .send(files.index.replaceAll(NONCE_SLOT, nonce));
