@@ -72,6 +72,10 @@ export class NodeRelay {
       void client.end().catch(() => undefined);
       this.reconnect();
     });
+    // The server closed it (a restart, an idle timeout): listen again on a new one.
+    client.on('end', () => {
+      if (!this.closed && this.client === client) this.reconnect();
+    });
     await client.connect();
     await client.query(`LISTEN ${this.channel}`);
     this.client = client;
