@@ -12,10 +12,10 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
 import { parseArgs } from 'node:util';
-import { AirlockClient } from '@airlock/client';
+import { AirlockApiError, AirlockClient } from '@airlock/client';
 import { control, data, fleet, identitystore, portal, sessions } from '@airlock/protocol';
 import { listOutbox } from '@airlock/server/mail/outbox';
 import { DataPeer, startCluster, withSchema } from '@airlock/testkit';
@@ -23,34 +23,26 @@ import pg from 'pg';
 import { WebSocket } from 'ws';
 import { cpuSeconds, rssBytes, say, sleep, stats } from './sessions-rig.mjs';
 
-const { values: args } = parseArgs({
-  options: {
-    agents: { type: 'string', default: '10000' },
-    sessions: { type: 'string', default: '300' },
-    'sign-ins-per-s': { type: 'string', default: '50' },
-    'reads-per-s': { type: 'string', default: '20' },
-    'measure-s': { type: 'string', default: '60' },
-    'timeout-s': { type: 'string', default: '600' },
-  },
-});
-const positive = (name) => {
-  const value = Number(args[name]);
-  if (!Number.isInteger(value) || value <= 0) {
-    console.error(`--${name} must be a positive integer, not ${args[name]}`);
+const DEFAULTS = { agents: 10_000, sessions: 300, 'sign-ins-per-s': 50, 'reads-per-s': 20, 'measure-s': 60, 'timeout-s': 600 };
+const { values } = parseArgs({ options: Object.fromEntries(Object.entries(DEFAULTS).map(([name, value]) => [name, { type: 'string', default: String(value) }])) });
+for (const [name, value] of Object.entries(values)) {
+  if (!Number.isInteger(Number(value)) || Number(value) <= 0) {
+    console.error(`--${name} must be a positive integer, not ${value}`);
     process.exit(2);
   }
-  return value;
-};
-const N = positive('agents');
-const SESSIONS = positive('sessions');
-const SIGN_INS_PER_S = positive('sign-ins-per-s');
-const READS_PER_S = positive('reads-per-s');
-const MEASURE_S = positive('measure-s');
-const TIMEOUT_S = positive('timeout-s');
+}
+const N = Number(values.agents);
+const SESSIONS = Number(values.sessions);
+const SIGN_INS_PER_S = Number(values['sign-ins-per-s']);
+const READS_PER_S = Number(values['reads-per-s']);
+const MEASURE_S = Number(values['measure-s']);
+const TIMEOUT_S = Number(values['timeout-s']);
 const NODES = 3;
-const USERS = 10;
+// Enough people that one person's sign-ins do not overlap: attempts in flight count against the
+// lockout until their password is found right (five at once would lock that person).
+const USERS = 50;
 const PASSWORD = 'a long benchmark passphrase';
-const OUTPUT_EVERY_MS = 100;
+const OUTPUT_EVERY_MS = 500;
 const APP = 'airlock-bench-cluster';
 
 // ---- the cluster ---------------------------------------------------------------------------------
@@ -112,6 +104,8 @@ async function pool(count, width, work) {
 
 // ---- agents: registered through the API, control channels spread over the nodes ------------------
 const registerStarted = performance.now();
+// More than 1,000 managed instances need the advanced tier.
+await roots[0].call(fleet.UpdateServiceSetting, { SettingId: fleet.ACTIVATION_TIER_SETTING, SettingValue: 'advanced' });
 const activations = [];
 for (let i = 0; i < Math.ceil(N / 1000); i++) activations.push(await roots[i % NODES].call(fleet.CreateActivation, { IamRole: 'SSMServiceRole', DefaultInstanceName: 'bench', RegistrationLimit: 1000 }));
 // Fewer than 10 at a time: a registration counts against the address's guess limit (10) until
@@ -150,9 +144,12 @@ async function host(agent, message) {
     return;
   }
   let line = 0;
-  const timer = setInterval(() => {
+  const print = () => {
     if (peer.closed === undefined) peer.sendText(`${message.sessionId} line ${++line} ${'.'.repeat(48)}\r\n`);
-  }, OUTPUT_EVERY_MS);
+  };
+  // A prompt at once, as a shell prints one, then a line every OUTPUT_EVERY_MS.
+  print();
+  const timer = setInterval(print, OUTPUT_EVERY_MS);
   timers.add(timer);
   peer.stop = () => {
     clearInterval(timer);
@@ -205,7 +202,7 @@ function connect(agent) {
 }
 const connectStarted = performance.now();
 await pool(N, 48, (index) => connect(agents[index]));
-say(`${N} control channels open (${N / NODES} a node) in ${((performance.now() - connectStarted) / 1000).toFixed(1)} s`);
+say(`${N} control channels open (about ${Math.round(N / NODES)} a node) in ${((performance.now() - connectStarted) / 1000).toFixed(1)} s`);
 
 // ---- people who sign in --------------------------------------------------------------------------
 for (let u = 0; u < USERS; u++) {
@@ -231,6 +228,11 @@ await sample();
 const sampler = setInterval(() => void sample(), 2000);
 timers.add(sampler);
 const cpuAtStart = nodes.map((node) => cpuSeconds(node.pid));
+// The bench process plays 10,000 agents and 600 data channels: if it is the bottleneck, its
+// own event-loop delay shows how much of each latency is its own.
+const benchCpuAtStart = cpuSeconds(process.pid);
+const benchLoop = monitorEventLoopDelay({ resolution: 10 });
+benchLoop.enable();
 const measureStarted = performance.now();
 const loadAtStart = loadavg();
 
@@ -258,13 +260,16 @@ say(`${clients.length} of ${SESSIONS} sessions printing (opened in ${((performan
 
 const signIns = [];
 const reads = [];
+/** Sign-ins refused by the lockout: attempts in flight count until found right (identity/throttle.ts). */
+let lockedOut = 0;
 const timed = async (into, call) => {
   const started = performance.now();
   try {
     await call();
     into.push(performance.now() - started);
   } catch (error) {
-    failures.push(String(error));
+    if (error instanceof AirlockApiError && /^Too many failed/.test(error.message)) lockedOut++;
+    else failures.push(String(error));
   }
 };
 const bytesAtStart = clients.reduce((sum, peer) => sum + peer.frames.length, 0);
@@ -301,6 +306,8 @@ await sample();
 const cpu = nodes.map((node, i) => (cpuSeconds(node.pid) - cpuAtStart[i]) / ((performance.now() - measureStarted) / 1000));
 const stillConnected = agents.filter((agent) => agent.socket.readyState === WebSocket.OPEN).length;
 const loadAtEnd = loadavg();
+const benchCpu = (cpuSeconds(process.pid) - benchCpuAtStart) / ((performance.now() - measureStarted) / 1000);
+benchLoop.disable();
 
 const ms = (value) => `${value.toFixed(1)} ms`;
 const s = (samples) => {
@@ -310,14 +317,15 @@ const s = (samples) => {
 console.log('');
 console.log(`bench:cluster — ${NODES} nodes, ${N} agents, ${SESSIONS} sessions, ${SIGN_INS_PER_S} sign-ins/s, ${READS_PER_S} reads/s, ${MEASURE_S} s measured`);
 console.log(`  API reads (DescribeInstanceInformation, ListUsers):   ${s(reads)}`);
-console.log(`  sign-ins (InitiateAuth, argon2id, EMAIL_OTP mailed): ${s(signIns)}; ${(signIns.length / windowS).toFixed(1)}/s achieved`);
+console.log(`  sign-ins (InitiateAuth, argon2id, EMAIL_OTP mailed): ${s(signIns)}; ${(signIns.length / windowS).toFixed(1)}/s achieved; ${lockedOut} refused by the lockout (attempts of one person or address in flight at once)`);
 console.log(`  session start (StartSession → first output, client on another node than the agent): ${s(sessionStarts)}`);
 console.log(`  session output: ${clients.length} printing, ${silent} closed; ${(framesInWindow / windowS).toFixed(0)} frames/s reached the clients (expected ${((clients.length * 1000) / OUTPUT_EVERY_MS).toFixed(0)})`);
 nodes.forEach((node, i) => console.log(`  node ${String.fromCharCode(97 + i)}: CPU ${(cpu[i] * 100).toFixed(0)}% of a core, RSS max ${(Math.max(...rss[i]) / 2 ** 20).toFixed(0)} MB`));
 console.log(`  PostgreSQL connections held by the nodes (pg_stat_activity): max ${Math.max(...pgConnections)}, at end ${pgConnections[pgConnections.length - 1]}`);
 console.log(`  agents still connected: ${stillConnected} of ${N}; failures: ${failures.length}`);
+console.log(`  the bench process (agents, clients, callers): CPU ${(benchCpu * 100).toFixed(0)}% of a core, event-loop delay p50 ${ms(Math.max(0, benchLoop.percentile(50) / 1e6 - 10))}, p99 ${ms(Math.max(0, benchLoop.percentile(99) / 1e6 - 10))}`);
 console.log(`  load average (1 min) at start ${loadAtStart[0].toFixed(2)}, at end ${loadAtEnd[0].toFixed(2)} (2 cores, shared)`);
 for (const failure of failures.slice(0, 10)) console.log(`  failure: ${failure}`);
 clearTimeout(deadline);
 await pgAdmin.end();
-await shutdown(failures.length === 0 && stillConnected === N && clients.length === SESSIONS ? 0 : 1);
+await shutdown(failures.length === 0 && lockedOut === 0 && stillConnected === N && clients.length === SESSIONS ? 0 : 1);

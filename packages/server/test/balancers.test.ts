@@ -65,10 +65,14 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Replaces `from` with `to` in `text`, failing when the file no longer has `from`. */
-function swap(text: string, from: string, to: string): string {
-  assert.ok(text.includes(from), `the deploy file no longer contains ${JSON.stringify(from)}`);
-  return text.split(from).join(to);
+/** deploy/`file` with each [from, to] replaced, failing when the file no longer has a `from`. */
+async function deployFile(file: string, swaps: readonly (readonly [string, string])[]): Promise<string> {
+  let text = await readFile(join(REPO, 'deploy', file), 'utf8');
+  for (const [from, to] of swaps) {
+    assert.ok(text.includes(from), `deploy/${file} no longer contains ${JSON.stringify(from)}`);
+    text = text.split(from).join(to);
+  }
+  return text;
 }
 
 /** GET /healthz through the balancer over TLS, trusting the test CA: the status, or 0 when it cannot connect. */
@@ -95,14 +99,15 @@ interface Balancer {
 const NGINX: Balancer = {
   name: 'nginx',
   configure: async (dir, pki, ports, nodes) => {
-    let site = await readFile(join(REPO, 'deploy/nginx/airlock.conf'), 'utf8');
-    site = swap(site, '10.0.1.11:4100', nodes[0] ?? '');
-    site = swap(site, '10.0.1.12:4100', nodes[1] ?? '');
-    site = swap(site, 'listen 443 ssl;', `listen 127.0.0.1:${String(ports.https)} ssl;`);
-    site = swap(site, 'listen 80;', `listen 127.0.0.1:${String(ports.http)};`);
-    site = swap(site, '/etc/ssl/airlock/fullchain.pem', pki.frontCert);
-    site = swap(site, '/etc/ssl/airlock/privkey.pem', pki.frontKey);
-    site = swap(site, '/etc/airlock/nodes-ca.pem', pki.ca);
+    const site = await deployFile('nginx/airlock.conf', [
+      ['10.0.1.11:4100', nodes[0] ?? ''],
+      ['10.0.1.12:4100', nodes[1] ?? ''],
+      ['listen 443 ssl;', `listen 127.0.0.1:${String(ports.https)} ssl;`],
+      ['listen 80;', `listen 127.0.0.1:${String(ports.http)};`],
+      ['/etc/ssl/airlock/fullchain.pem', pki.frontCert],
+      ['/etc/ssl/airlock/privkey.pem', pki.frontKey],
+      ['/etc/airlock/nodes-ca.pem', pki.ca],
+    ]);
     await writeFile(join(dir, 'airlock.conf'), site);
     for (const temp of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(join(dir, temp));
     // What /etc/nginx/nginx.conf would hold, in the test's own directory.
@@ -128,13 +133,14 @@ const NGINX: Balancer = {
 const HAPROXY: Balancer = {
   name: 'haproxy',
   configure: async (dir, pki, ports, nodes) => {
-    let config = await readFile(join(REPO, 'deploy/haproxy/haproxy.cfg'), 'utf8');
-    config = swap(config, '10.0.1.11:4100', nodes[0] ?? '');
-    config = swap(config, '10.0.1.12:4100', nodes[1] ?? '');
-    config = swap(config, 'bind :443 ', `bind 127.0.0.1:${String(ports.https)} `);
-    config = swap(config, 'bind :80', `bind 127.0.0.1:${String(ports.http)}`);
-    config = swap(config, '/etc/haproxy/certs/airlock.pem', pki.frontPem);
-    config = swap(config, '/etc/airlock/nodes-ca.pem', pki.ca);
+    const config = await deployFile('haproxy/haproxy.cfg', [
+      ['10.0.1.11:4100', nodes[0] ?? ''],
+      ['10.0.1.12:4100', nodes[1] ?? ''],
+      ['bind :443 ', `bind 127.0.0.1:${String(ports.https)} `],
+      ['bind :80', `bind 127.0.0.1:${String(ports.http)}`],
+      ['/etc/haproxy/certs/airlock.pem', pki.frontPem],
+      ['/etc/airlock/nodes-ca.pem', pki.ca],
+    ]);
     await writeFile(join(dir, 'haproxy.cfg'), config);
     return ['haproxy', '-db', '-f', join(dir, 'haproxy.cfg')];
   },
