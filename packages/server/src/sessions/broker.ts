@@ -317,6 +317,8 @@ export class SessionBroker {
   private timer: NodeJS.Timeout | undefined;
   private settings: BrokerOptions;
   private closed = false;
+  /** Revived sessions to end as soon as the broker starts. */
+  private readonly endAtStart: { session: LiveSession; reason: string }[] = [];
 
   constructor(
     private readonly deps: BrokerDeps,
@@ -436,8 +438,9 @@ export class SessionBroker {
       this.sessions.set(plan.sessionId, session);
       revived += 1;
       if (row.status === 'Terminating') {
-        // Terminated through another node while this one was down: ended now, its record sealed and delivered.
-        this.end(session, 'Terminated', row.details ?? 'terminated while its node was down');
+        // Terminated through another node while this one was down: ended at start(), once the
+        // server has set what an end sets off (the event, the delivery of the record).
+        this.endAtStart.push({ session, reason: row.details ?? 'terminated while its node was down' });
         continue;
       }
       await this.deps.db.updateTable('sessions').set({ status: 'Disconnected', node_id: nodeId }).where('session_id', '=', row.session_id).execute();
@@ -521,6 +524,7 @@ export class SessionBroker {
 
   start(): void {
     if (this.timer !== undefined || this.closed) return;
+    for (const { session, reason } of this.endAtStart.splice(0)) this.end(session, 'Terminated', reason);
     this.timer = setInterval(() => {
       this.tick();
     }, this.settings.tickMs);
