@@ -1,16 +1,23 @@
 #!/usr/bin/env node
-// `npm start`: the most complete Airlock there is, on this machine. The server (SQLite and
-// files in .airlock-data, http://127.0.0.1:4100), and two agents standing for the guide's
-// servers: prod-server01 (project=Production) and dev-server01 (project=Development), each
-// registered once through a hybrid activation and then kept running. Ctrl-C stops them all.
+// `npm start`: the guide's demo, on this machine. The server (SQLite and files in .airlock-data,
+// http://127.0.0.1:4100) and two agents standing for the guide's servers, prod-server01
+// (project=Production) and dev-server01 (project=Development), each registered once through a
+// hybrid activation; then the guide's setup (scripts/demo-setup.mjs): its groups, users, MFA
+// settings and on-premises permission sets through `airlock apply`, an administrator, and
+// Session Manager logging on. It prints how to sign in. Ctrl-C stops it all; a second start
+// finds everything in place and changes nothing.
+//   npm start -- --port 4200 --data-dir /tmp/demo     another port and data directory
 // `npm run start:server` runs the server alone.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { applyGuide, enableLogging, invitationLinks, rootClient, waitForAgentsOnline } from './demo-setup.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const dataDir = join(root, '.airlock-data');
-const endpoint = 'http://127.0.0.1:4100';
+const { values: flags } = parseArgs({ options: { port: { type: 'string', default: '4100' }, 'data-dir': { type: 'string', default: join(root, '.airlock-data') } } });
+const dataDir = resolve(flags['data-dir']);
+const endpoint = `http://127.0.0.1:${flags.port}`;
 const AGENTS = [
   { name: 'prod-server01', project: 'Production' },
   { name: 'dev-server01', project: 'Development' },
@@ -46,8 +53,9 @@ function stop(code) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
+/** A first start (migrations, keys) on a busy machine can take several seconds: wait up to a minute. */
 async function healthy() {
-  for (let attempt = 0; attempt < 100; attempt++) {
+  for (let attempt = 0; attempt < 600; attempt++) {
     try {
       if ((await fetch(`${endpoint}/healthz`)).ok) return;
     } catch {
@@ -58,35 +66,70 @@ async function healthy() {
   throw new Error(`the server did not answer at ${endpoint}/healthz`);
 }
 
-async function call(operation, input) {
-  const token = readFileSync(join(dataDir, 'root-token'), 'utf8').trim();
-  const response = await fetch(`${endpoint}/api/ssm/${operation}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(input) });
-  const body = await response.json();
-  if (!response.ok) throw new Error(`ssm:${operation}: ${body.__type}: ${body.message}`);
-  return body;
+/** Registers each agent once (its state directory keeps the registration), then runs it. */
+async function startAgents(client) {
+  const ids = [];
+  for (const agent of AGENTS) {
+    const stateDir = join(dataDir, 'agents', agent.name);
+    const agentArgs = ['packages/agent/bin/airlock-agent.js'];
+    if (!existsSync(join(stateDir, 'registration.json'))) {
+      const activation = await client.callByName('ssm', 'CreateActivation', {
+        IamRole: 'SSMServiceRole',
+        DefaultInstanceName: agent.name,
+        Description: `npm start: ${agent.name}`,
+        Tags: [
+          { Key: 'Name', Value: agent.name },
+          { Key: 'project', Value: agent.project },
+        ],
+      });
+      const registered = spawnSync(process.execPath, [...agentArgs, 'register', '--endpoint-url', endpoint, '--id', activation.ActivationId, '--code', activation.ActivationCode, '--state-dir', stateDir], { cwd: root, encoding: 'utf8' });
+      if (registered.status !== 0) throw new Error(`registering ${agent.name} failed: ${registered.stderr}`);
+      console.log(`[${agent.name}] ${registered.stdout.trim()}`);
+    }
+    start(agent.name, [...agentArgs, 'run', '--state-dir', stateDir]);
+    ids.push(agent.name);
+  }
+  return ids;
 }
 
-start('server', ['packages/server/dist/main.js', '--data-dir', dataDir]);
-await healthy();
-for (const agent of AGENTS) {
-  const stateDir = join(dataDir, 'agents', agent.name);
-  const agentArgs = ['packages/agent/bin/airlock-agent.js'];
-  if (!existsSync(join(stateDir, 'registration.json'))) {
-    const activation = await call('CreateActivation', {
-      IamRole: 'SSMServiceRole',
-      DefaultInstanceName: agent.name,
-      Description: `npm start: ${agent.name}`,
-      Tags: [
-        { Key: 'Name', Value: agent.name },
-        { Key: 'project', Value: agent.project },
-      ],
-    });
-    const registered = spawnSync(process.execPath, [...agentArgs, 'register', '--endpoint-url', endpoint, '--id', activation.ActivationId, '--code', activation.ActivationCode, '--state-dir', stateDir], { cwd: root, encoding: 'utf8' });
-    if (registered.status !== 0) throw new Error(`registering ${agent.name} failed: ${registered.stderr}`);
-    console.log(`[${agent.name}] ${registered.stdout.trim()}`);
+function printSignIn(links) {
+  const lines = [
+    '',
+    `Airlock's guide demo is up. Console: ${endpoint}/  (Ctrl-C stops it; data stays in ${dataDir})`,
+    '',
+    'Sign in (each invitation link works once: open it, choose a password, then sign in with it;',
+    'the guide asks for a second factor every time: a code by email until you register an',
+    "authenticator app under MFA devices. Mailed codes show here as \"[server] mail: … code: NNNNNN\"",
+    `and with: node packages/server/dist/main.js mail --data-dir ${dataDir}):`,
+  ];
+  for (const [user, what] of [
+    ['admin01', 'the administrator (AdministratorAccess: every console page, everyone\'s session logs)'],
+    ['testuser01', 'ProductionAccess: may open prod-server01, not dev-server01'],
+    ['testuser02', 'DevelopmentAccess: may open dev-server01, not prod-server01'],
+  ]) {
+    lines.push(`  ${user.padEnd(11)} ${what}`);
+    lines.push(`              ${links.get(user) ?? '(no invitation in the outbox: reset with airlock identitystore reset-user-password)'}`);
   }
-  start(agent.name, [...agentArgs, 'run', '--state-dir', stateDir]);
+  lines.push(
+    '',
+    `Then: ${endpoint}/portal/sign-in → the account → Management console → Session Manager.`,
+    `Sessions are recorded to the log group SessionManagerLogGroup and the bucket session-manager-log-bucket123 (${join(dataDir, 'objects')}).`,
+    `The root token (bootstrap, CLI): AIRLOCK_TOKEN_FILE=${join(dataDir, 'root-token')} npx airlock ssm describe-instance-information --endpoint-url ${endpoint}`,
+    '',
+  );
+  console.log(lines.join('\n'));
 }
-console.log(`Airlock is up at ${endpoint}: root token in ${join(dataDir, 'root-token')}; agents ${AGENTS.map((agent) => agent.name).join(', ')}.`);
-console.log(`Console: ${endpoint}/ (sign in at ${endpoint}/portal/sign-in)`);
-console.log('Try: AIRLOCK_TOKEN_FILE=.airlock-data/root-token npx airlock ssm describe-instance-information');
+
+try {
+  start('server', ['packages/server/dist/main.js', '--data-dir', dataDir, '--listen', `127.0.0.1:${flags.port}`]);
+  await healthy();
+  const client = rootClient(endpoint, dataDir);
+  applyGuide({ root, endpoint, dataDir });
+  await enableLogging(client);
+  const names = await startAgents(client);
+  await waitForAgentsOnline(client, names);
+  printSignIn(await invitationLinks(dataDir, ['admin01', 'testuser01', 'testuser02']));
+} catch (error) {
+  console.error(`npm start: ${error instanceof Error ? error.message : String(error)}`);
+  stop(1);
+}
