@@ -63,6 +63,11 @@ export function maskingNeeded(url: string): boolean {
   return !(name === 'localhost' || name === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name));
 }
 
+/** ws's `generateMask` where masking is not needed: a zero mask, which ws then skips. */
+export function zeroMask(mask: Uint8Array): void {
+  mask.fill(0);
+}
+
 export const FrameType = {
   /** JSON AuthMessage: the first frame on a hop, from the connecting side. Handshake frames go before the numbering: seq 0. */
   Auth: 0x01,

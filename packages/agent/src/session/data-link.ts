@@ -204,7 +204,8 @@ export class DataLink {
         followRedirects: false,
         perMessageDeflate: false,
         headers: { 'user-agent': `airlock-agent/${this.#options.agentVersion}` },
-        ...(data.maskingNeeded(this.#url) ? {} : { generateMask: zeroMask }),
+        // No mask where no intermediary reads the bytes: ws then copies nothing it sends.
+        ...(data.maskingNeeded(this.#url) ? {} : { generateMask: data.zeroMask }),
       });
     } catch (error) {
       this.#options.log.error(`Session ${this.#options.sessionId}: cannot open ${this.#url}: ${messageOf(error)}`);
@@ -428,11 +429,6 @@ export class DataLink {
     this.#ackTimer.arm();
   }
 }
-
-/** No mask where no intermediary reads the bytes (data.maskingNeeded): ws then copies nothing. */
-const zeroMask = (mask: Buffer): void => {
-  mask.fill(0);
-};
 
 function bytesOf(message: RawData): Uint8Array {
   if (Array.isArray(message)) return Buffer.concat(message);

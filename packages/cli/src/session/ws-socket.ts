@@ -9,10 +9,6 @@ import WebSocket, { type RawData } from 'ws';
 
 const DEFAULT_PING_MS = 15_000;
 
-const zeroMask = (mask: Buffer): void => {
-  mask.fill(0);
-};
-
 function bytesOf(message: RawData): Uint8Array {
   const bytes = Array.isArray(message) ? Buffer.concat(message) : message instanceof ArrayBuffer ? new Uint8Array(message) : message;
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -21,7 +17,7 @@ function bytesOf(message: RawData): Uint8Array {
 export function wsDialer(pingIntervalMs = DEFAULT_PING_MS): Dialer {
   return (url, events, options) => {
     // No mask where no intermediary reads the bytes (TLS, loopback): ws then copies nothing it sends.
-    const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: options.handshakeTimeoutMs, ...(data.maskingNeeded(url) ? {} : { generateMask: zeroMask }) });
+    const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: options.handshakeTimeoutMs, ...(data.maskingNeeded(url) ? {} : { generateMask: data.zeroMask }) });
     let alive = true;
     let pinger: NodeJS.Timeout | undefined;
     socket.on('upgrade', (response) => {
