@@ -284,7 +284,7 @@ export const ResetUserPassword = operation({
 export const ListMfaDevicesForUser = operation({
   service: 'identitystore',
   name: 'ListMfaDevicesForUser',
-  summary: "Airlock's own: a user's registered MFA devices (authenticator apps), for an administrator.",
+  summary: "Airlock's own: a user's registered MFA devices (authenticator apps, security keys and passkeys), for an administrator.",
   input: s.struct({ ...store, UserId: s.required(resourceId) }),
   output: s.struct({ Devices: s.required(s.list(mfaDevice)) }),
 });

@@ -6,7 +6,9 @@
 import { operation } from './operation.js';
 import { s } from './schema.js';
 
-export const CHALLENGE_NAMES = ['SOFTWARE_TOKEN_MFA', 'EMAIL_OTP', 'MFA_SETUP', 'NEW_PASSWORD_REQUIRED'] as const;
+export const CHALLENGE_NAMES = ['SOFTWARE_TOKEN_MFA', 'WEB_AUTHN', 'EMAIL_OTP', 'MFA_SETUP', 'NEW_PASSWORD_REQUIRED'] as const;
+export const MFA_TYPES = ['AUTHENTICATOR_APP', 'SECURITY_KEY'] as const;
+export type MfaType = (typeof MFA_TYPES)[number];
 export type ChallengeName = (typeof CHALLENGE_NAMES)[number];
 
 const secret = (max: number, doc?: string) => s.string({ min: 1, max, sensitive: true, ...(doc === undefined ? {} : { doc }) });
@@ -25,7 +27,8 @@ const authenticationResult = s.struct({
 const challengeOrResult = s.struct({
   ChallengeName: s.optional(s.enum(CHALLENGE_NAMES)),
   Session: s.optional(session),
-  ChallengeParameters: s.optional(s.map(s.string({ max: 128 }), s.string({ max: 1024 }))),
+  // WEB_AUTHN's CREDENTIAL_REQUEST_OPTIONS lists the user's credentials: longer than a code.
+  ChallengeParameters: s.optional(s.map(s.string({ max: 128 }), s.string({ max: 16_384 }))),
   AuthenticationResult: s.optional(authenticationResult),
 });
 
@@ -47,12 +50,13 @@ export const InitiateAuth = operation({
 export const RespondToAuthChallenge = operation({
   service: 'portal',
   name: 'RespondToAuthChallenge',
-  summary: 'Answer a sign-in challenge: SOFTWARE_TOKEN_MFA_CODE, EMAIL_OTP_CODE, NEW_PASSWORD, or MFA_SETUP once a device is verified.',
+  summary: 'Answer a sign-in challenge: SOFTWARE_TOKEN_MFA_CODE, CREDENTIAL (WEB_AUTHN: the assertion as JSON), EMAIL_OTP_CODE, NEW_PASSWORD, or MFA_SETUP once a device is verified.',
   caller: 'public',
   input: s.struct({
     ChallengeName: s.required(s.enum(CHALLENGE_NAMES)),
     Session: s.required(session),
-    ChallengeResponses: s.optional(s.map(s.string({ min: 1, max: 64 }), secret(256), { max: 8 })),
+    // A WebAuthn assertion (CREDENTIAL) is a few kilobytes of JSON.
+    ChallengeResponses: s.optional(s.map(s.string({ min: 1, max: 64 }), secret(16_384), { max: 8 })),
   }),
   output: challengeOrResult,
 });
@@ -102,11 +106,34 @@ export const VerifySoftwareToken = operation({
   output: s.struct({ Status: s.required(s.enum(['SUCCESS'] as const)), Session: s.optional(session) }),
 });
 
+export const StartWebAuthnRegistration = operation({
+  service: 'portal',
+  name: 'StartWebAuthnRegistration',
+  summary: 'Start registering a security key or passkey: the options for navigator.credentials.create (valid 5 minutes, used once). Signed in, or with the Session of an MFA_SETUP challenge.',
+  caller: 'public',
+  input: s.struct({ Session: s.optional(session) }),
+  output: s.struct({ CredentialCreationOptions: s.required(s.document('PublicKeyCredentialCreationOptionsJSON (WebAuthn Level 3).')), Session: s.optional(session) }),
+});
+
+export const CompleteWebAuthnRegistration = operation({
+  service: 'portal',
+  name: 'CompleteWebAuthnRegistration',
+  summary: "Finish registering a security key or passkey with the authenticator's answer (RegistrationResponseJSON).",
+  caller: 'public',
+  input: s.struct({
+    Credential: s.required(s.document('RegistrationResponseJSON, as navigator.credentials.create gave it (base64url fields).')),
+    FriendlyDeviceName: s.optional(s.string({ min: 1, max: 64 })),
+    Session: s.optional(session),
+  }),
+  output: s.struct({ DeviceId: s.required(s.string()), Session: s.optional(session) }),
+});
+
 /** An MFA device as its owner (ListMfaDevices) and an administrator (identitystore:ListMfaDevicesForUser) see it. */
 export const mfaDevice = s.struct({
   DeviceId: s.required(s.string()),
-  Type: s.required(s.enum(['AUTHENTICATOR_APP'] as const)),
+  Type: s.required(s.enum(MFA_TYPES)),
   FriendlyDeviceName: s.required(s.string()),
+  Transports: s.optional(s.list(s.string(), { doc: 'SECURITY_KEY: how the browser reaches it (usb, nfc, ble, internal, hybrid).' })),
   CreatedDate: s.required(s.timestamp()),
   LastUsedDate: s.optional(s.timestamp()),
 });
@@ -160,6 +187,8 @@ export const PORTAL_OPERATIONS = [
   ChangePassword,
   AssociateSoftwareToken,
   VerifySoftwareToken,
+  StartWebAuthnRegistration,
+  CompleteWebAuthnRegistration,
   ListMfaDevices,
   DeleteMfaDevice,
   GetSession,
@@ -168,10 +197,12 @@ export const PORTAL_OPERATIONS = [
 
 export const MFA_MODES = ['ALWAYS_ON', 'CONTEXT_AWARE', 'DISABLED'] as const;
 export const NO_DEVICE_ACTIONS = ['EMAIL_OTP', 'REQUIRE_REGISTRATION', 'BLOCK', 'ALLOW'] as const;
+export const USER_VERIFICATIONS = ['REQUIRED', 'PREFERRED'] as const;
 
 const mfaSettings = {
   MfaMode: s.required(s.enum(MFA_MODES, 'ALWAYS_ON: every sign-in. CONTEXT_AWARE: only from a device not seen in TrustedDeviceDays. DISABLED: never.')),
-  AllowedMfaTypes: s.required(s.list(s.enum(['AUTHENTICATOR_APP'] as const), { min: 1, max: 1 })),
+  AllowedMfaTypes: s.required(s.list(s.enum(MFA_TYPES, 'AUTHENTICATOR_APP (TOTP) and SECURITY_KEY (WebAuthn security keys and passkeys).'), { min: 1, max: 2 })),
+  UserVerification: s.optional(s.enum(USER_VERIFICATIONS, 'SECURITY_KEY: REQUIRED (a PIN or biometric on the key at every use) or PREFERRED (default).')),
   NoDeviceAction: s.required(s.enum(NO_DEVICE_ACTIONS, 'For users without a device: EMAIL_OTP (a code by mail), REQUIRE_REGISTRATION, BLOCK, or ALLOW (no MFA).')),
   TrustedDeviceDays: s.optional(s.integer({ min: 1, max: 90, doc: 'CONTEXT_AWARE: how long a device stays trusted (default 30).' })),
 };
@@ -189,7 +220,7 @@ export const GetMfaSettings = operation({
   name: 'GetMfaSettings',
   summary: 'The MFA settings. A new server starts with the guide\'s: ALWAYS_ON, AUTHENTICATOR_APP, EMAIL_OTP.',
   input: s.struct({ InstanceArn: s.optional(s.string({ max: 1224 })) }),
-  output: s.struct({ ...mfaSettings, TrustedDeviceDays: s.required(s.integer()) }),
+  output: s.struct({ ...mfaSettings, TrustedDeviceDays: s.required(s.integer()), UserVerification: s.required(s.enum(USER_VERIFICATIONS)) }),
 });
 
 export const MFA_SETTINGS_OPERATIONS = [PutMfaSettings, GetMfaSettings] as const;

@@ -254,6 +254,7 @@ describe('MFA settings', () => {
       AllowedMfaTypes: ['AUTHENTICATOR_APP'],
       NoDeviceAction: 'EMAIL_OTP',
       TrustedDeviceDays: 30,
+      UserVerification: 'PREFERRED',
     });
     const user = await invitedUser(server, 'settings-user');
     const challenge = await server.client().call(portal.InitiateAuth, { Username: user.userName, Password: user.password });
@@ -265,7 +266,7 @@ describe('MFA settings', () => {
     assert.equal((await server.root.call(portal.GetMfaSettings, {})).MfaMode, 'ALWAYS_ON');
 
     await put({ MfaMode: 'CONTEXT_AWARE', NoDeviceAction: 'BLOCK', TrustedDeviceDays: 7 });
-    assert.deepEqual(await server.root.call(portal.GetMfaSettings, {}), { MfaMode: 'CONTEXT_AWARE', AllowedMfaTypes: ['AUTHENTICATOR_APP'], NoDeviceAction: 'BLOCK', TrustedDeviceDays: 7 });
+    assert.deepEqual(await server.root.call(portal.GetMfaSettings, {}), { MfaMode: 'CONTEXT_AWARE', AllowedMfaTypes: ['AUTHENTICATOR_APP'], NoDeviceAction: 'BLOCK', TrustedDeviceDays: 7, UserVerification: 'PREFERRED' });
     await put({ MfaMode: 'ALWAYS_ON', NoDeviceAction: 'EMAIL_OTP' });
     assert.equal((await server.root.call(portal.GetMfaSettings, {})).TrustedDeviceDays, 30);
   });

@@ -1,7 +1,8 @@
 /**
- * Authenticator apps (TOTP, RFC 6238): registering one (a sealed secret, shown once, confirmed
+ * MFA devices. Authenticator apps (TOTP, RFC 6238): registering one (a sealed secret, shown once, confirmed
  * with a first code), checking codes (each accepted once, never older than the last), listing
- * and removing them. At most two a user, as IAM Identity Center allows.
+ * and removing them; at most two a user, as IAM Identity Center allows. Listing and removing
+ * also covers security keys (registered in webauthn.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { identitystore as directory, portal as api } from '@airlock/protocol';
@@ -11,13 +12,16 @@ import type { Services } from '../services.js';
 import { assertNotLocked, failFlow, findFlow, guarded, type Flow } from './sign-in.js';
 import { base32Encode, generateTotpSecret, otpauthUri, qrCodeSvg, verifyTotp } from './totp.js';
 import { findUser, type UserRow } from './users.js';
+import { credentialsOf } from './webauthn.js';
 
 export const MAX_AUTHENTICATORS = 2;
 const ISSUER = 'Airlock';
 
-/** Whose device is meant: the signed-in user's, or the user of an MFA_SETUP sign-in's Session. */
-/** `attempt`: the call answers a code, which counts against the Session (see findFlow). */
-async function deviceOwner(services: Services, context: CallContext, session: string | undefined, attempt = false): Promise<{ user: UserRow; flow?: Flow }> {
+/**
+ * Whose device is meant: the signed-in user's, or the user of an MFA_SETUP sign-in's Session.
+ * `attempt`: the call answers a code, which counts against the Session (see findFlow).
+ */
+export async function deviceOwner(services: Services, context: CallContext, session: string | undefined, attempt = false): Promise<{ user: UserRow; flow?: Flow }> {
   if (context.principal.kind === 'portal') return { user: await findUser(services.db, context.principal.userId) };
   if (session === undefined) throw new ApiError('UnauthorizedException', 'Sign in first, or pass the Session of an MFA_SETUP challenge.');
   const flow = await findFlow(services, session, context.now, attempt);
@@ -65,23 +69,31 @@ export async function verifySoftwareToken(input: InputOf<typeof api.VerifySoftwa
   return { Status: 'SUCCESS', ...(input.Session === undefined ? {} : { Session: input.Session }) };
 }
 
-/** A user's confirmed devices, oldest first: for the user (ListMfaDevices) or an administrator. */
+/** A user's confirmed devices (apps and security keys), oldest first: for the user (ListMfaDevices) or an administrator. */
 async function devicesOf(context: CallContext, userId: string): Promise<OutputOf<typeof api.ListMfaDevices>> {
-  const rows = await context.services.db.selectFrom('mfa_devices').selectAll().where('user_id', '=', userId).where('verified', '=', 1).orderBy('created_at').execute();
-  return {
-    Devices: rows.map((row) => ({
+  const apps = await context.services.db.selectFrom('mfa_devices').selectAll().where('user_id', '=', userId).where('verified', '=', 1).execute();
+  const keys = await credentialsOf(context.services, userId);
+  const lastUsed = (at: number | null): { LastUsedDate?: number } => (at === null ? {} : { LastUsedDate: at / 1000 });
+  const devices = [
+    ...apps.map((row) => ({ DeviceId: row.device_id, Type: 'AUTHENTICATOR_APP' as const, FriendlyDeviceName: row.name, CreatedDate: row.created_at / 1000, ...lastUsed(row.last_used_at) })),
+    ...keys.map((row) => ({
       DeviceId: row.device_id,
-      Type: 'AUTHENTICATOR_APP' as const,
+      Type: 'SECURITY_KEY' as const,
       FriendlyDeviceName: row.name,
       CreatedDate: row.created_at / 1000,
-      ...(row.last_used_at === null ? {} : { LastUsedDate: row.last_used_at / 1000 }),
+      Transports: JSON.parse(row.transports) as string[],
+      ...lastUsed(row.last_used_at),
     })),
-  };
+  ];
+  return { Devices: devices.sort((a, b) => a.CreatedDate - b.CreatedDate) };
 }
 
 async function deleteDevice(context: CallContext, userId: string, deviceId: string, notFound: string): Promise<Record<string, never>> {
-  const result = await context.services.db.deleteFrom('mfa_devices').where('device_id', '=', deviceId).where('user_id', '=', userId).executeTakeFirst();
-  if (result.numDeletedRows === 0n) throw new ApiError('ResourceNotFoundException', notFound);
+  const { db } = context.services;
+  const app = await db.deleteFrom('mfa_devices').where('device_id', '=', deviceId).where('user_id', '=', userId).executeTakeFirst();
+  if (app.numDeletedRows > 0n) return {};
+  const key = await db.deleteFrom('webauthn_credentials').where('device_id', '=', deviceId).where('user_id', '=', userId).executeTakeFirst();
+  if (key.numDeletedRows === 0n) throw new ApiError('ResourceNotFoundException', notFound);
   return {};
 }
 

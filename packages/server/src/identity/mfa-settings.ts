@@ -14,6 +14,7 @@ export const DEFAULT_MFA_SETTINGS: MfaSettings = {
   AllowedMfaTypes: ['AUTHENTICATOR_APP'],
   NoDeviceAction: 'EMAIL_OTP',
   TrustedDeviceDays: 30,
+  UserVerification: 'PREFERRED',
 };
 
 export async function mfaSettings(db: Db): Promise<MfaSettings> {
@@ -25,7 +26,11 @@ export const MFA_SETTINGS_OPERATIONS: readonly BoundOperation[] = [
   bind(portal.GetMfaSettings, async (_input, { services }) => mfaSettings(services.db)),
   bind(portal.PutMfaSettings, async (input, { services }) => {
     const { InstanceArn: _instance, ...settings } = input;
-    await writeSetting(services.db, SETTING, JSON.stringify({ ...settings, TrustedDeviceDays: settings.TrustedDeviceDays ?? DEFAULT_MFA_SETTINGS.TrustedDeviceDays }));
+    await writeSetting(services.db, SETTING, JSON.stringify({
+        ...settings,
+        TrustedDeviceDays: settings.TrustedDeviceDays ?? DEFAULT_MFA_SETTINGS.TrustedDeviceDays,
+        UserVerification: settings.UserVerification ?? DEFAULT_MFA_SETTINGS.UserVerification,
+      }));
     return {};
   }),
 ];

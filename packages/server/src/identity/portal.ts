@@ -3,6 +3,7 @@ import { ApiError, portal as api, type InputOf } from '@airlock/protocol';
 import { bind, type BoundOperation, type CallContext } from '../registry/handler.js';
 import { associateSoftwareToken, deleteMfaDevice, listMfaDevices, portalUser, verifySoftwareToken } from './mfa-devices.js';
 import { MFA_SETTINGS_OPERATIONS } from './mfa-settings.js';
+import { completeWebAuthnRegistration, startWebAuthnRegistration } from './webauthn.js';
 import { verifyPassword } from './passwords.js';
 import { revokePortalSession } from './portal-sessions.js';
 import { IDENTITY_SOURCE_OPERATIONS } from './sources/operations.js';
@@ -57,6 +58,8 @@ export const PORTAL_OPERATIONS: readonly BoundOperation[] = [
   bind(api.ChangePassword, changePassword),
   bind(api.AssociateSoftwareToken, associateSoftwareToken),
   bind(api.VerifySoftwareToken, verifySoftwareToken),
+  bind(api.StartWebAuthnRegistration, startWebAuthnRegistration),
+  bind(api.CompleteWebAuthnRegistration, completeWebAuthnRegistration),
   bind(api.ListMfaDevices, (_input, context) => listMfaDevices(context)),
   bind(api.DeleteMfaDevice, deleteMfaDevice),
   bind(api.GetSession, (_input, context) => getSession(context)),

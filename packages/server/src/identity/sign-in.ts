@@ -1,6 +1,7 @@
 /**
  * Signing in: password, then whatever challenge is due (a new password, the authenticator's
- * code, an emailed code, or registering an authenticator), then a portal session.
+ * code, a security key's signature, an emailed code, or registering an authenticator), then a
+ * portal session.
  *
  * What an attacker learns is kept equal on every path: an unknown user name costs the same
  * password hash as a known one and gets the same answer; failures lock the name (known or not)
@@ -21,6 +22,7 @@ import { ADDRESS_LIMIT, Throttle, USER_LOCKOUT } from './throttle.js';
 import { hashToken, newToken, sameHash } from './tokens.js';
 import { verifyUserCode } from './authenticator-codes.js';
 import { findUser, findUserByName, primaryEmail, type Profile, type UserRow } from './users.js';
+import { credentialsOf, securityKeysAllowed, signInOptions, verifySignIn } from './webauthn.js';
 
 type ChallengeName = api.ChallengeName;
 
@@ -120,8 +122,10 @@ async function nextStep(services: Services, user: UserRow, deviceKnown: boolean,
   const settings = await mfaSettingsFor(services, user);
   if (settings.MfaMode === 'DISABLED') return signedIn(services, user, false, now);
   if (settings.MfaMode === 'CONTEXT_AWARE' && deviceKnown) return signedIn(services, user, true, now, false);
-  const devices = await services.db.selectFrom('mfa_devices').select('device_id').where('user_id', '=', user.user_id).where('verified', '=', 1).execute();
-  if (devices.length > 0) return challenge(services, user, 'SOFTWARE_TOKEN_MFA', deviceKnown, now);
+  const { apps, keys } = await usableDevices(services, user.user_id, settings);
+  // A security key is offered first (phishing cannot beat it); the app stays an alternative.
+  if (keys) return challenge(services, user, 'WEB_AUTHN', deviceKnown, now, settings, apps);
+  if (apps) return challenge(services, user, 'SOFTWARE_TOKEN_MFA', deviceKnown, now);
   switch (settings.NoDeviceAction) {
     case 'EMAIL_OTP':
       if (primaryEmail(JSON.parse(user.profile) as Profile) !== undefined) return challenge(services, user, 'EMAIL_OTP', deviceKnown, now);
@@ -135,10 +139,33 @@ async function nextStep(services: Services, user: UserRow, deviceKnown: boolean,
   }
 }
 
-async function challenge(services: Services, user: UserRow, name: Challenge, deviceKnown: boolean, now: number): Promise<AuthOutput> {
+/** Which of the user's devices the MFA settings let them use: authenticator apps, security keys. */
+async function usableDevices(services: Services, userId: string, settings: MfaSettings): Promise<{ apps: boolean; keys: boolean }> {
+  const apps = await services.db.selectFrom('mfa_devices').select('device_id').where('user_id', '=', userId).where('verified', '=', 1).execute();
+  const keys = securityKeysAllowed(settings) ? await credentialsOf(services, userId) : [];
+  return { apps: apps.length > 0 && settings.AllowedMfaTypes.includes('AUTHENTICATOR_APP'), keys: keys.length > 0 };
+}
+
+/** `appAlternative`: a WEB_AUTHN challenge may be answered with SOFTWARE_TOKEN_MFA instead (the key left at home). */
+async function challenge(
+  services: Services,
+  user: UserRow,
+  name: Challenge,
+  deviceKnown: boolean,
+  now: number,
+  settings?: MfaSettings,
+  appAlternative = false,
+): Promise<AuthOutput> {
   const session = newToken('');
   let emailCodeHash: string | null = null;
+  let webauthnChallenge: string | null = null;
   const parameters: Record<string, string> = { USER_ID_FOR_SRP: user.user_name };
+  if (name === 'WEB_AUTHN') {
+    const options = await signInOptions(services, user.user_id, settings ?? (await mfaSettings(services.db)));
+    webauthnChallenge = options.challenge;
+    parameters['CREDENTIAL_REQUEST_OPTIONS'] = options.optionsJson;
+    if (appAlternative) parameters['ALTERNATIVE_CHALLENGE'] = 'SOFTWARE_TOKEN_MFA';
+  }
   if (name === 'EMAIL_OTP') {
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     emailCodeHash = hashToken(`${session}:${code}`);
@@ -156,6 +183,7 @@ async function challenge(services: Services, user: UserRow, name: Challenge, dev
       email_code_hash: emailCodeHash,
       failures: 0,
       device_known: deviceKnown ? 1 : 0,
+      webauthn_challenge: webauthnChallenge,
       expires_at: now + (name === 'EMAIL_OTP' ? EMAIL_CODE_TTL_MS : FLOW_TTL_MS),
     })
     .execute();
@@ -197,6 +225,7 @@ export interface Flow {
   readonly emailCodeHash: string | null;
   readonly failures: number;
   readonly deviceKnown: boolean;
+  readonly webauthnChallenge: string | null;
 }
 
 const EXPIRED = 'Invalid session for the user, session is expired. Sign in again.';
@@ -226,6 +255,7 @@ export async function findFlow(services: Services, session: string, now: number,
     emailCodeHash: row.email_code_hash,
     failures: row.failures,
     deviceKnown: row.device_known === 1,
+    webauthnChallenge: row.webauthn_challenge,
   };
 }
 
@@ -246,7 +276,7 @@ export async function respondToAuthChallenge(input: InputOf<typeof api.RespondTo
   await assertNotLocked(services, undefined, sourceIp, now);
   const flow = await findFlow(services, input.Session, now, true);
   await assertNotLocked(services, flow.user.user_name, sourceIp, now);
-  if (flow.challenge !== input.ChallengeName) {
+  if (flow.challenge !== input.ChallengeName && !(await isAlternative(services, flow, input.ChallengeName))) {
     throw new ApiError('InvalidRequestException', `This sign-in is waiting for ${flow.challenge}, not ${input.ChallengeName}.`);
   }
   const responses = input.ChallengeResponses ?? {};
@@ -263,6 +293,12 @@ export async function respondToAuthChallenge(input: InputOf<typeof api.RespondTo
   // A sign-in that skipped MFA on a trusted device does not renew the trust: it lapses
   // TrustedDeviceDays after the last real MFA.
   return signedIn(services, user, true, now);
+}
+
+/** The authenticator app's code answers a WEB_AUTHN challenge when the user has an app the settings allow. */
+async function isAlternative(services: Services, flow: Flow, name: ChallengeName): Promise<boolean> {
+  if (flow.challenge !== 'WEB_AUTHN' || name !== 'SOFTWARE_TOKEN_MFA') return false;
+  return (await usableDevices(services, flow.user.user_id, await mfaSettings(services.db))).apps;
 }
 
 async function answerChallenge(
@@ -283,6 +319,11 @@ async function answerChallenge(
       if (!ok) await failFlow(services, flow, sourceIp, now, 'Invalid code received for user: use the code your authenticator app shows now.');
       return undefined;
     }
+    case 'WEB_AUTHN': {
+      const ok = flow.webauthnChallenge !== null && (await verifySignIn(services, flow.user.user_id, flow.webauthnChallenge, answer('CREDENTIAL'), now));
+      if (!ok) await failFlow(services, flow, sourceIp, now, 'The security key did not sign this sign-in: use a key registered to this user, and try again.');
+      return undefined;
+    }
     case 'EMAIL_OTP': {
       // The code is bound to this sign-in: the stored hash covers the Session and the code.
       const given = hashToken(`${session}:${answer('EMAIL_OTP_CODE')}`);
@@ -291,7 +332,10 @@ async function answerChallenge(
     }
     case 'MFA_SETUP': {
       const devices = await services.db.selectFrom('mfa_devices').select('device_id').where('user_id', '=', flow.user.user_id).where('verified', '=', 1).execute();
-      if (devices.length === 0) throw new ApiError('InvalidRequestException', 'Register an authenticator first: AssociateSoftwareToken, then VerifySoftwareToken, with this Session.');
+      const keys = await credentialsOf(services, flow.user.user_id);
+      if (devices.length === 0 && keys.length === 0) {
+        throw new ApiError('InvalidRequestException', 'Register an authenticator first (AssociateSoftwareToken, then VerifySoftwareToken) or a security key (StartWebAuthnRegistration, then CompleteWebAuthnRegistration), with this Session.');
+      }
       return undefined;
     }
   }

@@ -481,6 +481,31 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('instances').addColumn('lease_expires_at', 'bigint').execute();
     },
   },
+  /** Security keys and passkeys (WebAuthn) as MFA devices, and the challenge of a WEB_AUTHN sign-in (docs/identity.md). */
+  '0021-webauthn': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('webauthn_credentials')
+        .addColumn('device_id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.user_id').onDelete('cascade'))
+        .addColumn('credential_id', 'text', (c) => c.notNull().unique())
+        .addColumn('public_key', 'text', (c) => c.notNull())
+        .addColumn('sign_count', 'bigint', (c) => c.notNull())
+        .addColumn('transports', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_used_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('webauthn_credentials_user').on('webauthn_credentials').column('user_id').execute();
+      await db.schema
+        .createTable('webauthn_registrations')
+        .addColumn('challenge', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.user_id').onDelete('cascade'))
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable('auth_flows').addColumn('webauthn_challenge', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -95,7 +95,7 @@ export interface MfaDevicesTable {
   created_at: number;
 }
 
-export type Challenge = 'SOFTWARE_TOKEN_MFA' | 'EMAIL_OTP' | 'MFA_SETUP' | 'NEW_PASSWORD_REQUIRED';
+export type Challenge = 'SOFTWARE_TOKEN_MFA' | 'WEB_AUTHN' | 'EMAIL_OTP' | 'MFA_SETUP' | 'NEW_PASSWORD_REQUIRED';
 
 /** A sign-in in progress: the password was right, a challenge is due. Keyed by its Session's hash. */
 export interface AuthFlowsTable {
@@ -106,6 +106,32 @@ export interface AuthFlowsTable {
   failures: number;
   /** 1 when a trusted DeviceKey came with the sign-in (CONTEXT_AWARE skips MFA). */
   device_known: number;
+  expires_at: number;
+  /** WEB_AUTHN: the challenge the assertion must sign (base64url); used once, as the flow is. */
+  webauthn_challenge: string | null;
+}
+
+/** A security key or passkey (WebAuthn) registered as an MFA device. */
+export interface WebAuthnCredentialsTable {
+  device_id: string;
+  user_id: string;
+  /** The credential ID, base64url: what the authenticator names the key by. */
+  credential_id: string;
+  /** The COSE public key, base64url. */
+  public_key: string;
+  /** The authenticator's signature counter: an assertion must raise it (a clone would lag). */
+  sign_count: number;
+  /** JSON list of AuthenticatorTransport. */
+  transports: string;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+/** A registration begun (StartWebAuthnRegistration): its challenge, for one answer within 5 minutes. */
+export interface WebAuthnRegistrationsTable {
+  challenge: string;
+  user_id: string;
   expires_at: number;
 }
 
@@ -515,6 +541,8 @@ export interface Database {
   audit_event_resources: AuditEventResourcesTable;
   mfa_devices: MfaDevicesTable;
   auth_flows: AuthFlowsTable;
+  webauthn_credentials: WebAuthnCredentialsTable;
+  webauthn_registrations: WebAuthnRegistrationsTable;
   portal_sessions: PortalSessionsTable;
   trusted_devices: TrustedDevicesTable;
   throttles: ThrottlesTable;
