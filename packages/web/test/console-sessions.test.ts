@@ -7,12 +7,16 @@
  * the shell (`stty size`), a dropped WebSocket is resumed and the session goes on; its owner
  * terminates it from the Sessions page; it is in the history and its replay plays. As an auditor permission set the same person reads
  * the session's log stream, searches the log group and looks the StartSession up in the audit
- * trail. axe-core checks every page; no page logs an error (a CSP violation is one).
+ * trail. testuser02 (DevelopmentAccess) the reverse: dev-server01's shell runs `hostname`,
+ * prod-server01 is refused with the access-denied message. admin01 (AdministratorAccess) finds
+ * both users' sessions in the log group and replays testuser02's: the guide's Tests 1, 2 and 3.
+ * axe-core checks every page; no page logs an error (a CSP violation is one).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { documents, identitystore, roleSessions, ssoAdmin } from '@airlock/protocol';
 import { accessibilityViolations, createPerson, launchBrowser, mailedTo, openPage, screenshot, startTestServer, TEST_PASSWORD, temporaryDirectory, type TestPage, type TestServer } from '@airlock/testkit';
@@ -59,6 +63,7 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
   const ids = new Map<string, string>();
   const id = (name: string): string => ids.get(name) ?? assert.fail(`no instance ${name}`);
   let sessionId = '';
+  let devSessionId = '';
 
   before(async () => {
     server = await startTestServer();
@@ -67,15 +72,25 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
     accountId = (await server.root.call(roleSessions.GetCallerIdentity, {})).Account;
     const preferences = { schemaVersion: '1.0', description: 'Session Manager preferences', sessionType: 'Standard_Stream', inputs: { cloudWatchLogGroupName: GROUP, cloudWatchEncryptionEnabled: false, cloudWatchStreamingEnabled: true } };
     await server.root.call(documents.CreateDocument, { Name: 'SSM-SessionManagerRunShell', Content: JSON.stringify(preferences), DocumentType: 'Session' });
-    const { GroupId } = await server.root.call(identitystore.CreateGroup, { DisplayName: 'ProductionAccess' });
-    const userId = await createPerson(server, 'testuser01');
-    await server.root.call(identitystore.CreateGroupMembership, { GroupId, MemberId: { UserId: userId } });
-    for (const [name, text, principal] of [
-      ['ProductionPermissionSet', policy('production-onprem'), { PrincipalType: 'GROUP', PrincipalId: GroupId }],
-      ['AuditorPermissionSet', AUDITOR_POLICY, { PrincipalType: 'USER', PrincipalId: userId }],
+    // The guide's groups and permission sets, an auditor permission set for testuser01, and an administrator.
+    const testuser01 = await createPerson(server, 'testuser01');
+    const admin01 = await createPerson(server, 'admin01');
+    const groupOf = async (group: string, userId: string): Promise<{ PrincipalType: 'GROUP'; PrincipalId: string }> => {
+      const { GroupId } = await server.root.call(identitystore.CreateGroup, { DisplayName: group });
+      await server.root.call(identitystore.CreateGroupMembership, { GroupId, MemberId: { UserId: userId } });
+      return { PrincipalType: 'GROUP', PrincipalId: GroupId };
+    };
+    const production = await groupOf('ProductionAccess', testuser01);
+    const development = await groupOf('DevelopmentAccess', await createPerson(server, 'testuser02'));
+    for (const [name, permissions, principal] of [
+      ['ProductionPermissionSet', { inline: policy('production-onprem') }, production],
+      ['DevelopmentPermissionSet', { inline: policy('development-onprem') }, development],
+      ['AuditorPermissionSet', { inline: AUDITOR_POLICY }, { PrincipalType: 'USER', PrincipalId: testuser01 }],
+      ['AdministratorAccess', { managed: 'arn:aws:iam::aws:policy/AdministratorAccess' }, { PrincipalType: 'USER', PrincipalId: admin01 }],
     ] as const) {
       const arn = (await server.root.call(ssoAdmin.CreatePermissionSet, { Name: name })).PermissionSet.PermissionSetArn;
-      await server.root.call(ssoAdmin.PutInlinePolicyToPermissionSet, { PermissionSetArn: arn, InlinePolicy: text });
+      if ('inline' in permissions) await server.root.call(ssoAdmin.PutInlinePolicyToPermissionSet, { PermissionSetArn: arn, InlinePolicy: permissions.inline });
+      else await server.root.call(ssoAdmin.AttachManagedPolicyToPermissionSet, { PermissionSetArn: arn, ManagedPolicyArn: permissions.managed });
       await server.root.call(ssoAdmin.CreateAccountAssignment, { TargetId: accountId, TargetType: 'AWS_ACCOUNT', PermissionSetArn: arn, ...principal });
     }
     for (const [name, project] of [
@@ -97,25 +112,61 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
     spawnSync('userdel', ['-r', SSM_USER], { stdio: 'ignore' });
   });
 
-  async function openConsoleAs(permissionSet: string): Promise<void> {
-    const { page } = user;
+  async function openConsoleAs(person: TestPage, permissionSet: string): Promise<void> {
+    const { page } = person;
     await page.goto(`${server.url}/portal`);
     await page.getByRole('button', { name: new RegExp(accountId) }).click();
     await page.getByRole('button', { name: `Management console as ${permissionSet}` }).click();
     await heading(page, 'Console home').waitFor();
   }
 
-  test('testuser01 signs in with the mailed code and opens the console as ProductionPermissionSet', async () => {
-    const { page } = user;
+  /** Signs in with password and the mailed code (the guide's MFA for a user without an app), then opens the console as the permission set. */
+  async function signInToConsole(person: TestPage, userName: string, permissionSet: string): Promise<void> {
+    const { page } = person;
     await page.goto(`${server.url}/portal/sign-in`);
-    await page.getByLabel('User name').fill('testuser01');
+    await page.getByLabel('User name').fill(userName);
     await page.getByLabel('Password', { exact: true }).fill(TEST_PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByLabel('Code from the email').waitFor();
-    await page.getByLabel('Code from the email').fill(mailedTo(server, 'testuser01@example.com', 'code'));
+    await page.getByLabel('Code from the email').fill(mailedTo(server, `${userName}@example.com`, 'code'));
     await page.getByRole('button', { name: 'Verify' }).click();
     await heading(page, 'Accounts').waitFor();
-    await openConsoleAs('ProductionPermissionSet');
+    await openConsoleAs(person, permissionSet);
+  }
+
+  /** Session Manager: `allowed` may be chosen, `denied` is disabled with the reason naming the tag the policy wants. */
+  async function pickTarget(person: TestPage, allowed: string, denied: string, project: string): Promise<void> {
+    const { page } = person;
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Session Manager' }).click();
+    await heading(page, 'Session Manager').waitFor();
+    const yes = page.getByRole('radio', { name: new RegExp(allowed) });
+    const no = page.getByRole('radio', { name: new RegExp(denied) });
+    await yes.waitFor();
+    assert.equal(await yes.isEnabled(), true);
+    assert.equal(await no.isDisabled(), true);
+    const why = (await page.locator(`#${(await no.getAttribute('aria-describedby')) ?? ''}`.replace(/:/g, '\\:')).textContent()) ?? '';
+    assert.match(why, /ssm:resourceTag\/project/);
+    assert.match(why, new RegExp(project));
+    assert.equal(await no.locator('xpath=..').getAttribute('title'), why.replace(/^Not available: /, ''), 'the same reason as a tooltip');
+    await yes.check();
+  }
+
+  /** Start session opens the shell in a new tab; resolves once it is connected. */
+  async function openShell(person: TestPage, userName: string): Promise<{ shell: Page; problems: string[]; sessionId: string }> {
+    const [shell] = await Promise.all([person.context.waitForEvent('page'), person.page.getByRole('button', { name: 'Start session' }).click()]);
+    const problems: string[] = [];
+    shell.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    });
+    shell.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    const connected = shell.getByText(new RegExp(`^Connected: session ${userName}-[0-9a-f]{17}$`));
+    await connected.waitFor();
+    const started = new RegExp(`${userName}-[0-9a-f]{17}`).exec((await connected.textContent()) ?? '')?.[0];
+    return { shell, problems, sessionId: started ?? assert.fail('no session id in the status line') };
+  }
+
+  test('testuser01 signs in with the mailed code and opens the console as ProductionPermissionSet', async () => {
+    await signInToConsole(user, 'testuser01', 'ProductionPermissionSet');
   });
 
   test('Instances: both servers with their ping status and platform; the search narrows the list', async () => {
@@ -134,18 +185,7 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
 
   test('Session Manager: prod-server01 may be chosen; dev-server01 is disabled and says which tag the policy wants', async () => {
     const { page } = user;
-    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Session Manager' }).click();
-    await heading(page, 'Session Manager').waitFor();
-    const prod = page.getByRole('radio', { name: /prod-server01/ });
-    const dev = page.getByRole('radio', { name: /dev-server01/ });
-    await prod.waitFor();
-    assert.equal(await prod.isEnabled(), true);
-    assert.equal(await dev.isDisabled(), true);
-    const why = (await page.locator(`#${(await dev.getAttribute('aria-describedby')) ?? ''}`.replace(/:/g, '\\:')).textContent()) ?? '';
-    assert.match(why, /ssm:resourceTag\/project/);
-    assert.match(why, /Production/);
-    assert.equal(await dev.locator('xpath=..').getAttribute('title'), why.replace(/^Not available: /, ''), 'the same reason as a tooltip');
-    await prod.check();
+    await pickTarget(user, 'prod-server01', 'dev-server01', 'Production');
     await page.getByRole('heading', { name: 'From your terminal' }).waitFor();
     assert.match((await page.locator('.commands').textContent()) ?? '', new RegExp(`--target ${id('prod-server01')} --document-name AWS-StartPortForwardingSession`));
     await checkPage(page, user.problems, 'session-manager');
@@ -159,16 +199,9 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
       routes.push({ page: socket, server: socket.connectToServer() });
     });
     await page.getByLabel('Reason (optional)').fill('checking the browser shell');
-    const [shell] = await Promise.all([context.waitForEvent('page'), page.getByRole('button', { name: 'Start session' }).click()]);
-    const problems: string[] = [];
-    shell.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
-    shell.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    const status = shell.getByRole('status').filter({ hasText: /Connected|connection|session/ });
-    await shell.getByText(/^Connected: session testuser01-[0-9a-f]{17}$/).waitFor();
-    sessionId = /testuser01-[0-9a-f]{17}/.exec((await status.first().textContent()) ?? '')?.[0] ?? '';
-    assert.notEqual(sessionId, '');
+    const opened = await openShell(user, 'testuser01');
+    const { shell, problems } = opened;
+    sessionId = opened.sessionId;
 
     await shell.locator('.shell-screen').click();
     await shell.keyboard.type('echo hello\n');
@@ -227,7 +260,7 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
 
   test('as AuditorPermissionSet: the log group, the session stream with its typed commands, a search, and the audit trail', async () => {
     const { page } = user;
-    await openConsoleAs('AuditorPermissionSet');
+    await openConsoleAs(user, 'AuditorPermissionSet');
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Log groups' }).click();
     await page.getByRole('link', { name: GROUP }).waitFor();
     await checkPage(page, user.problems, 'log-groups');
@@ -255,5 +288,56 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
     await page.getByRole('cell', { name: /^StartSession/ }).first().waitFor();
     await page.getByRole('cell', { name: 'testuser01' }).first().waitFor();
     await checkPage(page, user.problems, 'audit');
+  });
+
+  test('testuser02 (DevelopmentAccess), the reverse: dev-server01\'s shell runs hostname; prod-server01 is refused with the access-denied message', async () => {
+    const developer = await openPage(browser);
+    await signInToConsole(developer, 'testuser02', 'DevelopmentPermissionSet');
+    await pickTarget(developer, 'dev-server01', 'prod-server01', 'Development');
+    await checkPage(developer.page, developer.problems, 'session-manager-development');
+    const opened = await openShell(developer, 'testuser02');
+    const { shell, problems } = opened;
+    devSessionId = opened.sessionId;
+    await shell.locator('.shell-screen').click();
+    await shell.keyboard.type('hostname\n');
+    await waitForScreen(shell, new RegExp(`^${hostname()}\\s*$`, 'm'), 'the output of hostname');
+    await checkPage(shell, problems, 'shell-development');
+    await shell.keyboard.type('exit\n');
+    await shell.getByText('The shell exited (status 0).').waitFor();
+    await shell.close();
+    // The guide's step 5 again with prod-server01: the console says who may not do what, on which instance.
+    await developer.page.goto(`${server.url}/console/session-manager/terminal?target=${id('prod-server01')}`);
+    await developer.page.getByRole('alert').getByText(new RegExp(`testuser02 may not perform ssm:StartSession on arn:\\S+:managed-instance/${id('prod-server01')}`)).waitFor();
+    await checkPage(developer.page, developer.problems, 'shell-denied');
+    await developer.context.close();
+  });
+
+  test('admin01 (AdministratorAccess) finds both users\' sessions in the log group, reads one, and replays testuser02\'s', async () => {
+    const admin = await openPage(browser);
+    const { page } = admin;
+    await signInToConsole(admin, 'admin01', 'AdministratorAccess');
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Log groups' }).click();
+    await page.getByRole('link', { name: GROUP }).click();
+    await heading(page, 'Log group').waitFor();
+    await page.getByRole('link', { name: sessionId }).waitFor();
+    await page.getByRole('link', { name: devSessionId }).waitFor();
+    await checkPage(page, admin.problems, 'admin-log-group');
+    await page.getByRole('link', { name: devSessionId }).click();
+    await heading(page, 'Log stream').waitFor();
+    await page.locator('.log-events li').first().waitFor();
+    assert.match((await page.locator('.log-events').textContent()) ?? '', new RegExp(`${hostname()}\\\\r\\\\n`), 'the output of hostname, as JSON text');
+    await checkPage(page, admin.problems, 'admin-log-stream');
+
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Sessions' }).click();
+    await page.getByRole('button', { name: 'Session history' }).click();
+    await page.getByRole('link', { name: sessionId }).waitFor();
+    await page.getByRole('link', { name: devSessionId }).click();
+    await heading(page, 'Session').waitFor();
+    await page.getByLabel('Speed').selectOption('8');
+    await page.getByRole('button', { name: 'Play' }).click();
+    await page.locator('.replay[data-state="ended"]').waitFor({ timeout: 20_000 });
+    await page.waitForFunction((name) => (document.querySelector('.replay-screen .xterm-rows')?.textContent ?? '').includes(name), hostname());
+    await checkPage(page, admin.problems, 'admin-session-replay');
+    await admin.context.close();
   });
 });
