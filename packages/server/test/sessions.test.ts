@@ -40,6 +40,16 @@ async function status(caller: AirlockClient, sessionId: string, state: 'Active' 
   return found;
 }
 
+/** The broker records Connected and Disconnected without waiting (a write after the event): the status they settle to, read for at most 5 s. */
+async function settledStatus(caller: AirlockClient, sessionId: string, expected: string): Promise<string> {
+  let found = (await status(caller, sessionId, 'Active')).Status;
+  for (let attempt = 0; attempt < 50 && found !== expected; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    found = (await status(caller, sessionId, 'Active')).Status;
+  }
+  return found;
+}
+
 for (const backend of BACKENDS) {
   describe(`sessions on ${backend}`, () => {
     let server: TestServer;
@@ -99,7 +109,7 @@ for (const backend of BACKENDS) {
       const started = await user1.call(sessions.StartSession, { Target: production.instanceId, Reason: 'checking logs' });
       const { client, host, opened } = await join(server, production, started);
       assert.deepEqual(opened.work, { kind: 'shell', runAs: { user: 'ssm-user' }, profile: '' });
-      assert.equal((await status(user1, started.SessionId, 'Active')).Status, 'Connected');
+      assert.equal(await settledStatus(user1, started.SessionId, 'Connected'), 'Connected');
       client.sendText('echo hi\r');
       await host.waitFor(() => host.text() === 'echo hi\r', 'input at the agent');
       host.sendText('hi\r\n$ ');
@@ -126,7 +136,7 @@ for (const backend of BACKENDS) {
       await client.waitFor(() => client.closed !== undefined, 'the drop');
       for (const word of ['two ', 'three ', 'four ']) host.sendText(word);
       await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.equal((await status(user1, started.SessionId, 'Active')).Status, 'Disconnected');
+      assert.equal(await settledStatus(user1, started.SessionId, 'Disconnected'), 'Disconnected');
       const resumed = await user1.call(sessions.ResumeSession, { SessionId: started.SessionId });
       assert.equal(resumed.StreamUrl, started.StreamUrl);
       await client.connect(resumed.StreamUrl, { role: 'client', token: resumed.TokenValue });
