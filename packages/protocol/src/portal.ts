@@ -4,7 +4,7 @@
  * operations are public and do their own checks; the others act on the signed-in user.
  */
 import { operation } from './operation.js';
-import { s } from './schema.js';
+import { s, type TypeOf } from './schema.js';
 
 export const CHALLENGE_NAMES = ['SOFTWARE_TOKEN_MFA', 'WEB_AUTHN', 'EMAIL_OTP', 'MFA_SETUP', 'NEW_PASSWORD_REQUIRED'] as const;
 export const MFA_TYPES = ['AUTHENTICATOR_APP', 'SECURITY_KEY'] as const;
@@ -222,6 +222,8 @@ export const GetMfaSettings = operation({
   input: s.struct({ InstanceArn: s.optional(s.string({ max: 1224 })) }),
   output: s.struct({ ...mfaSettings, TrustedDeviceDays: s.required(s.integer()), UserVerification: s.required(s.enum(USER_VERIFICATIONS)) }),
 });
+
+export type MfaSettingsOutput = TypeOf<typeof GetMfaSettings.output>;
 
 export const MFA_SETTINGS_OPERATIONS = [PutMfaSettings, GetMfaSettings] as const;
 

@@ -13,6 +13,19 @@ import './admin.css';
 
 type MfaMode = (typeof portal.MFA_MODES)[number];
 type NoDeviceAction = (typeof portal.NO_DEVICE_ACTIONS)[number];
+type UserVerification = (typeof portal.USER_VERIFICATIONS)[number];
+
+/** AllowedMfaTypes as one choice: the list's order does not matter, and it is never empty. */
+const TYPE_CHOICES: Record<string, { label: string; types: portal.MfaType[] }> = {
+  AUTHENTICATOR_APP: { label: 'Authenticator apps', types: ['AUTHENTICATOR_APP'] },
+  BOTH: { label: 'Authenticator apps and security keys (passkeys)', types: ['AUTHENTICATOR_APP', 'SECURITY_KEY'] },
+  SECURITY_KEY: { label: 'Security keys (passkeys) only', types: ['SECURITY_KEY'] },
+};
+const typeChoice = (types: readonly portal.MfaType[]): string => (types.length === 2 ? 'BOTH' : (types[0] ?? 'AUTHENTICATOR_APP'));
+const VERIFICATION_LABELS: Record<UserVerification, string> = {
+  PREFERRED: 'When the key can (preferred)',
+  REQUIRED: 'Always: a PIN or biometric on the key (required)',
+};
 
 const MODE_LABELS: Record<MfaMode, string> = {
   ALWAYS_ON: 'Every sign-in',
@@ -52,8 +65,10 @@ function MfaSettings(): ReactNode {
   return <MfaForm initial={current.data} />;
 }
 
-function MfaForm({ initial }: { initial: { MfaMode: MfaMode; NoDeviceAction: NoDeviceAction; TrustedDeviceDays: number } }): ReactNode {
+function MfaForm({ initial }: { initial: portal.MfaSettingsOutput }): ReactNode {
   const [mode, setMode] = useState<MfaMode>(initial.MfaMode);
+  const [types, setTypes] = useState(typeChoice(initial.AllowedMfaTypes));
+  const [verification, setVerification] = useState<UserVerification>(initial.UserVerification);
   const [noDevice, setNoDevice] = useState<NoDeviceAction>(initial.NoDeviceAction);
   const [days, setDays] = useState(String(initial.TrustedDeviceDays));
   const [done, setDone] = useState('');
@@ -63,7 +78,8 @@ function MfaForm({ initial }: { initial: { MfaMode: MfaMode; NoDeviceAction: NoD
       label="MFA settings"
       onSubmit={async () => {
         setDone('');
-        const result = await put.run({ MfaMode: mode, AllowedMfaTypes: ['AUTHENTICATOR_APP'], NoDeviceAction: noDevice, TrustedDeviceDays: Number(days) });
+        const allowed = TYPE_CHOICES[types]?.types ?? ['AUTHENTICATOR_APP'];
+        const result = await put.run({ MfaMode: mode, AllowedMfaTypes: allowed, NoDeviceAction: noDevice, TrustedDeviceDays: Number(days), UserVerification: verification });
         if (result !== undefined) setDone('The MFA settings are saved; they apply to the next sign-in.');
       }}
     >
@@ -84,7 +100,17 @@ function MfaForm({ initial }: { initial: { MfaMode: MfaMode; NoDeviceAction: NoD
         }}
         options={portal.NO_DEVICE_ACTIONS.map((value) => ({ value, label: NO_DEVICE_LABELS[value] }))}
       />
-      <p className="hint">Allowed MFA type: authenticator apps.</p>
+      <SelectField label="Allowed MFA types" value={types} onValue={setTypes} options={Object.entries(TYPE_CHOICES).map(([value, choice]) => ({ value, label: choice.label }))} />
+      {types !== 'AUTHENTICATOR_APP' && (
+        <SelectField
+          label="User verification on security keys"
+          value={verification}
+          onValue={(value) => {
+            setVerification(portal.USER_VERIFICATIONS.find((entry) => entry === value) ?? 'PREFERRED');
+          }}
+          options={portal.USER_VERIFICATIONS.map((value) => ({ value, label: VERIFICATION_LABELS[value] }))}
+        />
+      )}
       <SubmitButton pending={put.pending}>Save MFA settings</SubmitButton>
       <ErrorMessage error={put.error} />
       <Done>{done}</Done>

@@ -1,10 +1,11 @@
-/** Your MFA devices: the list, removing one, and registering an authenticator app with its QR code. */
+/** Your MFA devices: the list, removing one, registering an authenticator app with its QR code or a security key. */
 import { portal } from '@airlock/protocol';
 import { useState, type ReactNode } from 'react';
 import { useAction, useOperation } from '../../app/api';
 import { ErrorMessage } from '../../app/errors';
 import { Loading } from '../../app/forms';
 import { AuthenticatorSetup } from './authenticator-setup';
+import { SecurityKeyRegistration } from './security-key';
 
 const when = (time: number | undefined): string => (time === undefined ? 'never' : new Date(time).toLocaleString());
 
@@ -51,7 +52,7 @@ export function MfaDevicesPage(): ReactNode {
               {devices.data.Devices.map((device) => (
                 <tr key={device.DeviceId}>
                   <td>{device.FriendlyDeviceName}</td>
-                  <td>Authenticator app</td>
+                  <td>{device.Type === 'SECURITY_KEY' ? 'Security key' : 'Authenticator app'}</td>
                   <td>{when(device.CreatedDate)}</td>
                   <td>{when(device.LastUsedDate)}</td>
                   <td>
@@ -93,6 +94,15 @@ export function MfaDevicesPage(): ReactNode {
             Register an authenticator app
           </button>
         )}
+      </section>
+      <section aria-labelledby="security-key-heading">
+        <h2 id="security-key-heading">Register a security key or passkey</h2>
+        <SecurityKeyRegistration
+          onRegistered={(name) => {
+            setNotice(`Security key “${name}” registered.`);
+            devices.reload();
+          }}
+        />
       </section>
     </>
   );

@@ -1,6 +1,6 @@
 /**
  * Signing in: user name and password, then whatever the server asks: a code from the
- * authenticator app (SOFTWARE_TOKEN_MFA), a code it mailed (EMAIL_OTP), registering an app
+ * authenticator app (SOFTWARE_TOKEN_MFA), a security key or passkey (WEB_AUTHN), a code it mailed (EMAIL_OTP), registering an app
  * (MFA_SETUP), or a new password (NEW_PASSWORD_REQUIRED). The session ends up in HttpOnly
  * cookies; this page never sees a token. Under an external identity source (docs/federation.md)
  * it offers "Sign in with …", and takes over Airlock's MFA challenge after it (from the fragment).
@@ -13,6 +13,7 @@ import { CodeField, Form, SubmitButton, TextField } from '../../app/forms';
 import { navigate, type PageProps } from '../../app/router';
 import { AuthenticatorSetup } from './authenticator-setup';
 import { NewPasswordFields, usePasswordPair } from './new-password';
+import { SecurityKeyChallenge } from './security-key';
 
 type Step = OutputOf<typeof portal.InitiateAuth>;
 
@@ -116,6 +117,8 @@ function ChallengeStep(props: ChallengeProps): ReactNode {
   switch (props.step.ChallengeName) {
     case 'SOFTWARE_TOKEN_MFA':
       return <CodeChallenge {...props} name="SOFTWARE_TOKEN_MFA" field="SOFTWARE_TOKEN_MFA_CODE" label="Code from your authenticator app" intro="Enter the 6-digit code your authenticator app shows." />;
+    case 'WEB_AUTHN':
+      return <WebAuthnChallenge {...props} />;
     case 'EMAIL_OTP': {
       const to = props.step.ChallengeParameters?.['CODE_DELIVERY_DESTINATION'] ?? 'your email address';
       return <CodeChallenge {...props} name="EMAIL_OTP" field="EMAIL_OTP_CODE" label="Code from the email" intro={`We sent a 6-digit code to ${to}. It works for 10 minutes.`} />;
@@ -129,10 +132,11 @@ function ChallengeStep(props: ChallengeProps): ReactNode {
   }
 }
 
-function useRespond(props: ChallengeProps) {
+/** `answering`: the challenge answered, when another than the one asked (an app code for WEB_AUTHN). */
+function useRespond(props: ChallengeProps, answering?: portal.ChallengeName) {
   const respond = useAction(portal.RespondToAuthChallenge);
   const send = async (responses: Record<string, string> | undefined, session = props.session): Promise<void> => {
-    const challenge = props.step.ChallengeName;
+    const challenge = answering ?? props.step.ChallengeName;
     if (challenge === undefined) return;
     const answer = await respond.run({ ChallengeName: challenge, Session: session, ...(responses === undefined ? {} : { ChallengeResponses: responses }) });
     props.onAnswer(answer);
@@ -140,9 +144,9 @@ function useRespond(props: ChallengeProps) {
   return { respond, send };
 }
 
-function CodeChallenge(props: ChallengeProps & { name: string; field: string; label: string; intro: string }): ReactNode {
+function CodeChallenge(props: ChallengeProps & { name: portal.ChallengeName; field: string; label: string; intro: string }): ReactNode {
   const [code, setCode] = useState('');
-  const { respond, send } = useRespond(props);
+  const { respond, send } = useRespond(props, props.name);
   const submit = async (): Promise<void> => {
     await send({ USERNAME: props.userName.trim(), [props.field]: code });
     setCode('');
@@ -155,6 +159,33 @@ function CodeChallenge(props: ChallengeProps & { name: string; field: string; la
       <SubmitButton pending={respond.pending}>Verify</SubmitButton>
       <StartOver onRestart={props.onRestart} />
     </Form>
+  );
+}
+
+/** A security key; the authenticator app instead when the server says it may answer (ALTERNATIVE_CHALLENGE). */
+function WebAuthnChallenge(props: ChallengeProps): ReactNode {
+  const [useApp, setUseApp] = useState(false);
+  const { respond, send } = useRespond(props);
+  const appAllowed = props.step.ChallengeParameters?.['ALTERNATIVE_CHALLENGE'] === 'SOFTWARE_TOKEN_MFA';
+  if (useApp) {
+    return <CodeChallenge {...props} name="SOFTWARE_TOKEN_MFA" field="SOFTWARE_TOKEN_MFA_CODE" label="Code from your authenticator app" intro="Enter the 6-digit code your authenticator app shows." />;
+  }
+  return (
+    <>
+      <SecurityKeyChallenge optionsJson={props.step.ChallengeParameters?.['CREDENTIAL_REQUEST_OPTIONS'] ?? '{}'} send={send} error={respond.error} pending={respond.pending} />
+      {appAllowed && (
+        <button
+          type="button"
+          className="link-button"
+          onClick={() => {
+            setUseApp(true);
+          }}
+        >
+          Use your authenticator app instead
+        </button>
+      )}
+      <StartOver onRestart={props.onRestart} />
+    </>
   );
 }
 
