@@ -27,6 +27,7 @@ import { FLEET_OPERATIONS } from './fleet/operations.js';
 import { NodeRelay } from './fleet/relay.js';
 import { SERVER_VERSION } from './fleet/version.js';
 import { buildApp } from './http/app.js';
+import { proxyTrust } from './http/client-address.js';
 import { defaultConsoleDir, loadConsole } from './http/console.js';
 import { ensureServerCertificate, loadCertificateFiles } from './http/tls.js';
 import { DIRECTORY_OPERATIONS } from './identity/directory.js';
@@ -194,8 +195,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     registerScimRoutes(app, services);
     // WebSocket paths: the agents' control channel and the sessions' data channel. Any other upgrade is refused.
     const controlChannel = new WebSocketServer(controlChannelOptions());
+    const trust = proxyTrust(config.trustedProxies);
     controlChannel.on('connection', (socket, request) => {
-      acceptControlChannel(agents, db, socket, request);
+      acceptControlChannel(agents, db, socket, request, trust);
     });
     const dataChannel = new WebSocketServer(dataServerOptions());
     const gateway = new DataGateway(sessions, db, () => clock.now(), log);

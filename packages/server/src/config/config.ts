@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { proxyTrust } from '../http/client-address.js';
 import type { Encryption } from '../objects/store.js';
 
 export interface ListenAddress {
@@ -42,6 +43,8 @@ export interface ServerConfig {
   readonly nodeName: string | undefined;
   /** The URL that clients and agents reach this node itself at (not a load balancer); undefined: --public-url, else the listener's. */
   readonly advertiseUrl: string | undefined;
+  /** The load balancers allowed to name the caller's address in X-Forwarded-For (addresses and CIDR blocks); empty: none. */
+  readonly trustedProxies: readonly string[];
 }
 
 export type ObjectStoreConfig = { readonly kind: 'local' } | ({ readonly kind: 's3' } & S3ObjectStoreConfig);
@@ -98,6 +101,7 @@ type RawConfig = {
   s3KmsKeyId?: string;
   nodeName?: string;
   advertiseUrl?: string;
+  trustedProxies?: string;
 };
 
 export const CONFIG_KEYS: readonly KeySpec[] = [
@@ -126,6 +130,10 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { key: 's3ServerSideEncryption', help: "S3: AES256 or aws:kms, asked of every upload; default the bucket's own." },
   { key: 's3KmsKeyId', help: 'S3: the KMS key (id, alias or ARN) for aws:kms; default the account\'s aws/s3 key.' },
   { key: 'nodeName', help: 'Several nodes on one PostgreSQL database: this node\'s name, unique and kept across restarts (letters, digits, . _ -). Default: none (one node).' },
+  {
+    key: 'trustedProxies',
+    help: 'Load balancers whose X-Forwarded-For names the caller (comma-separated addresses or CIDR blocks, e.g. 10.0.0.0/8). Per-address lockouts and rate limits then count each caller. Default none: the peer address counts.',
+  },
   { key: 'advertiseUrl', help: 'Several nodes: the URL clients and agents reach this node itself at, not the load balancer (default --public-url, else the listener).' },
 ];
 
@@ -212,6 +220,15 @@ function validate(raw: RawConfig, where: (key: keyof RawConfig) => string): Omit
     // Node names and leases live in the shared database: SQLite is one node's alone.
     if (raw.databaseUrl === undefined) throw new ConfigError(`${where('nodeName')} needs --database-url: several nodes share one PostgreSQL database.`);
   }
+  const trustedProxies = (raw.trustedProxies ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  try {
+    proxyTrust(trustedProxies);
+  } catch (error) {
+    throw new ConfigError(`${where('trustedProxies')}: ${(error as Error).message}.`);
+  }
   return {
     dataDir: resolve(raw.dataDir ?? '.airlock-data'),
     listen,
@@ -228,6 +245,7 @@ function validate(raw: RawConfig, where: (key: keyof RawConfig) => string): Omit
     objectStore: objectStoreConfig(raw, where),
     nodeName: raw.nodeName,
     advertiseUrl,
+    trustedProxies,
   };
 }
 

@@ -15,6 +15,7 @@ import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { control, fleet } from '@airlock/protocol';
 import { WebSocket, type RawData, type WebSocketServer } from 'ws';
+import { clientAddress, type ProxyTrust } from '../http/client-address.js';
 import type { Db } from '../storage/db.js';
 import { CONTROL_MAX_FRAME, closeReason, sourceKey, type AgentHub, type LiveAgent } from './agents.js';
 
@@ -49,8 +50,8 @@ function closeSocket(socket: WebSocket, code: number, reason: string): void {
 }
 
 /** Runs one control-channel connection from its first frame to its close. */
-export function acceptControlChannel(hub: AgentHub, db: Db, socket: WebSocket, request: IncomingMessage): void {
-  const sourceIp = request.socket.remoteAddress ?? '';
+export function acceptControlChannel(hub: AgentHub, db: Db, socket: WebSocket, request: IncomingMessage, trust: ProxyTrust): void {
+  const sourceIp = clientAddress(request, trust);
   const source = sourceKey(sourceIp);
   if (!hub.admit(source)) {
     socket.on('error', () => undefined);

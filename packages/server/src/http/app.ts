@@ -11,6 +11,7 @@ import { identitySourceRoutes } from '../identity/sources/registry.js';
 import type { BoundOperation, CallContext } from '../registry/handler.js';
 import type { Services } from '../services.js';
 import { authenticate } from './authenticate.js';
+import { proxyTrust } from './client-address.js';
 import { clearSessionCookies, cookieToken, setSessionCookies, wantsCookie } from './browser-session.js';
 import { authorize } from './authorize.js';
 import { addSecurityHeaders, serveConsole, type ConsoleFiles } from './console.js';
@@ -31,6 +32,8 @@ export function buildApp({ services, operations, https, consoleFiles }: AppOptio
     logger: false,
     bodyLimit: BODY_LIMIT,
     genReqId: () => randomUUID(),
+    // request.ip: the caller behind the operator's load balancers, and only theirs (client-address.ts).
+    trustProxy: proxyTrust(services.config.trustedProxies),
     ...(https === undefined ? {} : { https: { cert: https.cert, key: https.key } }),
   }) as unknown as FastifyInstance;
   const byPath = new Map(operations.map((bound) => [`${bound.spec.service}/${bound.spec.name}`, bound]));
