@@ -308,6 +308,7 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
     // The guide's step 5 again with prod-server01: the console says who may not do what, on which instance.
     await developer.page.goto(`${server.url}/console/session-manager/terminal?target=${id('prod-server01')}`);
     await developer.page.getByRole('alert').getByText(new RegExp(`testuser02 may not perform ssm:StartSession on arn:\\S+:managed-instance/${id('prod-server01')}`)).waitFor();
+    assert.equal(await developer.page.locator('.shell-screen').isHidden(), true, 'no empty terminal under the error');
     await checkPage(developer.page, developer.problems, 'shell-denied');
     await developer.context.close();
   });

@@ -105,7 +105,8 @@ export function TerminalPage({ query }: PageProps): ReactNode {
       </div>
       {state.kind === 'failed' && <ErrorMessage error={state.error} />}
       <ErrorMessage error={terminateError} />
-      <div ref={container} className="shell-screen" data-cols={size.cols} data-rows={size.rows} aria-label={`Shell on ${target}`} role="region" />
+      {/* A session that could not start has no screen: an empty terminal under the error looked like a shell still loading. */}
+      <div ref={container} className="shell-screen" hidden={state.kind === 'failed'} data-cols={size.cols} data-rows={size.rows} aria-label={`Shell on ${target}`} role="region" />
     </div>
   );
 }
