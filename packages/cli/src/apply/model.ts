@@ -10,7 +10,7 @@ import type { IdentitySourceSpec } from './identity-source.js';
 
 export type MfaMode = (typeof portal.MFA_MODES)[number];
 export type NoDeviceAction = (typeof portal.NO_DEVICE_ACTIONS)[number];
-export type MfaType = 'AUTHENTICATOR_APP';
+export type MfaType = portal.MfaType;
 
 /** Where a value was written: `users[1].groups[0]` as segments. */
 export type Path = readonly (string | number)[];

@@ -107,7 +107,7 @@ export function makePlan(setup: Setup, state: CurrentState): Plan {
     if (changes.length === 0) {
       add('unchanged', 'mfa settings unchanged', '');
     } else {
-      const input = { MfaMode: want.mode, AllowedMfaTypes: [...want.allowedTypes], NoDeviceAction: want.noDeviceAction, TrustedDeviceDays: want.trustedDeviceDays ?? have.TrustedDeviceDays };
+      const input = { MfaMode: want.mode, AllowedMfaTypes: [...want.allowedTypes], NoDeviceAction: want.noDeviceAction, TrustedDeviceDays: want.trustedDeviceDays ?? have.TrustedDeviceDays, UserVerification: have.UserVerification };
       add('update', `update mfa settings: ${changes.join(', ')}`, `updated mfa settings: ${changes.join(', ')}`, { kind: 'putMfaSettings', input });
     }
   }

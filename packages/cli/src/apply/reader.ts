@@ -180,7 +180,7 @@ function readMfa(c: Checker, value: unknown): MfaSpec | undefined {
     map['allowedTypes'] === undefined
       ? ['AUTHENTICATOR_APP']
       : c.list(map['allowedTypes'], [...path, 'allowedTypes']).map((item, index) => c.leaf(SHAPES.mfaType, item, [...path, 'allowedTypes', index]));
-  if (map['allowedTypes'] !== undefined && allowedTypes.length === 0) c.fail([...path, 'allowedTypes'], 'must name at least one MFA type (AUTHENTICATOR_APP)');
+  if (map['allowedTypes'] !== undefined && allowedTypes.length === 0) c.fail([...path, 'allowedTypes'], 'must name at least one MFA type (AUTHENTICATOR_APP, SECURITY_KEY)');
   const days = c.integer(map, path, 'trustedDeviceDays', SHAPES.trustedDeviceDays);
   if (mode === undefined || noDeviceAction === undefined || !allowedTypes.every(defined)) return undefined;
   return {
