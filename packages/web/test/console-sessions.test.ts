@@ -338,6 +338,7 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
     await page.getByRole('button', { name: 'Play' }).click();
     await page.locator('.replay[data-state="ended"]').waitFor({ timeout: 20_000 });
     await page.waitForFunction((name) => (document.querySelector('.replay-screen .xterm-rows')?.textContent ?? '').includes(name), hostname());
+    assert.equal(await page.getByLabel('Replay position').evaluate((bar) => (bar as HTMLProgressElement).value === (bar as HTMLProgressElement).max), true, 'the bar is full once played');
     await checkPage(page, admin.problems, 'admin-session-replay');
     await admin.context.close();
   });

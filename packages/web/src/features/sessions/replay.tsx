@@ -165,7 +165,8 @@ export function ReplayPlayer({ content, label }: { content: string; label: strin
             </option>
           ))}
         </select>
-        <progress max={duration === 0 ? 1 : duration} value={duration === 0 ? 0 : position} aria-label="Replay position" />
+        {/* A recording without pauses (every frame at one instant) has no length: its bar is full once played. */}
+        <progress max={duration === 0 ? 1 : duration} value={state === 'ended' ? (duration === 0 ? 1 : duration) : position} aria-label="Replay position" />
         <span className="replay-clock" aria-live="off">
           {clock(position)} / {clock(duration)}
         </span>
