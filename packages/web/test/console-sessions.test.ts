@@ -165,6 +165,15 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
     return { shell, problems, sessionId: started ?? assert.fail('no session id in the status line') };
   }
 
+  /** The guide's step 5 with the other server: the shell's page says who may not do what, on which instance, and shows no terminal. */
+  async function expectDenied(person: TestPage, userName: string, target: string): Promise<void> {
+    const { page } = person;
+    await page.goto(`${server.url}/console/session-manager/terminal?target=${id(target)}`);
+    await page.getByRole('alert').getByText(new RegExp(`${userName} may not perform ssm:StartSession on arn:\\S+:managed-instance/${id(target)}`)).waitFor();
+    assert.equal(await page.locator('.shell-screen').isHidden(), true, 'no empty terminal under the error');
+    await checkPage(page, person.problems, `shell-denied-${userName}`);
+  }
+
   test('testuser01 signs in with the mailed code and opens the console as ProductionPermissionSet', async () => {
     await signInToConsole(user, 'testuser01', 'ProductionPermissionSet');
   });
@@ -238,6 +247,10 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
     await shell.close();
   });
 
+  test('dev-server01 asked for anyway: the access-denied message', async () => {
+    await expectDenied(user, 'testuser01', 'dev-server01');
+  });
+
   test('Sessions: the session is in the history; its page replays the recording', async () => {
     const { page } = user;
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Sessions' }).click();
@@ -305,11 +318,7 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
     await shell.keyboard.type('exit\n');
     await shell.getByText('The shell exited (status 0).').waitFor();
     await shell.close();
-    // The guide's step 5 again with prod-server01: the console says who may not do what, on which instance.
-    await developer.page.goto(`${server.url}/console/session-manager/terminal?target=${id('prod-server01')}`);
-    await developer.page.getByRole('alert').getByText(new RegExp(`testuser02 may not perform ssm:StartSession on arn:\\S+:managed-instance/${id('prod-server01')}`)).waitFor();
-    assert.equal(await developer.page.locator('.shell-screen').isHidden(), true, 'no empty terminal under the error');
-    await checkPage(developer.page, developer.problems, 'shell-denied');
+    await expectDenied(developer, 'testuser02', 'prod-server01');
     await developer.context.close();
   });
 
