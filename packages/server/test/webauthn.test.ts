@@ -87,11 +87,12 @@ class SoftwareAuthenticator {
   }
 
   /** navigator.credentials.get's answer (AuthenticationResponseJSON), as text; the counter goes up first. */
-  assert(challenge: string, options: { counter?: number; tamper?: boolean } = {}): string {
+  assert(challenge: string, options: { counter?: number; tamper?: boolean; unverified?: boolean } = {}): string {
     this.counter = options.counter ?? this.counter + 1;
     const counter = Buffer.alloc(4);
     counter.writeUInt32BE(this.counter);
-    const authenticatorData = Buffer.concat([this.rpIdHash, Buffer.from([0x05]), counter]);
+    // User present, and (unless told otherwise) verified: a PIN or a finger.
+    const authenticatorData = Buffer.concat([this.rpIdHash, Buffer.from([options.unverified === true ? 0x01 : 0x05]), counter]);
     const clientDataJSON = this.clientData('webauthn.get', challenge);
     const signature = sign('sha256', Buffer.concat([authenticatorData, sha256(clientDataJSON)]), this.privateKey);
     if (options.tamper === true) signature.writeUInt8(signature.readUInt8(signature.length - 1) ^ 0x01, signature.length - 1);
@@ -212,6 +213,31 @@ for (const backend of BACKENDS) {
       server.clock.advance(5 * 60 * 1000 + 1000);
       const late = new SoftwareAuthenticator(server.url).register(CredentialCreationOptions as { challenge: string; rp: { id?: string } });
       await refused(server.client(ownerToken).call(portal.CompleteWebAuthnRegistration, { Credential: late }), 'InvalidRequestException', /expired/);
+    });
+
+    test('REQUIRE_REGISTRATION with security keys only: the MFA_SETUP Session registers a key, then signs in', TIMEOUT, async () => {
+      await createPerson(server, 'newcomer');
+      await server.root.call(portal.PutMfaSettings, { MfaMode: 'ALWAYS_ON', AllowedMfaTypes: ['SECURITY_KEY'], NoDeviceAction: 'REQUIRE_REGISTRATION', UserVerification: 'REQUIRED' });
+      try {
+        const setup = await startSignIn(server, 'newcomer');
+        assert.equal(setup.ChallengeName, 'MFA_SETUP');
+        assert.equal(setup.ChallengeParameters?.['MFAS_CAN_SETUP'], '["WEB_AUTHN"]');
+        const session = setup.Session ?? '';
+        await refused(server.client().call(portal.AssociateSoftwareToken, { Session: session }), 'InvalidRequestException', /AUTHENTICATOR_APP/);
+        const { CredentialCreationOptions } = await server.client().call(portal.StartWebAuthnRegistration, { Session: session });
+        const options = CredentialCreationOptions as { challenge: string; rp: { id?: string }; authenticatorSelection?: { userVerification?: string } };
+        assert.equal(options.authenticatorSelection?.userVerification, 'required');
+        const key = new SoftwareAuthenticator(server.url);
+        await server.client().call(portal.CompleteWebAuthnRegistration, { Credential: key.register(options), Session: session });
+        const done = await server.client().call(portal.RespondToAuthChallenge, { ChallengeName: 'MFA_SETUP', Session: session });
+        assert.ok(done.AuthenticationResult !== undefined, JSON.stringify(done));
+        const step = await startSignIn(server, 'newcomer');
+        // UserVerification REQUIRED: a touch without the PIN is not enough.
+        await refused(answerKey(server, step.Session ?? '', key.assert(requestOptions(step).challenge, { unverified: true })), 'CodeMismatchException');
+        assert.ok((await answerKey(server, step.Session ?? '', key.assert(requestOptions(step).challenge))).AuthenticationResult !== undefined);
+      } finally {
+        await server.root.call(portal.PutMfaSettings, { MfaMode: 'ALWAYS_ON', AllowedMfaTypes: ['AUTHENTICATOR_APP', 'SECURITY_KEY'], NoDeviceAction: 'EMAIL_OTP' });
+      }
     });
 
     test('an administrator removes a user\'s key; keys are refused when SECURITY_KEY is not allowed', TIMEOUT, async () => {

@@ -1,6 +1,7 @@
 /**
  * Security keys in a real browser: Debian's chromium with its virtual authenticator (DevTools
  * protocol, WebAuthn domain) registers a passkey on the MFA devices page and signs in with it,
+ * and registers one in a first sign-in that must register a device (MFA_SETUP),
  * under the server's real Content-Security-Policy. WebAuthn takes no IP address as RP ID, so the
  * server's public URL is http://localhost:<port> (a secure context, as 127.0.0.1 is).
  */
@@ -96,4 +97,23 @@ test('a passkey is registered on the MFA devices page, then signs in; its counte
   assert.equal(Devices.at(0)?.Type, 'SECURITY_KEY');
   assert.ok(Devices.at(0)?.LastUsedDate !== undefined, 'the server recorded the use');
   await page.context.close();
+});
+
+test('a first sign-in that must register a device (security keys only) registers a passkey there and goes on', { timeout: 60_000 }, async () => {
+  await createPerson(server, 'firstkey');
+  await server.root.call(portal.PutMfaSettings, { MfaMode: 'ALWAYS_ON', AllowedMfaTypes: ['SECURITY_KEY'], NoDeviceAction: 'REQUIRE_REGISTRATION', UserVerification: 'REQUIRED' });
+  const page = await openPage(browser);
+  try {
+    await virtualAuthenticator(await page.context.newCDPSession(page.page));
+    await signInWithPassword(page, 'firstkey');
+    await page.page.getByRole('heading', { name: 'Register a security key' }).waitFor();
+    assert.equal(await page.page.getByText('Scan this QR code').count(), 0, 'no authenticator app is offered');
+    await checkPage(page, 'mfa-setup');
+    await page.page.getByRole('button', { name: 'Register security key' }).click();
+    await page.page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await page.context.close();
+    await server.root.call(portal.PutMfaSettings, { MfaMode: 'ALWAYS_ON', AllowedMfaTypes: ['AUTHENTICATOR_APP', 'SECURITY_KEY'], NoDeviceAction: 'EMAIL_OTP' });
+  }
 });

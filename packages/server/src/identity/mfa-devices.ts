@@ -11,6 +11,7 @@ import type { CallContext } from '../registry/handler.js';
 import type { Services } from '../services.js';
 import { assertNotLocked, failFlow, findFlow, guarded, type Flow } from './sign-in.js';
 import { base32Encode, generateTotpSecret, otpauthUri, qrCodeSvg, verifyTotp } from './totp.js';
+import { mfaSettings } from './mfa-settings.js';
 import { findUser, type UserRow } from './users.js';
 import { credentialsOf } from './webauthn.js';
 
@@ -32,6 +33,9 @@ export async function deviceOwner(services: Services, context: CallContext, sess
 export async function associateSoftwareToken(input: InputOf<typeof api.AssociateSoftwareToken>, context: CallContext): Promise<OutputOf<typeof api.AssociateSoftwareToken>> {
   const { services, now } = context;
   const { user } = await deviceOwner(services, context, input.Session);
+  if (!(await mfaSettings(services.db)).AllowedMfaTypes.includes('AUTHENTICATOR_APP')) {
+    throw new ApiError('InvalidRequestException', 'Authenticator apps are not allowed here: the MFA settings (AllowedMfaTypes) do not include AUTHENTICATOR_APP.');
+  }
   const verified = await services.db.selectFrom('mfa_devices').select('device_id').where('user_id', '=', user.user_id).where('verified', '=', 1).execute();
   if (verified.length >= MAX_AUTHENTICATORS) {
     throw new ApiError('ServiceQuotaExceededException', `A user may register at most ${MAX_AUTHENTICATORS} authenticator apps; remove one first (DeleteMfaDevice).`);

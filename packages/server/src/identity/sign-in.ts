@@ -166,6 +166,11 @@ async function challenge(
     parameters['CREDENTIAL_REQUEST_OPTIONS'] = options.optionsJson;
     if (appAlternative) parameters['ALTERNATIVE_CHALLENGE'] = 'SOFTWARE_TOKEN_MFA';
   }
+  if (name === 'MFA_SETUP') {
+    // As Cognito's MFAS_CAN_SETUP: what the user may register here.
+    const allowed = (settings ?? (await mfaSettings(services.db))).AllowedMfaTypes;
+    parameters['MFAS_CAN_SETUP'] = JSON.stringify([...(allowed.includes('AUTHENTICATOR_APP') ? ['SOFTWARE_TOKEN_MFA'] : []), ...(allowed.includes('SECURITY_KEY') ? ['WEB_AUTHN'] : [])]);
+  }
   if (name === 'EMAIL_OTP') {
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     emailCodeHash = hashToken(`${session}:${code}`);

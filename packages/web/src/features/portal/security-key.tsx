@@ -18,14 +18,15 @@ function keyProblem(error: unknown): Error {
   return new Error(`The browser could not use a security key: ${error instanceof Error ? error.message : String(error)}`);
 }
 
-export function SecurityKeyRegistration({ onRegistered }: { onRegistered: (name: string) => void }): ReactNode {
+/** Signed in, or with the Session of an MFA_SETUP challenge (`session`), which comes back to `onRegistered`. */
+export function SecurityKeyRegistration({ session, onRegistered }: { session?: string; onRegistered: (name: string, session: string | undefined) => void }): ReactNode {
   const start = useAction(portal.StartWebAuthnRegistration);
   const complete = useAction(portal.CompleteWebAuthnRegistration);
   const [name, setName] = useState('Security key');
   const [problem, setProblem] = useState<Error>();
   const submit = async (): Promise<void> => {
     setProblem(undefined);
-    const options = await start.run({});
+    const options = await start.run(session === undefined ? {} : { Session: session });
     if (options === undefined) return;
     let credential: unknown;
     try {
@@ -34,8 +35,8 @@ export function SecurityKeyRegistration({ onRegistered }: { onRegistered: (name:
       setProblem(keyProblem(error));
       return;
     }
-    const done = await complete.run({ Credential: credential, FriendlyDeviceName: name.trim() });
-    if (done !== undefined) onRegistered(name.trim());
+    const done = await complete.run({ Credential: credential, FriendlyDeviceName: name.trim(), ...(options.Session === undefined ? {} : { Session: options.Session }) });
+    if (done !== undefined) onRegistered(name.trim(), done.Session);
   };
   const pending = start.pending || complete.pending;
   return (

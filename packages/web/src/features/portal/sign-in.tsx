@@ -13,7 +13,7 @@ import { CodeField, Form, SubmitButton, TextField } from '../../app/forms';
 import { navigate, type PageProps } from '../../app/router';
 import { AuthenticatorSetup } from './authenticator-setup';
 import { NewPasswordFields, usePasswordPair } from './new-password';
-import { SecurityKeyChallenge } from './security-key';
+import { SecurityKeyChallenge, SecurityKeyRegistration } from './security-key';
 
 type Step = OutputOf<typeof portal.InitiateAuth>;
 
@@ -189,18 +189,43 @@ function WebAuthnChallenge(props: ChallengeProps): ReactNode {
   );
 }
 
+/** What MFA_SETUP lets the user register (MFAS_CAN_SETUP, as Cognito says it); an app when the server does not say. */
+function canSetUp(step: Step): string[] {
+  try {
+    const listed: unknown = JSON.parse(step.ChallengeParameters?.['MFAS_CAN_SETUP'] ?? '["SOFTWARE_TOKEN_MFA"]');
+    return Array.isArray(listed) ? listed.filter((entry): entry is string => typeof entry === 'string') : [];
+  } catch {
+    return ['SOFTWARE_TOKEN_MFA'];
+  }
+}
+
 function MfaSetupChallenge(props: ChallengeProps): ReactNode {
   const { respond, send } = useRespond(props);
+  const kinds = canSetUp(props.step);
+  const registered = (session: string | undefined): void => {
+    void send(undefined, session ?? props.session);
+  };
+  const key = kinds.includes('WEB_AUTHN');
+  const app = kinds.includes('SOFTWARE_TOKEN_MFA');
+  const what = [key ? 'a security key or passkey' : '', app ? 'an authenticator app (such as a password manager or an authenticator on your phone)' : ''].filter((text) => text !== '');
   return (
     <section aria-labelledby="mfa-setup-heading">
-      <h2 id="mfa-setup-heading">Register an authenticator app</h2>
-      <p>Your account needs an authenticator app (such as a password manager or an authenticator on your phone) to sign in.</p>
-      <AuthenticatorSetup
-        session={props.session}
-        onVerified={(session) => {
-          void send(undefined, session ?? props.session);
-        }}
-      />
+      <h2 id="mfa-setup-heading">{key && app ? 'Register an MFA device' : key ? 'Register a security key' : 'Register an authenticator app'}</h2>
+      <p>Your account needs {what.join(', or ')} to sign in.</p>
+      {key && (
+        <SecurityKeyRegistration
+          session={props.session}
+          onRegistered={(_name, session) => {
+            registered(session);
+          }}
+        />
+      )}
+      {app && (
+        <>
+          {key && <h3>Or an authenticator app</h3>}
+          <AuthenticatorSetup session={props.session} onVerified={registered} />
+        </>
+      )}
       <ErrorMessage error={respond.error} />
       <StartOver onRestart={props.onRestart} />
     </section>
