@@ -180,6 +180,7 @@ for (const backend of BACKENDS) {
       const fragment = new URLSearchParams(url.hash.slice(1));
       assert.equal(fragment.get('challenge'), 'EMAIL_OTP');
       assert.equal(fragment.get('return_to'), '/portal/accounts');
+      assert.match(fragment.get('parameters') ?? '', /"CODE_DELIVERY_DESTINATION":"[^"]+"/, 'the page gets what it needs to answer');
       const code = /code: (\d{6})/.exec(server.log.lines.filter((line) => line.includes('alice@example.com')).at(-1) ?? '')?.[1] ?? assert.fail('no code mailed');
       const done = await server.client().call(portal.RespondToAuthChallenge, { ChallengeName: 'EMAIL_OTP', Session: fragment.get('session') ?? '', ChallengeResponses: { EMAIL_OTP_CODE: code } });
       assert.ok(done.AuthenticationResult?.AccessToken);

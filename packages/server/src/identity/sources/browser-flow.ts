@@ -83,11 +83,14 @@ export function finishBrowserSignIn(services: Services, request: FastifyRequest,
     setSessionCookies(request, reply, output, services.config.tls, services.clock.now());
     return reply.redirect(returnTo, 303);
   }
+  const { USER_ID_FOR_SRP: userName = '', ...parameters } = output.ChallengeParameters ?? {};
   const fragment = new URLSearchParams({
     challenge: output.ChallengeName ?? '',
     session: output.Session ?? '',
-    username: output.ChallengeParameters?.['USER_ID_FOR_SRP'] ?? '',
+    username: userName,
     return_to: returnTo,
+    // The page needs the rest to answer: WEB_AUTHN's CREDENTIAL_REQUEST_OPTIONS, where a code was mailed.
+    parameters: JSON.stringify(parameters),
   });
   return reply.redirect(`${SIGN_IN_PAGE}#${fragment.toString()}`, 303);
 }

@@ -25,7 +25,8 @@ export function safeNext(next: string | null): string {
 
 /**
  * After an external sign-in, the server sends the browser here with Airlock's MFA challenge in
- * the fragment (never sent to a server): `#challenge=…&session=…&username=…&return_to=…`.
+ * the fragment (never sent to a server): `#challenge=…&session=…&username=…&return_to=…&parameters=…`
+ * (the challenge's other parameters, JSON).
  */
 function handoffFromFragment(): { step: Step; userName: string; next: string } | undefined {
   const fragment = new URLSearchParams(window.location.hash.slice(1));
@@ -33,7 +34,18 @@ function handoffFromFragment(): { step: Step; userName: string; next: string } |
   const session = fragment.get('session');
   if (challenge === undefined || session === null) return undefined;
   window.history.replaceState(null, '', window.location.pathname + window.location.search);
-  return { step: { ChallengeName: challenge, Session: session, ChallengeParameters: {} }, userName: fragment.get('username') ?? '', next: fragment.get('return_to') ?? '/portal' };
+  return { step: { ChallengeName: challenge, Session: session, ChallengeParameters: fragmentParameters(fragment.get('parameters')) }, userName: fragment.get('username') ?? '', next: fragment.get('return_to') ?? '/portal' };
+}
+
+/** The challenge's parameters from the fragment (JSON of strings); none when absent or malformed. */
+function fragmentParameters(text: string | null): Record<string, string> {
+  try {
+    const parsed: unknown = JSON.parse(text ?? '{}');
+    if (typeof parsed !== 'object' || parsed === null) return {};
+    return Object.fromEntries(Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  } catch {
+    return {};
+  }
 }
 
 export function SignInPage({ query }: PageProps): ReactNode {
