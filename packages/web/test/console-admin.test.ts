@@ -123,7 +123,7 @@ describe('the console: administration', () => {
     await page.getByText('1 of 3 users').waitFor();
     await page.getByRole('button', { name: 'testuser01' }).click();
     await page.getByRole('heading', { level: 2, name: 'testuser01' }).waitFor();
-    await page.getByText('No authenticator app').waitFor();
+    await page.getByText('No MFA device').waitFor();
     await checkPage(admin, 'users');
     await page.getByRole('button', { name: 'Mail testuser01 a password reset link' }).click();
     await page.getByRole('status').getByText(/A link to choose a new password went to testuser01@example\.com/).waitFor();

@@ -262,7 +262,7 @@ function UserDetails({ user, groups, onDeleted }: { user: User; groups: readonly
   );
 }
 
-/** A user's authenticator apps: an administrator removes a lost one. */
+/** A user's MFA devices (authenticator apps, security keys): an administrator removes a lost one. */
 function UserMfaDevices({ user }: { user: User }): ReactNode {
   const name = user.UserName ?? user.UserId;
   const devices = useOperation(identitystore.ListMfaDevicesForUser, { UserId: user.UserId });
@@ -275,10 +275,10 @@ function UserMfaDevices({ user }: { user: User }): ReactNode {
       {devices.data === undefined && devices.error === undefined && <Loading what="the MFA devices" />}
       {devices.data !== undefined && (
         <ul className="plain-list">
-          {devices.data.Devices.length === 0 && <li className="muted">No authenticator app: sign-in goes as the MFA settings say for users without one.</li>}
+          {devices.data.Devices.length === 0 && <li className="muted">No MFA device: sign-in goes as the MFA settings say for users without one.</li>}
           {devices.data.Devices.map((device) => (
             <li key={device.DeviceId}>
-              {device.FriendlyDeviceName}, added {new Date(device.CreatedDate * 1000).toLocaleDateString()}
+              {device.FriendlyDeviceName} ({device.Type === 'SECURITY_KEY' ? 'security key' : 'authenticator app'}), added {new Date(device.CreatedDate * 1000).toLocaleDateString()}
               {device.LastUsedDate === undefined ? '' : `, last used ${new Date(device.LastUsedDate * 1000).toLocaleString()}`}{' '}
               <button
                 type="button"
