@@ -77,6 +77,8 @@ test('a passkey is registered on the MFA devices page, then signs in; its counte
   await page.page.getByRole('button', { name: 'Register security key' }).click();
   await page.page.getByRole('status').getByText('Security key “laptop passkey” registered.').waitFor();
   await page.page.getByRole('row', { name: /laptop passkey Security key/ }).waitFor();
+  // The registration date is today's (the API sends epoch seconds), not one in 1970.
+  await page.page.getByRole('row', { name: /laptop passkey Security key/ }).getByText(String(new Date().getFullYear())).waitFor();
   await checkPage(page, 'registered');
   const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
   assert.equal(credentials.length, 1, 'the authenticator holds the new credential');

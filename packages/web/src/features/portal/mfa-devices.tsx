@@ -7,7 +7,8 @@ import { Loading } from '../../app/forms';
 import { AuthenticatorSetup } from './authenticator-setup';
 import { SecurityKeyRegistration } from './security-key';
 
-const when = (time: number | undefined): string => (time === undefined ? 'never' : new Date(time).toLocaleString());
+// Timestamps arrive in epoch seconds, as AWS's JSON protocol sends them.
+const when = (time: number | undefined): string => (time === undefined ? 'never' : new Date(time * 1000).toLocaleString());
 
 export function MfaDevicesPage(): ReactNode {
   const devices = useOperation(portal.ListMfaDevices, {});
