@@ -379,6 +379,11 @@ export class Link {
     return this.lastReceived;
   }
 
+  /** The last frame numbered (sent, acknowledged or not). */
+  get sent(): number {
+    return this.nextSeq - 1;
+  }
+
   /** The last of this side's frames the peer has acknowledged. */
   get delivered(): number {
     return (this.unacked[0]?.seq ?? this.nextSeq) - 1;

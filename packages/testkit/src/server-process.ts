@@ -31,9 +31,9 @@ const MAIN = fileURLToPath(import.meta.resolve('@airlock/server/main'));
 const LISTENING = /Airlock server listening on (https?:\/\/\S+)/;
 
 /** Runs the server and waits (up to `ms`) for the line saying where it listens. */
-export function launch(flags: readonly string[], ms: number, printed: (text: string) => void, env?: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+export function launch(flags: readonly string[], ms: number, printed: (text: string) => void, env?: NodeJS.ProcessEnv, main = MAIN): Promise<{ child: ChildProcess; url: string }> {
   // eslint-disable-next-line no-restricted-syntax -- the child inherits the test's environment plus `env`
-  const child = spawn(process.execPath, [MAIN, ...flags], { stdio: ['ignore', 'pipe', 'pipe'], ...(env === undefined ? {} : { env: { ...process.env, ...env } }) });
+  const child = spawn(process.execPath, [main, ...flags], { stdio: ['ignore', 'pipe', 'pipe'], ...(env === undefined ? {} : { env: { ...process.env, ...env } }) });
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -59,7 +59,11 @@ export function launch(flags: readonly string[], ms: number, printed: (text: str
   });
 }
 
-export async function startServerProcess(options: { readonly startMs?: number } = {}): Promise<ServerProcess> {
+/**
+ * `main`: another program to run instead of the server's main, taking the same --data-dir and
+ * --listen and printing the same line (a test's server started with options no flag sets).
+ */
+export async function startServerProcess(options: { readonly startMs?: number; readonly main?: string } = {}): Promise<ServerProcess> {
   const directory = await temporaryDirectory('airlock-process-');
   const startMs = options.startMs ?? 20_000;
   const flags = (listen: string): string[] => ['--data-dir', directory.path, '--listen', listen];
@@ -68,7 +72,7 @@ export async function startServerProcess(options: { readonly startMs?: number } 
   const printed = (text: string): void => {
     tail = (tail + text).slice(-16_384);
   };
-  const first = await launch(flags('127.0.0.1:0'), startMs, printed);
+  const first = await launch(flags('127.0.0.1:0'), startMs, printed, undefined, options.main);
   running = first.child;
   const { url } = first;
   const port = new URL(url).port;
@@ -92,7 +96,7 @@ export async function startServerProcess(options: { readonly startMs?: number } 
     kill,
     start: async () => {
       if (running !== undefined) throw new Error('the server is running: kill it first');
-      running = (await launch(flags(`127.0.0.1:${port}`), startMs, printed)).child;
+      running = (await launch(flags(`127.0.0.1:${port}`), startMs, printed, undefined, options.main)).child;
     },
     stop: async () => {
       await kill();

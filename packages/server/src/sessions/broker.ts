@@ -50,12 +50,19 @@ export interface BrokerOptions {
    * only a program that starts the server itself (startServer's `sessions` option) can.
    */
   readonly unrecorded?: boolean;
+  /**
+   * Tests only (the crash race made certain): each batch of the record waits this long before
+   * its write, so frames reach the other side well before they are on disk. Set like `unrecorded`.
+   */
+  readonly recordDelayMs?: number;
+  /** How long a side ahead of the record may wait, with the other side here, for it to catch up. */
+  readonly aheadWaitMs: number;
 }
 
 /** Several nodes: how often an agent held elsewhere is asked again to dial a session it has not (re)joined. */
 const ASK_AGAIN_MS = 3_000;
 
-export const DEFAULT_BROKER_OPTIONS: BrokerOptions = { agentGraceMs: 60_000, agentDialMs: 30_000, tickMs: 1_000 };
+export const DEFAULT_BROKER_OPTIONS: BrokerOptions = { agentGraceMs: 60_000, agentDialMs: 30_000, tickMs: 1_000, aheadWaitMs: 10_000 };
 
 /** Close codes on the data channel. */
 export const DataCloseCode = {
@@ -89,6 +96,13 @@ interface Hop {
   joined: boolean;
   /** Sends a lone Ack that found no frame to ride on. */
   readonly ackTimer: streams.AckTimer;
+  /**
+   * After a crash: this side has the other's frames up to `seq`, beyond the record's end (they
+   * reached it before their batch reached the disk). The other side, never acknowledged for
+   * them, sends them again: they are recorded under the same numbers and not sent twice.
+   * `otherHereSince`: since when both sides are here, for the bound on the wait.
+   */
+  ahead: { readonly seq: number; otherHereSince: number | undefined } | undefined;
 }
 
 /** The payload of a withheld entry. */
@@ -142,6 +156,7 @@ export class LiveSession {
         ackTimer: new streams.AckTimer(link, (ackNow) => {
           if (!this.ended) this.write(made, ackNow);
         }),
+        ahead: undefined,
       };
       return made;
     };
@@ -168,6 +183,14 @@ export class LiveSession {
   /** A side's data channel is open and authenticated: it resumes from `peerReceived`. */
   attach(side: Side, socket: WebSocket, peerReceived: number): void {
     const hop = this.hops[side];
+    const sent = hop.link.sent;
+    // The other side holds at most a window of unacknowledged bytes, so it cannot send again more
+    // frames than that (a Data frame carries a byte at least): a claim beyond is no lost tail.
+    if (peerReceived > sent + hop.link.window) {
+      socket.close(DataCloseCode.Malformed, `you acknowledged frame ${peerReceived}; this session has sent ${sent}`);
+      return;
+    }
+    hop.ahead = peerReceived > sent ? { seq: peerReceived, otherHereSince: undefined } : undefined;
     const previous = hop.socket;
     hop.socket = socket;
     hop.awaySince = undefined;
@@ -175,7 +198,7 @@ export class LiveSession {
     if (previous !== undefined && previous !== socket) previous.close(DataCloseCode.Replaced, 'replaced by a newer connection');
     const ready: data.Frame = { type: data.FrameType.Ready, flags: 0, stream: 0, seq: 0, ack: 0, payload: data.jsonPayload({ sessionId: this.id, lastReceived: hop.link.received }) };
     // Whatever was queued for the old socket is in the link's resend list already.
-    hop.outbox = [ready, ...hop.link.resendAfter(peerReceived)];
+    hop.outbox = [ready, ...hop.link.resendAfter(Math.min(peerReceived, sent))];
     this.flush();
     this.broker.attached(this, side);
     // A client back after the program exited has just been sent the rest and the Exit: End follows.
@@ -198,7 +221,9 @@ export class LiveSession {
     if (this.ended) return;
     const hop = this.hops[side];
     const other = this.hops[side === 'client' ? 'agent' : 'client'];
-    for (const frame of frames) {
+    for (const received of frames) {
+      // A side ahead of the record acknowledges frames not numbered again yet: it has them.
+      const frame = hop.ahead !== undefined && received.ack > hop.link.sent && received.ack <= hop.ahead.seq ? { ...received, ack: hop.link.sent } : received;
       if (hop.link.take(frame) !== 'new') continue;
       if (!FROM[side].has(frame.type)) throw new data.FrameError(`a ${side} does not send frames of type ${frame.type}`);
       hop.unacknowledgedBytes += frame.payload.length;
@@ -246,13 +271,42 @@ export class LiveSession {
   /** Sends a frame to `hop` (numbered now; written at the end of this turn, or on reconnect). */
   private queue(hop: Hop, message: data.Outgoing): data.Frame {
     const frame = hop.link.send(message);
+    if (hop.ahead !== undefined && frame.seq <= hop.ahead.seq) {
+      // The peer had this one before the crash: acknowledged at once, not sent again.
+      hop.link.take({ type: data.FrameType.Ack, flags: 0, stream: 0, seq: 0, ack: frame.seq, payload: WITHHELD });
+      if (frame.seq === hop.ahead.seq) hop.ahead = undefined;
+      this.scheduleFlush();
+      return frame;
+    }
     if (hop.socket !== undefined) hop.outbox.push(frame);
     this.scheduleFlush();
     return frame;
   }
 
+  /**
+   * A side still ahead of the record after the other side has been here `waitMs`: the frames it
+   * claims were not sent again, so they never existed; its channel is closed, saying so.
+   */
+  refuseOverdueAhead(now: number, waitMs: number): void {
+    for (const side of ['client', 'agent'] as const) {
+      const hop = this.hops[side];
+      const { ahead, socket } = hop;
+      if (ahead === undefined || socket === undefined) continue;
+      if (this.hops[side === 'client' ? 'agent' : 'client'].socket === undefined) {
+        ahead.otherHereSince = undefined;
+        continue;
+      }
+      ahead.otherHereSince ??= now;
+      if (now - ahead.otherHereSince < waitMs) continue;
+      hop.ahead = undefined;
+      this.detach(side, socket);
+      socket.close(DataCloseCode.Malformed, `you acknowledged frame ${ahead.seq}; this session has sent ${hop.link.sent}`);
+    }
+  }
+
   /** Tells both sides the session is over, then closes their channels. */
   close(reason: string): void {
+    for (const side of ['client', 'agent'] as const) this.hops[side].ahead = undefined;
     for (const side of ['client', 'agent'] as const) this.queue(this.hops[side], { type: data.FrameType.End, payload: data.utf8(reason) });
     this.flush();
     for (const side of ['client', 'agent'] as const) {
@@ -374,10 +428,16 @@ export class SessionBroker {
     const record =
       this.settings.unrecorded === true
         ? RecordWriter.unrecorded(onDurable)
-        : await RecordWriter.open(recordPath(this.deps.dataDir, plan.sessionId), continued ?? { head: GENESIS, entries: 0 }, onDurable, (error) => {
-            this.deps.log.error(`sessions: writing the record of ${plan.sessionId} failed; it ends`, error);
-            if (made.session !== undefined) this.end(made.session, 'Failed', 'the session could not be recorded');
-          });
+        : await RecordWriter.open(
+            recordPath(this.deps.dataDir, plan.sessionId),
+            continued ?? { head: GENESIS, entries: 0 },
+            onDurable,
+            (error) => {
+              this.deps.log.error(`sessions: writing the record of ${plan.sessionId} failed; it ends`, error);
+              if (made.session !== undefined) this.end(made.session, 'Failed', 'the session could not be recorded');
+            },
+            this.settings.recordDelayMs,
+          );
     made.session = new LiveSession(plan, this, record, links, this.now());
     return made.session;
   }
@@ -539,6 +599,7 @@ export class SessionBroker {
   tick(): void {
     const now = this.now();
     for (const session of [...this.sessions.values()]) {
+      session.refuseOverdueAhead(now, this.settings.aheadWaitMs);
       const { plan } = session;
       const agentAway = session.hops.agent.awaySince;
       if (session.exited !== undefined) {

@@ -86,13 +86,15 @@ export class RecordWriter {
     /** Called after each batch reaches the disk, with the last inSeq written for each direction. */
     private readonly onDurable: (durable: Partial<Record<Direction, number>>) => void,
     private readonly onError: (error: Error) => void,
+    /** Tests only (BrokerOptions.recordDelayMs): extra wait before each batch is written. */
+    private readonly delayMs = 0,
   ) {}
 
   /** Opens for appending; `continued` is the chain and count of a record read back after a restart. */
-  static async open(path: string, continued: { head: Buffer; entries: number }, onDurable: RecordWriter['onDurable'], onError: RecordWriter['onError']): Promise<RecordWriter> {
+  static async open(path: string, continued: { head: Buffer; entries: number }, onDurable: RecordWriter['onDurable'], onError: RecordWriter['onError'], delayMs = 0): Promise<RecordWriter> {
     await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
     const file = await open(path, 'a', 0o600);
-    return new RecordWriter(file, continued.head, continued.entries, onDurable, onError);
+    return new RecordWriter(file, continued.head, continued.entries, onDurable, onError, delayMs);
   }
 
   /**
@@ -154,7 +156,7 @@ export class RecordWriter {
     // Group commit: what comes in the next GROUP_COMMIT_MS joins the batch. A keystroke's echo
     // comes back in well under that, so it passes while no write is under way, and the keystroke
     // and its echo share one fdatasync; only the acknowledgement waits, never the forwarding.
-    await new Promise<void>((resolve) => setTimeout(resolve, GROUP_COMMIT_MS));
+    await new Promise<void>((resolve) => setTimeout(resolve, GROUP_COMMIT_MS + this.delayMs));
     while (this.pending.length > 0 && this.failed === undefined) {
       const batch = this.pending;
       const durable = this.pendingDurable;
