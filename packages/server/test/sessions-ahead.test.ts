@@ -70,11 +70,21 @@ test('kill -9 while output and input are past their sides but not on disk: both 
   const agentUrl = `${running.url.replace(/^http/, 'ws')}${data.DATA_PATH_AGENT}`;
   await host.connect(agentUrl, credentials);
 
+  /** Until the record on disk holds `output` and `input` (its batches wait 1.5 s), at most 10 s. */
+  const recordCaughtUp = async (output: string, input: string): Promise<void> => {
+    const until = Date.now() + 10_000;
+    const holds = async (): Promise<boolean> =>
+      (await recordedText(running.dataDir, started.SessionId, 'output')).text === output && (await recordedText(running.dataDir, started.SessionId, 'input')).text === input;
+    while (!(await holds())) {
+      if (Date.now() > until) throw new Error(`the record did not catch up with ${output.length} bytes of output and ${input.length} of input`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
   // Recorded and on disk before the race: the session's start.
   host.sendText('before|');
   await client.waitFor(() => client.text() === 'before|', 'the first output');
-  const onDisk = Date.now() + 10_000;
-  while ((await recordedText(running.dataDir, started.SessionId, 'output')).text !== 'before|' && Date.now() < onDisk) await new Promise((resolve) => setTimeout(resolve, 100));
+  await recordCaughtUp('before|', '');
 
   // The race: these reach the other side, and the server dies before their batch is written.
   let output = 'before|';
@@ -111,6 +121,28 @@ test('kill -9 while output and input are past their sides but not on disk: both 
   await host.waitFor(() => host.text() === 'k1|k2|', 'the input after the resume');
   assert.equal(client.closed, undefined, 'the client stays connected');
 
+  // Again, the agent resuming first now: it is ahead of the input record while the client is away.
+  await recordCaughtUp(output, 'k1|k2|');
+  host.sendText('late|');
+  output += 'late|';
+  client.sendText('k3|');
+  await client.waitFor(() => client.text() === output, 'the output before the second kill');
+  await host.waitFor(() => host.text() === 'k1|k2|k3|', 'the input before the second kill');
+  await running.kill();
+  assert.equal((await recordedText(running.dataDir, started.SessionId, 'input')).text, 'k1|k2|', 'the record lacks k3, which the agent has');
+  agent.disconnect();
+  await running.start();
+  await agent.connect(running);
+  await agent.waitFor(() => agent.opened.filter((message) => message.sessionId === started.SessionId).length === 3, 'the session-open after the second restart');
+  await host.connect(agentUrl, credentials);
+  const again = await running.root.call(sessions.ResumeSession, { SessionId: started.SessionId });
+  await client.connect(again.StreamUrl, { role: 'client', token: again.TokenValue });
+  host.sendText('last|');
+  output += 'last|';
+  client.sendText('k4|');
+  await client.waitFor(() => client.text() === output, 'the output after the second resume');
+  await host.waitFor(() => host.text() === 'k1|k2|k3|k4|', 'the input after the second resume');
+
   // Claims of output never sent: far beyond anything, refused at once; a little beyond, refused
   // once the agent has been there a while (the server's aheadWaitMs, 3 s) without sending it.
   const absurd = await running.root.call(sessions.ResumeSession, { SessionId: started.SessionId });
@@ -136,7 +168,7 @@ test('kill -9 while output and input are past their sides but not on disk: both 
   const recorded = await recordedText(running.dataDir, started.SessionId, 'output');
   assert.equal(recorded.brokenAt, undefined, 'the record chains from end to end');
   assert.equal(recorded.text, output, 'the record holds every output frame once, in order');
-  assert.equal((await recordedText(running.dataDir, started.SessionId, 'input')).text, 'k1|k2|', 'the record holds every keystroke once, in order');
+  assert.equal((await recordedText(running.dataDir, started.SessionId, 'input')).text, 'k1|k2|k3|k4|', 'the record holds every keystroke once, in order');
   const read = await readRecord(recordPath(running.dataDir, started.SessionId));
   const outSeqs = read.entries.filter((entry) => entry.direction === 'output').map((entry) => entry.outSeq);
   assert.deepEqual(outSeqs, outSeqs.map((_seq, index) => index + 1), "the output's numbers towards the client run 1, 2, 3… with no gap or repeat");
