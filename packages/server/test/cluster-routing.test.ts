@@ -11,62 +11,27 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AirlockClient } from '@airlock/client';
-import { fleet, sessions } from '@airlock/protocol';
-import { DataPeer, SimulatedAgent, startFailoverProxy, startNamedNode, temporaryDirectory, withSchema, type NamedNode } from '@airlock/testkit';
+import { sessions } from '@airlock/protocol';
+import { DataPeer, eventually, SimulatedAgent, startFailoverProxy, startNamedCluster } from '@airlock/testkit';
 import { startRealAgent } from '@airlock/testkit/real-agent';
-import pg from 'pg';
 
 const SSM_USER = `airlock-n${randomBytes(3).toString('hex')}`;
 
-/** Polls `check` every 200 ms until it holds, for at most `ms`: a bounded wait, not a sleep. */
-async function eventually(check: () => Promise<boolean>, what: string, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 test('three nodes: a client on A reaches an agent held by C; C killed, its lease runs out, C rejoins', { timeout: 240_000 }, async (t) => {
-  const schema = await withSchema();
-  const database = new pg.Client({ connectionString: schema.url });
-  await database.connect();
-  const directories = await Promise.all(['a', 'b', 'c', 'agent'].map(() => temporaryDirectory('airlock-cluster-')));
-  const [dirA, dirB, dirC, dirAgent] = directories;
-  assert.ok(dirA !== undefined && dirB !== undefined && dirC !== undefined && dirAgent !== undefined);
-  const secretKey = randomBytes(32).toString('base64');
-  const nodes: NamedNode[] = [];
-  const cleanups: (() => unknown)[] = [];
+  const cluster = await startNamedCluster();
   t.after(async () => {
-    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
-    await Promise.all(nodes.map((node) => node.kill()));
-    await database.end();
-    await Promise.all(directories.map((directory) => directory.remove()));
-    await schema.drop();
+    await cluster.stop();
     spawnSync('userdel', ['-r', SSM_USER], { stdio: 'ignore' });
   });
-  const node = async (name: string, dataDir: string): Promise<NamedNode> => {
-    const started = await startNamedNode({ name, databaseUrl: schema.url, dataDir, secretKey });
-    nodes.push(started);
-    return started;
-  };
-  // A first: it migrates and makes the root token; then B and C at once.
-  const a = await node('a', dirA.path);
-  const [b, c] = await Promise.all([node('b', dirB.path), node('c', dirC.path)]);
-  const rootToken = (await readFile(join(dirA.path, 'root-token'), 'utf8')).trim();
-  const rootOn = (on: NamedNode): AirlockClient => new AirlockClient({ endpointUrl: on.url, token: rootToken });
+  const { a, b, c, database, rootOn, pingStatus } = cluster;
+  const dirAgent = await cluster.directory();
   const holder = async (instanceId: string): Promise<{ node: string | null; lease: number | null }> => {
     const { rows } = await database.query<{ connected_node: string | null; lease_expires_at: string | null }>('select connected_node, lease_expires_at from instances where instance_id = $1', [instanceId]);
     const row = rows[0];
     return { node: row?.connected_node ?? null, lease: row?.lease_expires_at == null ? null : Number(row.lease_expires_at) };
-  };
-  const pingStatus = async (on: NamedNode, instanceId: string): Promise<string | undefined> => {
-    const { InstanceInformationList } = await rootOn(on).call(fleet.DescribeInstanceInformation, { Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] });
-    return InstanceInformationList[0]?.PingStatus;
   };
 
   // The console served by A may open data channels to every node (the one carrying a session).
@@ -82,15 +47,15 @@ test('three nodes: a client on A reaches an agent held by C; C killed, its lease
 
   // The agent reaches the nodes through a balancer that prefers C, then B, then A.
   const proxy = await startFailoverProxy([c.url, b.url, a.url]);
-  cleanups.push(() => proxy.close());
-  const agent = await startRealAgent({ url: proxy.url, root: rootOn(a) }, { stateDir: dirAgent.path, ssmUser: SSM_USER, sudoersFile: join(dirAgent.path, 'sudoers') });
-  cleanups.push(() => agent.stop());
+  cluster.onStop(() => proxy.close());
+  const agent = await startRealAgent({ url: proxy.url, root: rootOn(a) }, { stateDir: dirAgent, ssmUser: SSM_USER, sudoersFile: join(dirAgent, 'sudoers') });
+  cluster.onStop(() => agent.stop());
   await eventually(async () => (await holder(agent.instanceId)).node === 'c', 'the agent held by C', 10_000);
 
   // An instance whose agent talks to C alone: after C dies, only its lease says where it was.
   const onlyC = await SimulatedAgent.register({ root: rootOn(a), client: () => new AirlockClient({ endpointUrl: a.url }) });
   await onlyC.connect(c);
-  cleanups.push(() => {
+  cluster.onStop(() => {
     onlyC.disconnect();
   });
   assert.equal((await holder(onlyC.instanceId)).node, 'c');
@@ -100,7 +65,7 @@ test('three nodes: a client on A reaches an agent held by C; C killed, its lease
   const started = await rootOn(a).call(sessions.StartSession, { Target: agent.instanceId });
   assert.ok(started.StreamUrl.startsWith(a.url.replace(/^http/, 'ws')), `the stream is on A: ${started.StreamUrl}`);
   const client = new DataPeer();
-  cleanups.push(() => {
+  cluster.onStop(() => {
     client.close();
   });
   await client.connect(started.StreamUrl, { role: 'client', token: started.TokenValue });
@@ -148,7 +113,7 @@ test('three nodes: a client on A reaches an agent held by C; C killed, its lease
   const throughC = await rootOn(c).call(sessions.StartSession, { Target: agent.instanceId });
   assert.ok(throughC.StreamUrl.startsWith(c.url.replace(/^http/, 'ws')));
   const second = new DataPeer();
-  cleanups.push(() => {
+  cluster.onStop(() => {
     second.close();
   });
   await second.connect(throughC.StreamUrl, { role: 'client', token: throughC.TokenValue });
@@ -158,7 +123,7 @@ test('three nodes: a client on A reaches an agent held by C; C killed, its lease
   // A third session on C, terminated through B while C is down.
   const third = await rootOn(c).call(sessions.StartSession, { Target: agent.instanceId });
   const thirdClient = new DataPeer();
-  cleanups.push(() => {
+  cluster.onStop(() => {
     thirdClient.close();
   });
   await thirdClient.connect(third.StreamUrl, { role: 'client', token: third.TokenValue });

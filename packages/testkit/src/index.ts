@@ -25,8 +25,9 @@ export {
 export { DataPeer, type Credentials, type PeerOptions } from './data-peer.js';
 export { SimulatedAgent, SIM_INVENTORY } from './sim-agent.js';
 export { startNamedNode, type NamedNode, type NamedNodeOptions } from './named-node.js';
+export { startNamedCluster, type NamedCluster } from './named-cluster.js';
 export { startFailoverProxy, type FailoverProxy } from './failover-proxy.js';
-export { within, whenTrue } from './wait.js';
+export { eventually, within, whenTrue } from './wait.js';
 export { startSshd, SSHD, type TestSshd } from './sshd.js';
 export { startS3Server, S3RVER_CREDENTIALS, type S3Request, type TestS3Server } from './s3-server.js';
 export { accessibilityViolations, CHROMIUM, launchBrowser, openPage, screenshot, type TestPage } from './browser.js';

@@ -3,7 +3,7 @@
  * (its tags become the instance's), its control channel connected, its sessions on real PTYs as
  * `ssmUser` (made by the agent, so the tests run as root). Stop it with stop().
  */
-import { AGENT_VERSION, collectInventory, ControlChannel, loadPrivateKey, loadState, register, SessionManager, streamLogger } from '@airlock/agent';
+import { AGENT_VERSION, collectInventory, ControlChannel, type ChannelEvent, loadPrivateKey, loadState, register, SessionManager, streamLogger } from '@airlock/agent';
 import { fleet } from '@airlock/protocol';
 import type { TestServer } from './server.js';
 
@@ -20,6 +20,8 @@ export interface RealAgentOptions {
   /** The sudoers file the agent writes for ssmUser. */
   readonly sudoersFile: string;
   readonly tags?: readonly { readonly Key: string; readonly Value: string }[];
+  /** What its control channel does (welcome, closed, retry), for a test to time reconnects. */
+  readonly onEvent?: (event: ChannelEvent) => void;
 }
 
 /** `server.url` is where the agent registers and connects: a server, or a load balancer in front of several nodes. */
@@ -41,7 +43,7 @@ export async function startRealAgent(server: Pick<TestServer, 'url' | 'root'>, o
     users: { ssmUser: options.ssmUser, sudoersFile: options.sudoersFile },
     killGraceMs: 300,
   });
-  const connected = new ControlChannel({ endpointUrl: server.url, instanceId, privateKey, agentVersion: AGENT_VERSION, inventory: () => collectInventory({ agentVersion: AGENT_VERSION }), log, sessions: manager });
+  const connected = new ControlChannel({ endpointUrl: server.url, instanceId, privateKey, agentVersion: AGENT_VERSION, inventory: () => collectInventory({ agentVersion: AGENT_VERSION }), log, sessions: manager, ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }) });
   void connected.run();
   for (let tries = 0; !connected.connected; tries++) {
     if (tries > 250) throw new Error(`the agent of ${instanceId} did not connect`);

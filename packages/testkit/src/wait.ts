@@ -33,3 +33,12 @@ export function whenTrue(check: () => boolean, subscribe: (wake: () => void) => 
     unsubscribe();
   });
 }
+
+/** Polls `check` every 200 ms until it holds, for at most `ms`: a bounded wait, not a sleep. */
+export async function eventually(check: () => Promise<boolean>, what: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
