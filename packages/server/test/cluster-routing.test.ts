@@ -146,10 +146,10 @@ test('three nodes: a client on A reaches an agent held by C; C killed, its lease
   assert.equal((await sessionState(third.SessionId, 'Active'))?.Status, 'Terminating', 'Terminating while C is down');
   await c.start();
   // Back, C ends it and seals its record.
-  await eventually(async () => (await sessionState(third.SessionId, 'History'))?.Details === 'terminated by root', 'the third session Terminated once C is back', 10_000);
+  await eventually(async () => (await sessionState(third.SessionId, 'History'))?.Details === 'terminated by root', 'the third session Terminated once C is back', 30_000);
   const sealed = async (): Promise<boolean> =>
     (await database.query("select 1 from audit_events where event_name = 'SealSessionRecord' and record like $1", [`%${third.SessionId}%`])).rowCount === 1;
-  await eventually(sealed, "the third session's record sealed on C", 10_000);
+  await eventually(sealed, "the third session's record sealed on C", 30_000);
   const back = await rootOn(a).call(sessions.ResumeSession, { SessionId: throughC.SessionId });
   assert.ok(back.StreamUrl.startsWith(c.url.replace(/^http/, 'ws')));
   await second.connect(back.StreamUrl, { role: 'client', token: back.TokenValue });
