@@ -5,7 +5,8 @@
  * nothing.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { identitySources } from '@airlock/protocol';
@@ -99,4 +100,45 @@ test('changing the source type needs confirmTypeChange; with it the source is se
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /= identity source LDAP unchanged/);
   assert.match(again.stdout, /No changes/);
+});
+
+test('a SAML source from files beside the setup: the metadata as the IdP exports it, or the entity id, URL and certificate files', { timeout: 60_000 }, async () => {
+  const keyFile = join(scratch.path, 'idp-key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', join(scratch.path, 'idp.pem'), '-days', '2', '-subj', '/CN=apply-test-idp'], { stdio: 'ignore', timeout: 30_000 });
+  const certificate = await readFile(join(scratch.path, 'idp.pem'), 'utf8');
+  const metadata = `<?xml version="1.0"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="https://idp.example.com/apply">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${certificate.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, '')}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.com/sso"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>`;
+  await writeFile(join(scratch.path, 'idp-metadata.xml'), metadata);
+  const samlFile = async (name: string, block: string): Promise<string> => {
+    const file = join(scratch.path, name);
+    await writeFile(file, `identitySource:\n  type: SAML\n  confirmTypeChange: SAML\n  breakGlassUser: admin\n  saml:\n${block}`);
+    return file;
+  };
+
+  const missing = await apply(await samlFile('saml-missing.yaml', '    idpMetadataFile: no-such.xml\n'));
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.match(missing.stderr, /identitySource\.saml\.idpMetadataFile: cannot read the identity provider's metadata/);
+
+  const fromMetadata = await samlFile('saml-metadata.yaml', '    idpMetadataFile: idp-metadata.xml\n    displayName: Example IdP\n');
+  const applied = await apply(fromMetadata);
+  assert.equal(applied.code, 0, applied.stderr);
+  const source = await server.root.call(identitySources.GetIdentitySource, {});
+  assert.equal(source.Type, 'SAML');
+  assert.equal(source.Saml?.IdpMetadataXml, metadata);
+  assert.equal(source.Saml.DisplayName, 'Example IdP');
+  const again = await apply(fromMetadata);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /= identity source SAML unchanged/);
+
+  const fromParts = await apply(await samlFile('saml-parts.yaml', '    idpEntityId: https://idp.example.com/apply\n    idpSsoUrl: https://idp.example.com/sso\n    idpSigningCertificateFiles: [idp.pem]\n'));
+  assert.equal(fromParts.code, 0, fromParts.stderr);
+  assert.match(fromParts.stdout, /~ update the SAML identity source's settings/);
+  const parts = await server.root.call(identitySources.GetIdentitySource, {});
+  assert.deepEqual(parts.Saml?.IdpSigningCertificates, [certificate]);
+  assert.equal(parts.Saml.IdpSsoUrl, 'https://idp.example.com/sso');
 });

@@ -23,9 +23,10 @@ export interface SectionChecker {
 }
 
 const KEYS = {
-  section: ['type', 'confirmTypeChange', 'breakGlassUser', 'oidc', 'ldap', 'attributeMapping', 'mfaFromIdentitySource', 'acceptedMfaMethods', 'acceptedMfaContexts'],
+  section: ['type', 'confirmTypeChange', 'breakGlassUser', 'oidc', 'ldap', 'saml', 'attributeMapping', 'mfaFromIdentitySource', 'acceptedMfaMethods', 'acceptedMfaContexts'],
   oidc: ['issuerUrl', 'clientId', 'clientSecretEnv', 'scopes', 'displayName'],
   ldap: ['url', 'startTls', 'caCertificateFile', 'bindDn', 'bindPasswordEnv', 'userSearchBase', 'userNameAttribute', 'userObjectClass', 'groupSearchBase', 'groupObjectClass', 'groupMemberAttribute', 'groupNameAttribute', 'nestedGroups', 'timeoutSeconds'],
+  saml: ['idpMetadataFile', 'idpEntityId', 'idpSsoUrl', 'idpSigningCertificateFiles', 'spEntityId', 'allowIdpInitiated', 'displayName'],
   attributeMapping: ['userName', 'email', 'displayName', 'givenName', 'familyName', 'groups', 'principalTags'],
 } as const;
 
@@ -46,6 +47,17 @@ function secretFromEnv(c: SectionChecker, path: Path, name: unknown, env: (name:
   return value;
 }
 
+/** A file named in the section, read relative to the setup file; undefined (and a problem) when it cannot be. */
+async function fileBeside(c: SectionChecker, path: Path, file: unknown, readFile: (file: string) => Promise<string>, what: string): Promise<string | undefined> {
+  try {
+    if (typeof file !== 'string') throw new Error('give the path of a file');
+    return await readFile(file);
+  } catch (error) {
+    c.fail(path, `cannot read the ${what}: ${error instanceof Error ? error.message : 'unknown error'}`);
+    return undefined;
+  }
+}
+
 /** Reads and checks the section; `readFile` reads a file named in it, relative to the setup file. */
 export async function readIdentitySource(
   c: SectionChecker,
@@ -56,7 +68,7 @@ export async function readIdentitySource(
   const path: Path = ['identitySource'];
   const map = c.mapping(value, path, KEYS.section, 'identitySource');
   if (map === undefined) return undefined;
-  const input: Record<string, unknown> = renamed(map, ['breakGlassUser', 'oidc', 'ldap', 'attributeMapping']);
+  const input: Record<string, unknown> = renamed(map, ['breakGlassUser', 'oidc', 'ldap', 'saml', 'attributeMapping']);
   if (map['breakGlassUser'] !== undefined) input['BreakGlassUserName'] = map['breakGlassUser'];
   const oidc = map['oidc'] === undefined ? undefined : c.mapping(map['oidc'], [...path, 'oidc'], KEYS.oidc, 'identitySource.oidc');
   if (oidc !== undefined) {
@@ -66,17 +78,24 @@ export async function readIdentitySource(
   const ldap = map['ldap'] === undefined ? undefined : c.mapping(map['ldap'], [...path, 'ldap'], KEYS.ldap, 'identitySource.ldap');
   if (ldap !== undefined) {
     const password = ldap['bindPasswordEnv'] === undefined ? undefined : secretFromEnv(c, [...path, 'ldap', 'bindPasswordEnv'], ldap['bindPasswordEnv'], env);
-    let ca: string | undefined;
-    const caFile = ldap['caCertificateFile'];
-    if (caFile !== undefined) {
-      try {
-        if (typeof caFile !== 'string') throw new Error('give the path of a PEM file');
-        ca = await readFile(caFile);
-      } catch (error) {
-        c.fail([...path, 'ldap', 'caCertificateFile'], `cannot read the CA certificate: ${error instanceof Error ? error.message : 'unknown error'}`);
-      }
-    }
+    const ca = ldap['caCertificateFile'] === undefined ? undefined : await fileBeside(c, [...path, 'ldap', 'caCertificateFile'], ldap['caCertificateFile'], readFile, 'CA certificate');
     input['Ldap'] = { ...renamed(ldap, ['bindPasswordEnv', 'caCertificateFile']), ...(password === undefined ? {} : { BindPassword: password }), ...(ca === undefined ? {} : { CaCertificate: ca }) };
+  }
+  const saml = map['saml'] === undefined ? undefined : c.mapping(map['saml'], [...path, 'saml'], KEYS.saml, 'identitySource.saml');
+  if (saml !== undefined) {
+    const metadata = saml['idpMetadataFile'] === undefined ? undefined : await fileBeside(c, [...path, 'saml', 'idpMetadataFile'], saml['idpMetadataFile'], readFile, "identity provider's metadata");
+    const certificateFiles = saml['idpSigningCertificateFiles'];
+    let certificates: (string | undefined)[] | undefined;
+    if (certificateFiles !== undefined) {
+      if (Array.isArray(certificateFiles)) certificates = await Promise.all(certificateFiles.map((file, i) => fileBeside(c, [...path, 'saml', 'idpSigningCertificateFiles', i], file, readFile, 'signing certificate')));
+      else c.fail([...path, 'saml', 'idpSigningCertificateFiles'], 'must be a list of PEM files');
+    }
+    input['Saml'] = {
+      ...renamed(saml, ['idpMetadataFile', 'idpSigningCertificateFiles']),
+      ...(metadata === undefined ? {} : { IdpMetadataXml: metadata }),
+      // A file that could not be read is a problem already: no second one from the API's shape.
+      ...(certificates === undefined || certificates.includes(undefined) ? {} : { IdpSigningCertificates: certificates }),
+    };
   }
   const mapping = map['attributeMapping'] === undefined ? undefined : c.mapping(map['attributeMapping'], [...path, 'attributeMapping'], KEYS.attributeMapping, 'identitySource.attributeMapping');
   if (mapping !== undefined) input['AttributeMapping'] = renamed(mapping);
