@@ -127,6 +127,11 @@ export class Session {
   #identity: Identity | undefined;
   #link: DataLink | undefined;
   #program: Program | undefined;
+  /**
+   * Frames that came while the program was starting (the channel is dialled first, and a person
+   * or a script may type at once): held, unacknowledged, until the program can take them.
+   */
+  #early: data.Frame[] | undefined;
   /** The terminal's line mode, told to the server (a PTY's only). */
   #modes: ModeWatch | undefined;
   #forwarder: PortForwarder | undefined;
@@ -187,6 +192,7 @@ export class Session {
         if (this.#endReason !== undefined) return;
       }
       // Dial first: the program's first output waits in the link until the channel is ready.
+      if (work.kind !== 'port') this.#early = [];
       this.#link = this.#openLink();
       this.#link.start();
       if (work.kind === 'port') {
@@ -196,8 +202,12 @@ export class Session {
         this.#program = await this.#launch(work);
         // end() may have come while it started.
         if (this.#endReason !== undefined) void this.#program.terminate(this.options.killGraceMs ?? 2_000);
+        const early = this.#early ?? [];
+        this.#early = undefined;
+        if (early.length > 0) this.#onFrames(early);
       }
     } catch (error) {
+      this.#early = undefined;
       const reason = error instanceof RunAsError ? error.message : `the agent could not start the session: ${messageOf(error)}`;
       log.warn(`Session ${this.id} failed: ${reason}.`);
       this.options.report({ type: 'session-failed', sessionId: this.id, reason: reason.slice(0, 1024) });
@@ -311,6 +321,10 @@ export class Session {
   }
 
   #onFrames(frames: readonly data.Frame[]): void {
+    if (this.#early !== undefined) {
+      this.#early.push(...frames);
+      return;
+    }
     for (const frame of frames) {
       if (this.#endReason !== undefined) return;
       if (frame.type === data.FrameType.End) {
