@@ -12,7 +12,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { resolveRunAs, SessionManager, type Account, type Session } from '@airlock/agent';
+import { resolveRunAs, SessionManager, type Account, type Session, type SessionManagerOptions } from '@airlock/agent';
 import { data, streams, type control } from '@airlock/protocol';
 import { DataHub, type HubSession } from './data-hub.js';
 import { capturedLogger, sleep, temporaryDirectory, waitFor } from './helpers.js';
@@ -39,13 +39,14 @@ let hub: DataHub;
 let sudoers: { path: string; remove: () => Promise<void> };
 const failures: { sessionId: string; reason: string }[] = [];
 const log = capturedLogger();
+let options: SessionManagerOptions;
 let manager: SessionManager;
 let counter = 0;
 
 before(async () => {
   hub = await DataHub.start();
   sudoers = await temporaryDirectory();
-  manager = new SessionManager({
+  options = {
     endpointUrl: hub.url,
     instanceId: INSTANCE,
     privateKey,
@@ -56,7 +57,8 @@ before(async () => {
     environment: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },
     killGraceMs: 300,
     link: { backoffBaseMs: 10, backoffCapMs: 50, random: () => 0.5, readyTimeoutMs: 3_000, resumeTimeoutMs: 10_000 },
-  });
+  };
+  manager = new SessionManager(options);
 });
 
 after(async () => {
@@ -74,12 +76,12 @@ after(async () => {
   }
 });
 
-/** Opens a session as the server would: the hub expects it, the agent gets session-open. */
-function open(work: control.SessionWork): { hub: HubSession; session: Session; id: string } {
+/** Opens a session as the server would: the hub expects it, the agent (`on`) gets session-open. */
+function open(work: control.SessionWork, on = manager): { hub: HubSession; session: Session; id: string } {
   const id = `tester-${(++counter).toString(16).padStart(17, '0')}`;
   const nonce = randomBytes(32).toString('base64');
   const expected = hub.expect(id, INSTANCE, nonce, publicKey);
-  const session = manager.open({ type: 'session-open', sessionId: id, nonce, work });
+  const session = on.open({ type: 'session-open', sessionId: id, nonce, work });
   assert.ok(session !== undefined);
   return { hub: expected, session, id };
 }
@@ -287,17 +289,7 @@ describe('the data channel', () => {
 
   test('a second session-open for a running session (the server is back) dials at once, with its nonce', { timeout: 15_000 }, async () => {
     // Backoff long enough that only the session-open can bring the agent back within the test.
-    const slow = new SessionManager({
-      endpointUrl: hub.url,
-      instanceId: INSTANCE,
-      privateKey,
-      agentVersion: 'test',
-      log,
-      report: () => undefined,
-      users: { ssmUser: TEST_SSM_USER, sudoersFile: `${sudoers.path}/ssm-agent-users` },
-      killGraceMs: 300,
-      link: { backoffBaseMs: 60_000, backoffCapMs: 60_000, random: () => 0.5 },
-    });
+    const slow = new SessionManager({ ...options, report: () => undefined, link: { backoffBaseMs: 60_000, backoffCapMs: 60_000, random: () => 0.5 } });
     const id = 'tester-reopened';
     const peer = hub.expect(id, INSTANCE, 'first-nonce', publicKey);
     const session = slow.open({ type: 'session-open', sessionId: id, nonce: 'first-nonce', work: command('echo started; sleep 30') });
@@ -312,6 +304,33 @@ describe('the data channel', () => {
     await waitFor(() => peer.connections === 2, 'the agent to dial again at once');
     assert.deepEqual(hub.refusals.filter((refusal) => refusal.includes(id)), []);
     await slow.stopAll();
+    assert.equal(await session.done, 'the agent stopped');
+  });
+
+  test('input that comes while the program is starting waits, unacknowledged, and the program takes it once it runs', { timeout: 15_000 }, async () => {
+    // The channel is dialled before the program starts; here the start is held until the input is at the agent.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let launching = 0;
+    const holding = new SessionManager({
+      ...options,
+      beforeLaunch: () => {
+        launching++;
+        return held;
+      },
+    });
+    const { hub: peer, session } = open(shell(), holding);
+    await waitFor(() => launching === 1 && peer.connections === 1, 'the data channel, with the program held');
+    peer.input('echo "early $((6 * 7))"\r');
+    await waitFor(() => (session.link?.link.received ?? 0) >= 1, 'the input at the agent');
+    // Acknowledgements go within ACK_DELAY_MS (10 ms): none in 200 ms, as none is due.
+    await sleep(200);
+    assert.equal(peer.link.delivered, 0, 'the input is not acknowledged while no program can take it');
+    assert.equal(session.program, undefined);
+    release();
+    await peer.waitForText('early 42');
+    await waitFor(() => peer.link.delivered === peer.link.sent, 'the input acknowledged once the program has it');
+    await holding.stopAll();
     assert.equal(await session.done, 'the agent stopped');
   });
 

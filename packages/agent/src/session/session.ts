@@ -49,6 +49,8 @@ export interface SessionManagerOptions {
   readonly modeReader?: ModeReader;
   /** Each session's end, with why (tests, diagnostics). */
   readonly onEnded?: (sessionId: string, reason: string) => void;
+  /** Awaited before a program starts, its data channel dialled already (tests: input that comes meanwhile). */
+  readonly beforeLaunch?: (sessionId: string) => Promise<void>;
 }
 
 export class SessionManager {
@@ -199,6 +201,7 @@ export class Session {
         this.#forwarder = new PortForwarder(work, this.#link, log, this.id);
         log.info(`Session ${this.id}: forwarding to ${work.host}:${work.port}.`);
       } else {
+        await this.options.beforeLaunch?.(this.id);
         this.#program = await this.#launch(work);
         // end() may have come while it started.
         if (this.#endReason !== undefined) void this.#program.terminate(this.options.killGraceMs ?? 2_000);
