@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withSchema } from './backends.js';
 import { temporaryDirectory } from './files.js';
-import { launch } from './server-process.js';
+import { killChild, launch } from './server-process.js';
 
 export interface ClusterNode {
   readonly url: string;
@@ -79,11 +79,4 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     },
     stop,
   };
-}
-
-async function killChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
 }

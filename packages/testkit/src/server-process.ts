@@ -59,47 +59,78 @@ export function launch(flags: readonly string[], ms: number, printed: (text: str
   });
 }
 
+/** SIGKILL: no goodbye, nothing flushed; resolves once `child` is gone (at once if it is). */
+export async function killChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/** A server in a child process that a test kills -9 and starts again on the port it first took. */
+export interface Restartable {
+  /** http://127.0.0.1:port, the same across restarts. */
+  readonly url: string;
+  /** The last 16 KB it printed (this start and the ones before). */
+  output(): string;
+  /** SIGKILL; resolves once the process is gone. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port; resolves once it listens. */
+  start(): Promise<void>;
+}
+
+/**
+ * Launches a server with `flags(listen, url)`: at first on port 0 with `url` undefined, then
+ * (start after kill) on the port it took, with the URL it printed. `what` names it in errors.
+ */
+export async function launchRestartable(
+  flags: (listen: string, url: string | undefined) => readonly string[],
+  options: { readonly what: string; readonly ms: number; readonly env?: NodeJS.ProcessEnv; readonly main?: string },
+): Promise<Restartable> {
+  let tail = '';
+  const printed = (text: string): void => {
+    tail = (tail + text).slice(-16_384);
+  };
+  const first = await launch(flags('127.0.0.1:0', undefined), options.ms, printed, options.env, options.main);
+  let running: ChildProcess | undefined = first.child;
+  const { url } = first;
+  return {
+    url,
+    output: () => tail,
+    kill: async () => {
+      const child = running;
+      running = undefined;
+      if (child !== undefined) await killChild(child);
+    },
+    start: async () => {
+      if (running !== undefined) throw new Error(`${options.what} is running: kill it first`);
+      running = (await launch(flags(`127.0.0.1:${new URL(url).port}`, url), options.ms, printed, options.env, options.main)).child;
+    },
+  };
+}
+
 /**
  * `main`: another program to run instead of the server's main, taking the same --data-dir and
  * --listen and printing the same line (a test's server started with options no flag sets).
  */
 export async function startServerProcess(options: { readonly startMs?: number; readonly main?: string } = {}): Promise<ServerProcess> {
   const directory = await temporaryDirectory('airlock-process-');
-  const startMs = options.startMs ?? 20_000;
-  const flags = (listen: string): string[] => ['--data-dir', directory.path, '--listen', listen];
-  let running: ChildProcess | undefined;
-  let tail = '';
-  const printed = (text: string): void => {
-    tail = (tail + text).slice(-16_384);
-  };
-  const first = await launch(flags('127.0.0.1:0'), startMs, printed, undefined, options.main);
-  running = first.child;
-  const { url } = first;
-  const port = new URL(url).port;
+  const server = await launchRestartable((listen) => ['--data-dir', directory.path, '--listen', listen], {
+    what: 'the server',
+    ms: options.startMs ?? 20_000,
+    ...(options.main === undefined ? {} : { main: options.main }),
+  });
+  const { url } = server;
   const rootToken = (await readFile(`${directory.path}/root-token`, 'utf8')).trim();
   const client = (token?: string): AirlockClient => new AirlockClient({ endpointUrl: url, ...(token === undefined ? {} : { token }) });
-  const kill = async (): Promise<void> => {
-    const child = running;
-    running = undefined;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  };
   return {
-    url,
+    ...server,
     dataDir: directory.path,
     rootToken,
     root: client(rootToken),
     client,
-    output: () => tail,
-    kill,
-    start: async () => {
-      if (running !== undefined) throw new Error('the server is running: kill it first');
-      running = (await launch(flags(`127.0.0.1:${port}`), startMs, printed, undefined, options.main)).child;
-    },
     stop: async () => {
-      await kill();
+      await server.kill();
       await directory.remove();
     },
   };
