@@ -9,13 +9,11 @@
  * beyond anything that was or will be sent is refused, at once or after a bounded wait.
  */
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { data, sessions } from '@airlock/protocol';
-import { runAuditCommand } from '@airlock/server/audit/command';
 import { readRecord, recordPath } from '@airlock/server/sessions/record';
-import { DataPeer, SimulatedAgent, startServerProcess, type ServerProcess } from '@airlock/testkit';
+import { auditVerify, joinSession, recordedText, SimulatedAgent, startServerProcess, type ServerProcess } from '@airlock/testkit';
 import { WebSocket } from 'ws';
 
 const SLOW_RECORD_SERVER = fileURLToPath(new URL('./slow-record-server.js', import.meta.url));
@@ -25,14 +23,8 @@ after(async () => {
   await server?.stop();
 });
 
-const recordedText = async (dataDir: string, sessionId: string, direction: 'input' | 'output'): Promise<{ text: string; brokenAt: number | undefined }> => {
-  const read = await readRecord(recordPath(dataDir, sessionId));
-  const text = read.entries
-    .filter((entry) => entry.direction === direction && entry.type === data.FrameType.Data && entry.stream === 0)
-    .map((entry) => data.fromUtf8(entry.payload))
-    .join('');
-  return { text, brokenAt: read.brokenAt };
-};
+/** The terminal's text in `direction` in the session's record as it is on disk now. */
+const onDisk = async (dataDir: string, sessionId: string, direction: 'input' | 'output'): Promise<string> => recordedText((await readRecord(recordPath(dataDir, sessionId))).entries, direction);
 
 /** A client's data channel claiming to have output up to `lastReceived`: how the server closes it (bounded by `ms`). */
 async function claim(url: string, token: string, lastReceived: number, ms: number): Promise<{ ready: boolean; code: number; reason: string }> {
@@ -62,19 +54,13 @@ test('kill -9 while output and input are past their sides but not on disk: both 
   const agent = await SimulatedAgent.register(running);
   await agent.connect(running);
   const started = await running.root.call(sessions.StartSession, { Target: agent.instanceId });
-  const client = new DataPeer();
-  await client.connect(started.StreamUrl, { role: 'client', token: started.TokenValue });
-  const opened = await agent.sessionOpen(started.SessionId);
-  const credentials = { role: 'agent' as const, sessionId: started.SessionId, instanceId: agent.instanceId, nonce: opened.nonce, privateKey: agent.privateKey };
-  const host = new DataPeer();
-  const agentUrl = `${running.url.replace(/^http/, 'ws')}${data.DATA_PATH_AGENT}`;
-  await host.connect(agentUrl, credentials);
+  const session = await joinSession(running, agent, started);
+  const { client, host } = session;
 
   /** Until the record on disk holds `output` and `input` (its batches wait 1.5 s), at most 10 s. */
   const recordCaughtUp = async (output: string, input: string): Promise<void> => {
     const until = Date.now() + 10_000;
-    const holds = async (): Promise<boolean> =>
-      (await recordedText(running.dataDir, started.SessionId, 'output')).text === output && (await recordedText(running.dataDir, started.SessionId, 'input')).text === input;
+    const holds = async (): Promise<boolean> => (await onDisk(running.dataDir, started.SessionId, 'output')) === output && (await onDisk(running.dataDir, started.SessionId, 'input')) === input;
     while (!(await holds())) {
       if (Date.now() > until) throw new Error(`the record did not catch up with ${output.length} bytes of output and ${input.length} of input`);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -97,21 +83,18 @@ test('kill -9 while output and input are past their sides but not on disk: both 
   await client.waitFor(() => client.text() === output, 'the output before the kill');
   await host.waitFor(() => host.text() === 'k1|', 'the input before the kill');
   await running.kill();
-  const lost = await recordedText(running.dataDir, started.SessionId, 'output');
-  assert.equal(lost.text, 'before|', 'the record ends before the output the client has (the race happened)');
-  assert.equal((await recordedText(running.dataDir, started.SessionId, 'input')).text, '', 'the record lacks the input the agent has');
+  assert.equal(await onDisk(running.dataDir, started.SessionId, 'output'), 'before|', 'the record ends before the output the client has (the race happened)');
+  assert.equal(await onDisk(running.dataDir, started.SessionId, 'input'), '', 'the record lacks the input the agent has');
   const clientHad = client.link.received;
   const agentHad = host.link.received;
 
   agent.disconnect();
   await running.start();
-  await agent.connect(running);
-  await agent.waitFor(() => agent.opened.filter((message) => message.sessionId === started.SessionId).length === 2, 'the session-open after the restart');
+  await session.agentBack(running);
   // The client first, while the agent has not sent anything again: it waits, ahead of the record.
-  const resumed = await running.root.call(sessions.ResumeSession, { SessionId: started.SessionId });
-  const ready = await client.connect(resumed.StreamUrl, { role: 'client', token: resumed.TokenValue });
+  const ready = await session.clientBack(running.root);
   assert.equal(ready.lastReceived, 0, 'the server has none of the input (the client sends k1 again)');
-  await host.connect(agentUrl, credentials);
+  await session.hostBack();
   t.diagnostic(`the client resumed at output frame ${clientHad}, the agent at input frame ${agentHad}, both ahead of the revived record`);
 
   host.sendText('after|');
@@ -129,14 +112,12 @@ test('kill -9 while output and input are past their sides but not on disk: both 
   await client.waitFor(() => client.text() === output, 'the output before the second kill');
   await host.waitFor(() => host.text() === 'k1|k2|k3|', 'the input before the second kill');
   await running.kill();
-  assert.equal((await recordedText(running.dataDir, started.SessionId, 'input')).text, 'k1|k2|', 'the record lacks k3, which the agent has');
+  assert.equal(await onDisk(running.dataDir, started.SessionId, 'input'), 'k1|k2|', 'the record lacks k3, which the agent has');
   agent.disconnect();
   await running.start();
-  await agent.connect(running);
-  await agent.waitFor(() => agent.opened.filter((message) => message.sessionId === started.SessionId).length === 3, 'the session-open after the second restart');
-  await host.connect(agentUrl, credentials);
-  const again = await running.root.call(sessions.ResumeSession, { SessionId: started.SessionId });
-  await client.connect(again.StreamUrl, { role: 'client', token: again.TokenValue });
+  await session.agentBack(running);
+  await session.hostBack();
+  await session.clientBack(running.root);
   host.sendText('last|');
   output += 'last|';
   client.sendText('k4|');
@@ -156,20 +137,12 @@ test('kill -9 while output and input are past their sides but not on disk: both 
 
   await running.root.call(sessions.TerminateSession, { SessionId: started.SessionId });
   // The record's last batch waits its delay; the seal follows.
-  const stdout = new PassThrough();
-  const chunks: Buffer[] = [];
-  stdout.on('data', (piece: Buffer) => chunks.push(piece));
-  let code = 1;
-  for (const until = Date.now() + 15_000; code !== 0 && Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 300))) {
-    chunks.length = 0;
-    code = await runAuditCommand(['verify', '--session', started.SessionId, '--data-dir', running.dataDir], {}, { stdout, stderr: stdout });
-  }
-  assert.equal(code, 0, Buffer.concat(chunks).toString('utf8'));
-  const recorded = await recordedText(running.dataDir, started.SessionId, 'output');
-  assert.equal(recorded.brokenAt, undefined, 'the record chains from end to end');
-  assert.equal(recorded.text, output, 'the record holds every output frame once, in order');
-  assert.equal((await recordedText(running.dataDir, started.SessionId, 'input')).text, 'k1|k2|k3|k4|', 'the record holds every keystroke once, in order');
+  const verified = await auditVerify(started.SessionId, { dataDir: running.dataDir, untilMs: 15_000 });
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr);
   const read = await readRecord(recordPath(running.dataDir, started.SessionId));
+  assert.equal(read.brokenAt, undefined, 'the record chains from end to end');
+  assert.equal(recordedText(read.entries, 'output'), output, 'the record holds every output frame once, in order');
+  assert.equal(recordedText(read.entries, 'input'), 'k1|k2|k3|k4|', 'the record holds every keystroke once, in order');
   const outSeqs = read.entries.filter((entry) => entry.direction === 'output').map((entry) => entry.outSeq);
   assert.deepEqual(outSeqs, outSeqs.map((_seq, index) => index + 1), "the output's numbers towards the client run 1, 2, 3… with no gap or repeat");
   const inSeqs = read.entries.filter((entry) => entry.direction === 'input').map((entry) => entry.outSeq);

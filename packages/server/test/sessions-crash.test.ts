@@ -9,11 +9,9 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, test, type TestContext } from 'node:test';
-import { PassThrough } from 'node:stream';
 import { data, documents, sessions } from '@airlock/protocol';
-import { runAuditCommand } from '@airlock/server/audit/command';
 import { readRecord, recordPath } from '@airlock/server/sessions/record';
-import { DataPeer, SimulatedAgent, startServerProcess, type ServerProcess } from '@airlock/testkit';
+import { auditVerify, joinSession, recordedText, SimulatedAgent, startServerProcess, type DataPeer, type ServerProcess } from '@airlock/testkit';
 
 const KILLS = 6;
 /** The loop stops killing after this long, whatever KILLS says: the test stays well under a minute. */
@@ -30,15 +28,6 @@ const PREFERENCES = JSON.stringify({
   sessionType: 'Standard_Stream',
   inputs: { s3BucketName: '', s3EncryptionEnabled: false, cloudWatchLogGroupName: 'SessionManagerLogGroup', cloudWatchStreamingEnabled: true },
 });
-
-/** `airlock-server audit verify --session` on the server's data directory (beside the running server). */
-async function auditVerify(dataDir: string, sessionId: string): Promise<{ code: number; stdout: string }> {
-  const stdout = new PassThrough();
-  const chunks: Buffer[] = [];
-  stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const code = await runAuditCommand(['verify', '--session', sessionId, '--data-dir', dataDir], {}, { stdout, stderr: stdout });
-  return { code, stdout: Buffer.concat(chunks).toString('utf8') };
-}
 
 /** Bytes of output a peer has taken so far, counted as frames arrive (not re-joined at each check). */
 function outputCounter(peer: DataPeer): () => number {
@@ -58,7 +47,6 @@ after(async () => {
   await server?.stop();
 });
 
-
 test('kill -9 of the server at random moments during heavy output: after each restart and resume, nothing missing or doubled, in the client or the record', { timeout: 90_000 }, async (t) => {
   await crashLoop(t).catch((error: unknown) => {
     // What the server said, for whoever reads the failure.
@@ -76,13 +64,8 @@ async function crashLoop(t: TestContext): Promise<void> {
   // Streamed to a log group as it runs, so the crashes fall in the middle of that too.
   await running.root.call(documents.CreateDocument, { Name: 'SSM-SessionManagerRunShell', Content: PREFERENCES, DocumentType: 'Session' });
   const started = await running.root.call(sessions.StartSession, { Target: agent.instanceId });
-  const client = new DataPeer();
-  await client.connect(started.StreamUrl, { role: 'client', token: started.TokenValue });
-  const opened = await agent.sessionOpen(started.SessionId);
-  const credentials = { role: 'agent' as const, sessionId: started.SessionId, instanceId: agent.instanceId, nonce: opened.nonce, privateKey: agent.privateKey };
-  const host = new DataPeer();
-  const agentUrl = `${running.url.replace(/^http/, 'ws')}${data.DATA_PATH_AGENT}`;
-  await host.connect(agentUrl, credentials);
+  const session = await joinSession(running, agent, started);
+  const { client, host } = session;
 
   // The agent's side writes about 4 MB/s, as far as its window lets it, whether or not the server
   // is there (what it sends meanwhile waits in its link and goes again after the reconnect).
@@ -111,11 +94,9 @@ async function crashLoop(t: TestContext): Promise<void> {
     agent.disconnect();
     await running.start();
 
-    await agent.connect(running);
-    await agent.waitFor(() => agent.opened.filter((message) => message.sessionId === started.SessionId).length === kills + 2, 'the session-open after the restart');
-    await host.connect(agentUrl, credentials);
-    const resumed = await running.root.call(sessions.ResumeSession, { SessionId: started.SessionId });
-    await client.connect(resumed.StreamUrl, { role: 'client', token: resumed.TokenValue });
+    await session.agentBack(running);
+    await session.hostBack();
+    await session.clientBack(running.root);
   }
   pouring = false;
   client.sendText('end');
@@ -129,34 +110,24 @@ async function crashLoop(t: TestContext): Promise<void> {
   await host.waitFor(() => host.text() === typed, 'every keystroke at the agent');
 
   await running.root.call(sessions.TerminateSession, { SessionId: started.SessionId });
-  const recordedIn = (read: Awaited<ReturnType<typeof readRecord>>, direction: 'input' | 'output'): string =>
-    read.entries
-      .filter((entry) => entry.direction === direction && entry.type === data.FrameType.Data && entry.stream === 0)
-      .map((entry) => data.fromUtf8(entry.payload))
-      .join('');
   // The client may have the last chunk before its batch of the record is on disk (forwarding does
   // not wait for the write, only the acknowledgement does), and TerminateSession does not wait
   // for that write either: read once the record has caught up, for at most 5 s.
   let record = await readRecord(recordPath(running.dataDir, started.SessionId));
-  for (let attempt = 0; attempt < 50 && recordedIn(record, 'output').length < expected.length; attempt++) {
+  for (let attempt = 0; attempt < 50 && recordedText(record.entries, 'output').length < expected.length; attempt++) {
     await sleep(100);
     record = await readRecord(recordPath(running.dataDir, started.SessionId));
   }
   assert.equal(record.brokenAt, undefined, 'the record chains from end to end');
-  const recorded = (direction: 'input' | 'output'): string => recordedIn(record, direction);
-  const output = recorded('output');
+  const output = recordedText(record.entries, 'output');
   assert.equal(output.length, expected.length, `the record holds ${output.length} bytes of output where the client received ${expected.length}`);
   assert.ok(output === expected, 'the record holds every output chunk once, in order');
-  assert.equal(recorded('input'), typed);
+  assert.equal(recordedText(record.entries, 'input'), typed);
 
   // The copy in the log group holds the same as the record, each event once, in order: audit verify --session says so.
   // The end's delivery is the server's to finish: a few seconds at most.
-  let verified = await auditVerify(running.dataDir, started.SessionId);
-  for (const until = Date.now() + 10_000; verified.code !== 0 && Date.now() < until; ) {
-    await sleep(300);
-    verified = await auditVerify(running.dataDir, started.SessionId);
-  }
-  assert.equal(verified.code, 0, verified.stdout);
+  const verified = await auditVerify(started.SessionId, { dataDir: running.dataDir, untilMs: 10_000 });
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr);
   assert.match(verified.stdout, /^verified session .*; [1-9]\d* log events match/);
   t.diagnostic(`${kills} kills in ${((Date.now() - began) / 1000).toFixed(1)} s; ${(expected.length / 1048576).toFixed(1)} MiB of output and ${typed.length} keystrokes, each once in the client, the agent and the record`);
   host.close();

@@ -6,7 +6,7 @@ export { BACKENDS, testDatabaseUrl, withSchema, type Backend } from './backends.
 export { temporaryDirectory } from './files.js';
 export { MovableClock } from './clock.js';
 export { startTestServer, type TestServer, type TestServerOptions } from './server.js';
-export { startServerProcess, type ServerProcess } from './server-process.js';
+export { startServerProcess, type Restartable, type ServerProcess } from './server-process.js';
 export { startCluster, type Cluster, type ClusterNode, type ClusterOptions } from './cluster.js';
 export { quietLogger, type CapturedLog } from './log.js';
 export { createPerson, roleSession, signIn, signInToken, TEST_PASSWORD } from './people.js';
@@ -23,7 +23,9 @@ export {
   type ServedIdentity,
 } from './metadata-service.js';
 export { DataPeer, type Credentials, type PeerOptions } from './data-peer.js';
-export { SimulatedAgent, SIM_INVENTORY } from './sim-agent.js';
+export { SimulatedAgent, SIM_INVENTORY, type SessionOpen } from './sim-agent.js';
+export { agentDataUrl, joinSession, type SessionTicket, type SimulatedSession } from './sim-session.js';
+export { auditVerify, recordedText, type AuditVerifyOptions } from './session-record.js';
 export { startNamedNode, type NamedNode, type NamedNodeOptions } from './named-node.js';
 export { startNamedCluster, type NamedCluster } from './named-cluster.js';
 export { startFailoverProxy, type FailoverProxy } from './failover-proxy.js';

@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import type { TestServer } from './server.js';
 import { whenTrue, within } from './wait.js';
 
-type Opened = Extract<control.ServerMessage, { type: 'session-open' }>;
+export type SessionOpen = Extract<control.ServerMessage, { type: 'session-open' }>;
 type Closed = Extract<control.ServerMessage, { type: 'session-close' }>;
 
 export const SIM_INVENTORY: control.Inventory = {
@@ -25,7 +25,7 @@ export const SIM_INVENTORY: control.Inventory = {
 };
 
 export class SimulatedAgent {
-  readonly opened: Opened[] = [];
+  readonly opened: SessionOpen[] = [];
   readonly closed: Closed[] = [];
   private socket: WebSocket | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -96,7 +96,7 @@ export class SimulatedAgent {
   }
 
   /** The session-open for `sessionId`, once it has come. */
-  async sessionOpen(sessionId: string): Promise<Opened> {
+  async sessionOpen(sessionId: string): Promise<SessionOpen> {
     await this.waitFor(() => this.opened.some((message) => message.sessionId === sessionId), `session-open for ${sessionId}`);
     const found = this.opened.find((message) => message.sessionId === sessionId);
     if (found === undefined) throw new Error('unreachable');
