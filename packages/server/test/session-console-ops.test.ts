@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { AirlockApiError, type AirlockClient } from '@airlock/client';
 import { data, identitystore, organizations, sessions, ssoAdmin } from '@airlock/protocol';
-import { BACKENDS, createPerson, DataPeer, roleSession, signIn, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
+import { BACKENDS, createPerson, joinSession, roleSession, signIn, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
 
 const policy = (name: string): string => readFileSync(new URL(`../../../examples/guide/policies/${name}.json`, import.meta.url), 'utf8');
 
@@ -73,11 +73,7 @@ for (const backend of BACKENDS) {
 
     test("GetSessionRecording: the owner's asciicast and transcript from the record; another user's needs a policy", async () => {
       const started = await user1.call(sessions.StartSession, { Target: production.instanceId });
-      const client = new DataPeer();
-      await client.connect(started.StreamUrl, { role: 'client', token: started.TokenValue });
-      const opened = await production.sessionOpen(started.SessionId);
-      const host = new DataPeer();
-      await host.connect(`${server.url.replace(/^http/, 'ws')}${data.DATA_PATH_AGENT}`, { role: 'agent', sessionId: started.SessionId, instanceId: production.instanceId, nonce: opened.nonce, privateKey: production.privateKey });
+      const { client, host } = await joinSession(server, production, started);
       client.sendText('echo hello\r');
       await host.waitFor(() => host.text() === 'echo hello\r', 'input at the agent');
       host.sendText('hello\r\n$ ');

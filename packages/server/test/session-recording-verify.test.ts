@@ -8,13 +8,11 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { data, documents, logs, sessions } from '@airlock/protocol';
-import { runAuditCommand } from '@airlock/server/audit/command';
+import { documents, logs, sessions } from '@airlock/protocol';
 import { readRecord, recordPath } from '@airlock/server/sessions/record';
 import { verifyDeliveredCopies, type DeliveryProblem } from '@airlock/server/sessions/verify-delivery';
-import { BACKENDS, DataPeer, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
+import { auditVerify as runAuditVerify, BACKENDS, joinSession, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
 
 const GROUP = 'SessionManagerLogGroup';
 const BUCKET = 'session-recordings';
@@ -49,11 +47,7 @@ for (const backend of BACKENDS) {
     /** A shell session with three commands and their outputs, ended and delivered to the log group and bucket. */
     async function deliveredSession(): Promise<string> {
       const started = await server.root.call(sessions.StartSession, { Target: agent.instanceId });
-      const client = new DataPeer();
-      await client.connect(started.StreamUrl, { role: 'client', token: started.TokenValue });
-      const opened = await agent.sessionOpen(started.SessionId);
-      const host = new DataPeer();
-      await host.connect(`${server.url.replace(/^http/, 'ws')}${data.DATA_PATH_AGENT}`, { role: 'agent', sessionId: started.SessionId, instanceId: agent.instanceId, nonce: opened.nonce, privateKey: agent.privateKey });
+      const { client, host } = await joinSession(server, agent, started);
       for (const [input, output] of EXCHANGES) {
         client.sendText(input);
         await host.waitFor(() => host.text().endsWith(input), 'the input');
@@ -79,14 +73,7 @@ for (const backend of BACKENDS) {
       return [...(await verifyDeliveredCopies({ db, store: objects.store, now: server.clock.now() }, sessionId, entries)).problems];
     }
 
-    async function auditVerify(sessionId: string): Promise<{ code: number; stdout: string }> {
-      const stdout = new PassThrough();
-      const chunks: Buffer[] = [];
-      stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-      const url = server.server.services.config.databaseUrl;
-      const code = await runAuditCommand(['verify', '--session', sessionId, '--data-dir', server.dataDir, ...(url === undefined ? [] : ['--database-url', url])], {}, { stdout, stderr: new PassThrough() });
-      return { code, stdout: Buffer.concat(chunks).toString('utf8') };
-    }
+    const auditVerify = (sessionId: string): Promise<{ code: number; stdout: string }> => runAuditVerify(sessionId, { dataDir: server.dataDir, databaseUrl: server.server.services.config.databaseUrl });
 
     async function streamRows(sessionId: string) {
       const { db } = server.server.services;

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { data, documents, logs, sessions } from '@airlock/protocol';
-import { BACKENDS, DataPeer, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
+import { BACKENDS, joinSession, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
 
 const PREFERENCES = JSON.stringify({
   schemaVersion: '1.0',
@@ -35,11 +35,7 @@ for (const backend of BACKENDS) {
 
     async function open(input: { DocumentName?: string; Parameters?: Record<string, string[]> } = {}) {
       const started = await server.root.call(sessions.StartSession, { Target: agent.instanceId, ...input });
-      const client = new DataPeer();
-      await client.connect(started.StreamUrl, { role: 'client', token: started.TokenValue });
-      const opened = await agent.sessionOpen(started.SessionId);
-      const host = new DataPeer();
-      await host.connect(`${server.url.replace(/^http/, 'ws')}${data.DATA_PATH_AGENT}`, { role: 'agent', sessionId: started.SessionId, instanceId: agent.instanceId, nonce: opened.nonce, privateKey: agent.privateKey });
+      const { client, host } = await joinSession(server, agent, started);
       return { id: started.SessionId, client, host };
     }
 

@@ -8,12 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { data, documents, logs, sessions } from '@airlock/protocol';
 import { readRecord, recordPath } from '@airlock/server/sessions/record';
-import { runAuditCommand } from '@airlock/server/audit/command';
-import { BACKENDS, DataPeer, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
+import { auditVerify, BACKENDS, joinSession, SimulatedAgent, startTestServer, type SimulatedSession, type TestServer } from '@airlock/testkit';
 
 const PASSWORD = 'hunter2-Sw0rdfish';
 const HIDDEN = '[input hidden: echo off]';
@@ -43,17 +41,9 @@ for (const backend of BACKENDS) {
       await server.stop();
     });
 
-    const agentUrl = (): string => `${server.url.replace(/^http/, 'ws')}${data.DATA_PATH_AGENT}`;
-
-    async function open(): Promise<{ id: string; client: DataPeer; host: DataPeer; credentials: Parameters<DataPeer['connect']>[1] }> {
+    async function open(): Promise<SimulatedSession & { id: string }> {
       const started = await server.root.call(sessions.StartSession, { Target: agent.instanceId });
-      const client = new DataPeer();
-      await client.connect(started.StreamUrl, { role: 'client', token: started.TokenValue });
-      const opened = await agent.sessionOpen(started.SessionId);
-      const credentials = { role: 'agent' as const, sessionId: started.SessionId, instanceId: agent.instanceId, nonce: opened.nonce, privateKey: agent.privateKey };
-      const host = new DataPeer();
-      await host.connect(agentUrl(), credentials);
-      return { id: started.SessionId, client, host, credentials };
+      return { ...(await joinSession(server, agent, started)), id: started.SessionId };
     }
 
     /** Every copy of the session's record, as text: the record file's bytes, the log events, both objects. */
@@ -113,17 +103,8 @@ for (const backend of BACKENDS) {
       assert.equal(withheld.length, PASSWORD.length + 1);
       assert.ok(withheld.every((entry) => entry.direction === 'input' && entry.type === data.FrameType.Data && entry.payload.length === 0));
       // airlock audit verify --session: the record against its seal, the copies against the record.
-      const url = server.server.services.config.databaseUrl;
-      let verified = { code: -1, said: '' };
-      for (let attempt = 0; attempt < 50 && verified.code !== 0; attempt++) {
-        const stdout = new PassThrough();
-        const chunks: Buffer[] = [];
-        stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-        const code = await runAuditCommand(['verify', '--session', id, '--data-dir', server.dataDir, ...(url === undefined ? [] : ['--database-url', url])], {}, { stdout, stderr: new PassThrough() });
-        verified = { code, said: Buffer.concat(chunks).toString('utf8') };
-        if (code !== 0) await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      assert.equal(verified.code, 0, verified.said);
+      const verified = await auditVerify(id, { dataDir: server.dataDir, databaseUrl: server.server.services.config.databaseUrl, untilMs: 5_000 });
+      assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     });
 
     test("readline and editors (echo and canonical off) are recorded: they show what they take", async () => {
@@ -153,18 +134,17 @@ for (const backend of BACKENDS) {
 
     test('the prompt outlives a server restart: input after it is still withheld', async () => {
       await server.root.call(documents.UpdateDocument, { Name: 'SSM-SessionManagerRunShell', Content: preferences(false), DocumentVersion: '$LATEST' });
-      const { id, client, host, credentials } = await open();
+      const session = await open();
+      const { id, client, host } = session;
       host.send(mode(false, true));
       host.sendText('Password: ');
       await client.waitFor(() => client.text() === 'Password: ', 'the prompt');
       const port = new URL(server.url).port;
       agent.disconnect();
       server = await server.restart({ flags: { listen: `127.0.0.1:${port}` } });
-      await agent.connect(server);
-      await agent.waitFor(() => agent.opened.filter((message) => message.sessionId === id).length === 2, 'the session-open after the restart');
-      await host.connect(agentUrl(), credentials);
-      const resumed = await server.root.call(sessions.ResumeSession, { SessionId: id });
-      await client.connect(resumed.StreamUrl, { role: 'client', token: resumed.TokenValue });
+      await session.agentBack(server);
+      await session.hostBack();
+      await session.clientBack(server.root);
       client.sendText(`${PASSWORD}\r`);
       await host.waitFor(() => host.text() === `${PASSWORD}\r`, 'the password at the agent');
       await server.root.call(sessions.TerminateSession, { SessionId: id });

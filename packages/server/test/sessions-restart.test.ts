@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { cloudtrail, data, sessions } from '@airlock/protocol';
+import { cloudtrail, sessions } from '@airlock/protocol';
 import { readFile, truncate, writeFile } from 'node:fs/promises';
 import { readRecord, recordPath } from '@airlock/server/sessions/record';
 import { verifySessionRecord } from '@airlock/server/sessions/verify-record';
-import { BACKENDS, DataPeer, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
+import { BACKENDS, joinSession, recordedText, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
 
 const chunk = (index: number): string => `output ${index} `.padEnd(1000, '.');
 
@@ -26,13 +26,8 @@ for (const backend of BACKENDS) {
       const agent = await SimulatedAgent.register(server);
       await agent.connect(server);
       const started = await server.root.call(sessions.StartSession, { Target: agent.instanceId });
-      const client = new DataPeer();
-      await client.connect(started.StreamUrl, { role: 'client', token: started.TokenValue });
-      const opened = await agent.sessionOpen(started.SessionId);
-      const credentials = { role: 'agent' as const, sessionId: started.SessionId, instanceId: agent.instanceId, nonce: opened.nonce, privateKey: agent.privateKey };
-      const host = new DataPeer();
-      const dataUrl = (): string => `${server?.url.replace(/^http/, 'ws') ?? ''}${data.DATA_PATH_AGENT}`;
-      await host.connect(dataUrl(), credentials);
+      const session = await joinSession(server, agent, started);
+      const { client, host } = session;
 
       let sent = 0;
       for (; sent < 200; sent++) host.sendText(chunk(sent));
@@ -46,13 +41,10 @@ for (const backend of BACKENDS) {
       for (; sent < 400; sent++) host.sendText(chunk(sent));
       client.sendText('after');
 
-      await agent.connect(server);
-      await agent.waitFor(() => agent.opened.filter((message) => message.sessionId === started.SessionId).length === 2, 'the session-open after the restart');
-      const again = agent.opened.filter((message) => message.sessionId === started.SessionId)[1];
-      assert.equal(again?.resume, true, 'a revived session asks the agent only to resume');
-      await host.connect(dataUrl(), credentials);
-      const resumed = await server.root.call(sessions.ResumeSession, { SessionId: started.SessionId });
-      await client.connect(resumed.StreamUrl, { role: 'client', token: resumed.TokenValue });
+      const again = await session.agentBack(server);
+      assert.equal(again.resume, true, 'a revived session asks the agent only to resume');
+      await session.hostBack();
+      await session.clientBack(server.root);
 
       const expected = Array.from({ length: 400 }, (_unused, index) => chunk(index)).join('');
       await client.waitFor(() => client.text().length >= expected.length, 'all the output', 15_000);
@@ -64,13 +56,8 @@ for (const backend of BACKENDS) {
       await running.root.call(sessions.TerminateSession, { SessionId: started.SessionId });
       const record = await readRecord(recordPath(running.dataDir, started.SessionId));
       assert.equal(record.brokenAt, undefined);
-      const recorded = (direction: 'input' | 'output'): string =>
-        record.entries
-          .filter((entry) => entry.direction === direction && entry.type === data.FrameType.Data)
-          .map((entry) => data.fromUtf8(entry.payload))
-          .join('');
-      assert.equal(recorded('output'), expected);
-      assert.equal(recorded('input'), 'before after');
+      assert.equal(recordedText(record.entries, 'output'), expected);
+      assert.equal(recordedText(record.entries, 'input'), 'before after');
       const head = record.head.toString('hex');
       let sealed: unknown;
       for (let attempt = 0; attempt < 50 && sealed === undefined; attempt++) {

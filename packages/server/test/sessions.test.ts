@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { AirlockApiError, type AirlockClient } from '@airlock/client';
 import { data, identitystore, organizations, sessions, ssoAdmin } from '@airlock/protocol';
-import { BACKENDS, createPerson, DataPeer, roleSession, signIn, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
+import { BACKENDS, createPerson, DataPeer, joinSession, roleSession, signIn, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
 
 const policy = (name: string): string => readFileSync(new URL(`../../../examples/guide/policies/${name}.json`, import.meta.url), 'utf8');
 
@@ -21,16 +21,6 @@ async function refused(promise: Promise<unknown>, code: string, message?: RegExp
     if (message !== undefined) assert.match(error.message, message);
     return true;
   });
-}
-
-/** The server's client door for a started session, and the agent's part played by `agent`. */
-async function join(server: TestServer, agent: SimulatedAgent, started: { SessionId: string; TokenValue: string; StreamUrl: string }, options: { clientAutoAck?: boolean } = {}) {
-  const client = new DataPeer({ autoAck: options.clientAutoAck ?? true });
-  await client.connect(started.StreamUrl, { role: 'client', token: started.TokenValue });
-  const opened = await agent.sessionOpen(started.SessionId);
-  const host = new DataPeer();
-  await host.connect(`${server.url.replace(/^http/, 'ws')}${data.DATA_PATH_AGENT}`, { role: 'agent', sessionId: started.SessionId, instanceId: agent.instanceId, nonce: opened.nonce, privateKey: agent.privateKey });
-  return { client, host, opened };
 }
 
 async function status(caller: AirlockClient, sessionId: string, state: 'Active' | 'History') {
@@ -107,7 +97,7 @@ for (const backend of BACKENDS) {
 
     test('bytes go both ways; the token opens one connection only; Terminate ends both sides with End', async () => {
       const started = await user1.call(sessions.StartSession, { Target: production.instanceId, Reason: 'checking logs' });
-      const { client, host, opened } = await join(server, production, started);
+      const { client, host, opened } = await joinSession(server, production, started);
       assert.deepEqual(opened.work, { kind: 'shell', runAs: { user: 'ssm-user' }, profile: '' });
       assert.equal(await settledStatus(user1, started.SessionId, 'Connected'), 'Connected');
       client.sendText('echo hi\r');
@@ -129,7 +119,7 @@ for (const backend of BACKENDS) {
 
     test('a dropped client resumes with ResumeSession: what the agent sent meanwhile arrives once, in order', async () => {
       const started = await user1.call(sessions.StartSession, { Target: production.instanceId });
-      const { client, host } = await join(server, production, started);
+      const { client, host } = await joinSession(server, production, started);
       host.sendText('one ');
       await client.waitFor(() => client.text() === 'one ', 'the first output');
       client.drop();
@@ -148,7 +138,7 @@ for (const backend of BACKENDS) {
 
     test('a client that stops reading stops the agent at the window, and the server holds no more than that', async () => {
       const started = await user1.call(sessions.StartSession, { Target: production.instanceId });
-      const { client, host } = await join(server, production, started, { clientAutoAck: false });
+      const { client, host } = await joinSession(server, production, started, { client: { autoAck: false } });
       const chunk = new Uint8Array(data.MAX_PAYLOAD).fill(0x61);
       const total = 3 * data.DEFAULT_WINDOW;
       let sent = 0;
@@ -179,7 +169,7 @@ for (const backend of BACKENDS) {
 
     test('a peer that sends past its window is cut off', async () => {
       const started = await user1.call(sessions.StartSession, { Target: production.instanceId });
-      const { client, host } = await join(server, production, started, { clientAutoAck: false });
+      const { client, host } = await joinSession(server, production, started, { client: { autoAck: false } });
       const chunk = new Uint8Array(data.MAX_PAYLOAD);
       // The server takes a window for the client, then at most a window more from the agent.
       for (let sent = 0; sent < 4 * data.DEFAULT_WINDOW; sent += chunk.length) host.send({ type: data.FrameType.Data, payload: chunk });
@@ -194,7 +184,7 @@ for (const backend of BACKENDS) {
 
     test("the program's exit ends the session: the client gets Exit, the record says Terminated with the status", async () => {
       const started = await user1.call(sessions.StartSession, { Target: production.instanceId });
-      const { client, host } = await join(server, production, started);
+      const { client, host } = await joinSession(server, production, started);
       host.send({ type: data.FrameType.Exit, payload: data.exitPayload(3, '') });
       await client.waitFor(() => client.frames.some((frame) => frame.type === data.FrameType.Exit), 'Exit');
       const exit = client.frames.find((frame) => frame.type === data.FrameType.Exit);
@@ -244,7 +234,7 @@ for (const backend of BACKENDS) {
 
     test('an agent killed mid-session: its session Failed, with the reason, once the agent has not come back in time', async () => {
       const started = await user1.call(sessions.StartSession, { Target: production.instanceId });
-      const { client, host } = await join(server, production, started);
+      const { client, host } = await joinSession(server, production, started);
       const live = server.server.services.sessions.get(started.SessionId);
       host.drop();
       for (let wait = 0; wait < 100 && live?.hops.agent.socket !== undefined; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -262,7 +252,7 @@ for (const backend of BACKENDS) {
 
     test('a session without input for the idle timeout (20 minutes) is terminated', async () => {
       const started = await user1.call(sessions.StartSession, { Target: production.instanceId });
-      const { client, host } = await join(server, production, started);
+      const { client, host } = await joinSession(server, production, started);
       server.clock.advance(19 * 60_000);
       server.server.services.sessions.tick();
       assert.ok(server.server.services.sessions.get(started.SessionId) !== undefined);
