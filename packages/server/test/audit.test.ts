@@ -16,6 +16,7 @@ import { AuditTrail } from '@airlock/server/audit/trail';
 import { verifyTrail, type TrailProblem } from '@airlock/server/audit/verify';
 import { openDatabase, type Db } from '@airlock/server/storage/db';
 import { BACKENDS, startTestServer, type TestServer } from '@airlock/testkit';
+import { sql } from 'kysely';
 
 const repoFile = (path: string): string => new URL(`../../../${path}`, import.meta.url).pathname;
 
@@ -145,25 +146,57 @@ for (const backend of BACKENDS) {
       assert.equal(await assertVerified(db), before + 25);
     });
 
+    /** A root ListUsers, as a node records it. */
+    const outcome = (userAgent: string, requestId: string, requestParameters: unknown = {}) => ({
+      service: 'identitystore',
+      operation: 'ListUsers',
+      readOnly: true,
+      principal: { kind: 'root', accountId: server.server.services.accountId } as const,
+      sourceIp: '127.0.0.1',
+      userAgent,
+      requestId,
+      time: server.clock.now(),
+      requestParameters,
+      responseElements: { Users: [] },
+    });
+
     test('two nodes sharing the database append at once, and the chain holds', async () => {
       const other = await openDatabase({ databaseUrl: server.server.services.config.databaseUrl, dataDir: server.dataDir });
       try {
         const before = (await rows(db)).length;
         const nodes = [new AuditTrail(db, 'local'), new AuditTrail(other.db, 'local')] as const;
-        const outcome = (node: number, index: number) => ({
-          service: 'identitystore',
-          operation: 'ListUsers',
-          readOnly: true,
-          principal: { kind: 'root', accountId: server.server.services.accountId } as const,
-          sourceIp: '127.0.0.1',
-          userAgent: `node-${node}`,
-          requestId: `${node}-${index}`,
-          time: server.clock.now(),
-          requestParameters: {},
-          responseElements: { Users: [] },
-        });
-        await Promise.all(Array.from({ length: 40 }, (_, index) => nodes[index % 2 === 0 ? 0 : 1].record(outcome(index % 2, index))));
+        await Promise.all(Array.from({ length: 40 }, (_, index) => nodes[index % 2 === 0 ? 0 : 1].record(outcome(`node-${index % 2}`, `${index % 2}-${index}`))));
         assert.equal(await assertVerified(db), before + 40);
+      } finally {
+        await other.close();
+      }
+    });
+
+    test('a node appends the records that come while it appends in one go, in the order they came; a record that cannot be stored fails alone', async () => {
+      const other = await openDatabase({ databaseUrl: server.server.services.config.databaseUrl, dataDir: server.dataDir });
+      try {
+        const before = (await rows(db)).length;
+        const nodes = [new AuditTrail(db, 'local'), new AuditTrail(other.db, 'local')] as const;
+        const calls = Array.from({ length: 300 }, (_, index) =>
+          (index % 2 === 0 ? nodes[0] : nodes[1]).record(outcome(`batch-${index % 2}`, String(index), index === 150 ? { tooBig: 1n } : {})),
+        );
+        const settled = await Promise.allSettled(calls);
+        assert.deepEqual(
+          settled.flatMap((result, index) => (result.status === 'rejected' ? [index] : [])),
+          [150],
+        );
+        assert.equal(await assertVerified(db), before + 299);
+        const appended = (await rows(db)).slice(before).map((row) => JSON.parse(row.record) as { userAgent: string; requestID: string });
+        for (const node of [0, 1]) {
+          const order = appended.filter((record) => record.userAgent === `batch-${node}`).map((record) => Number(record.requestID));
+          assert.deepEqual(order, Array.from({ length: 150 }, (_, k) => 2 * k + node).filter((index) => index !== 150));
+        }
+        if (backend === 'postgres') {
+          // Rows written by one transaction share its id (xmin): far fewer transactions than records.
+          const { rows: counted } = await sql<{ n: number }>`select count(distinct xmin::text)::int as n from audit_events where seq > ${before}`.execute(db);
+          const transactions = counted[0]?.n ?? 0;
+          assert.ok(transactions >= 2 && transactions <= 100, `299 records in ${String(transactions)} transactions`);
+        }
       } finally {
         await other.close();
       }

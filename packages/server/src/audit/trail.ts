@@ -65,10 +65,27 @@ export interface CallOutcome {
 const RESPONSE_NOT_RECORDED = new Set(['cloudtrail:LookupEvents']);
 
 const MAX_APPEND_ATTEMPTS = 8;
+/** Records appended in one transaction at most (a few thousand bound parameters). */
+const MAX_BATCH = 100;
+
+interface Pending {
+  readonly record: AuditRecord;
+  readonly time: number;
+  /** The record as stored, and as read back (JSON drops undefined members): what the hash covers. */
+  readonly text: string;
+  readonly stored: unknown;
+  readonly done: (error?: Error) => void;
+}
 
 export class AuditTrail {
-  /** Appends from this process, one after another; other nodes are held off by the lock. */
-  private tail: Promise<unknown> = Promise.resolve();
+  /**
+   * Records waiting for the append under way to end. This process appends one transaction at a
+   * time (other nodes are held off by the lock), each with every record that came meanwhile:
+   * the lock is the whole cluster's, so one record a transaction would cap the cluster's calls
+   * at one commit each, however many nodes (bench:cluster, docs/performance.md).
+   */
+  private queue: Pending[] = [];
+  private appending = false;
   /** Hears each record once it is in the trail (the event bus makes events of them); it keeps its own failures. */
   onRecorded: (record: AuditRecord) => Promise<void> = () => Promise.resolve();
 
@@ -94,24 +111,39 @@ export class AuditTrail {
       requestID: outcome.requestId,
       readOnly: outcome.readOnly,
     };
-    const appended = this.tail.then(() => this.append(record, outcome.time));
-    this.tail = appended.catch(() => undefined);
-    await appended;
+    const text = JSON.stringify(record);
+    const stored = JSON.parse(text) as unknown;
+    await new Promise<void>((resolve, reject) => {
+      this.queue.push({ record, time: outcome.time, text, stored, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (!this.appending) void this.drain();
+    });
     await this.onRecorded(record);
     return record;
   }
 
+  /** Appends what is queued, in the order it came, a batch a transaction, until nothing is. */
+  private async drain(): Promise<void> {
+    this.appending = true;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      try {
+        await this.append(batch);
+        for (const pending of batch) pending.done();
+      } catch (error) {
+        const failure = error instanceof Error ? error : new Error(`the audit trail could not be appended to: ${String(error)}`);
+        for (const pending of batch) pending.done(failure);
+      }
+    }
+    this.appending = false;
+  }
+
   /**
-   * Appends with the next sequence number and the previous record's hash, both read in the
-   * same transaction as the insert. The primary key refuses a second record with the same seq,
-   * so two writers that read the same last record cannot both append: the loser retries.
+   * Appends with the next sequence numbers and the previous record's hash, read in the same
+   * transaction as the insert. The primary key refuses a second record with the same seq, so two
+   * writers that read the same last record cannot both append: the loser retries.
    */
-  private async append(record: AuditRecord, time: number): Promise<void> {
-    const text = JSON.stringify(record);
-    // The hash covers the record as it is stored and read back (JSON drops undefined members).
-    const stored = JSON.parse(text) as unknown;
-    const columns = identityColumns(stored);
-    const resources = resourcesOf(stored);
+  private async append(batch: readonly Pending[]): Promise<void> {
+    const prepared = batch.map((pending) => ({ ...pending, columns: identityColumns(pending.stored), resources: resourcesOf(pending.stored) }));
     const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -119,11 +151,14 @@ export class AuditTrail {
           // Nodes sharing PostgreSQL append one at a time: a lock per schema, held to commit.
           if (postgres) await sql`select pg_advisory_xact_lock(hashtext(current_schema() || '.audit_events'))`.execute(trx);
           const last = await trx.selectFrom('audit_events').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-          const seq = (last?.seq ?? 0) + 1;
-          const prevHash = last?.hash ?? GENESIS_HASH;
-          await trx
-            .insertInto('audit_events')
-            .values({
+          let seq = last?.seq ?? 0;
+          let prevHash = last?.hash ?? GENESIS_HASH;
+          const events = [];
+          const resources = [];
+          for (const { record, time, text, stored, columns, resources: named } of prepared) {
+            seq++;
+            const hash = chainHash(seq, prevHash, stored);
+            events.push({
               seq,
               event_id: record.eventID,
               event_time: time,
@@ -132,16 +167,14 @@ export class AuditTrail {
               read_only: record.readOnly ? 1 : 0,
               record: text,
               prev_hash: prevHash,
-              hash: chainHash(seq, prevHash, stored),
+              hash,
               ...columns,
-            })
-            .execute();
-          if (resources.length > 0) {
-            await trx
-              .insertInto('audit_event_resources')
-              .values(resources.map((resource) => ({ seq, resource_type: resource.type, resource_name: resource.name })))
-              .execute();
+            });
+            for (const resource of named) resources.push({ seq, resource_type: resource.type, resource_name: resource.name });
+            prevHash = hash;
           }
+          await trx.insertInto('audit_events').values(events).execute();
+          if (resources.length > 0) await trx.insertInto('audit_event_resources').values(resources).execute();
         });
         return;
       } catch (error) {
