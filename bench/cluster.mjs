@@ -38,9 +38,10 @@ const READS_PER_S = Number(values['reads-per-s']);
 const MEASURE_S = Number(values['measure-s']);
 const TIMEOUT_S = Number(values['timeout-s']);
 const NODES = 3;
-// Enough people that one person's sign-ins do not overlap: attempts in flight count against the
-// lockout until their password is found right (five at once would lock that person).
-const USERS = 50;
+// 50 sign-ins a second come from many people, each signing in now and then: with 500, one
+// person signs in every 10 s. (A person's attempts in flight count against their lockout until
+// the password is found right: five at once would lock them.)
+const USERS = 500;
 const PASSWORD = 'a long benchmark passphrase';
 const OUTPUT_EVERY_MS = 500;
 const APP = 'airlock-bench-cluster';
@@ -81,7 +82,10 @@ for (const event of ['unhandledRejection', 'uncaughtException']) {
 }
 
 try {
-  cluster = await startCluster({ nodes: NODES, databaseUrl: databaseUrl.toString(), flags: (index) => ['--node-name', `bench-${String.fromCharCode(97 + index)}`] });
+  // The nodes sit behind a balancer on 127.0.0.1 that names each caller's own address in
+  // X-Forwarded-For, as in production: the per-address limits count each person (each agent)
+  // apart, not everyone as one address.
+  cluster = await startCluster({ nodes: NODES, databaseUrl: databaseUrl.toString(), flags: (index) => ['--node-name', `bench-${String.fromCharCode(97 + index)}`, '--trusted-proxies', '127.0.0.1'] });
 } catch (error) {
   console.error('bench:cluster: the nodes did not start:', error);
   await shutdown(2);
@@ -89,7 +93,11 @@ try {
 const nodes = cluster.nodes;
 const rootToken = await cluster.rootToken();
 const roots = nodes.map((node) => new AirlockClient({ endpointUrl: node.url, token: rootToken }));
-const anonymous = nodes.map((node) => new AirlockClient({ endpointUrl: node.url }));
+/** An address of 10.0.0.0/8 for caller `i` (an agent, a person), as the balancer would name it. */
+const addressOf = (i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+/** A client of `node` for a caller behind the balancer at `address`. */
+const behindBalancer = (node, address) =>
+  new AirlockClient({ endpointUrl: node.url, fetch: (url, init) => fetch(url, { ...init, headers: { ...init?.headers, 'x-forwarded-for': address } }) });
 say(`${NODES} nodes on one PostgreSQL schema: ${nodes.map((node) => node.url).join(', ')}`);
 
 /** Runs `work(i)` for i in [0, count), `width` at a time. */
@@ -108,12 +116,12 @@ const registerStarted = performance.now();
 await roots[0].call(fleet.UpdateServiceSetting, { SettingId: fleet.ACTIVATION_TIER_SETTING, SettingValue: 'advanced' });
 const activations = [];
 for (let i = 0; i < Math.ceil(N / 1000); i++) activations.push(await roots[i % NODES].call(fleet.CreateActivation, { IamRole: 'SSMServiceRole', DefaultInstanceName: 'bench', RegistrationLimit: 1000 }));
-// Fewer than 10 at a time: a registration counts against the address's guess limit (10) until
-// its code is found right, so more in flight at once from one address are throttled.
-await pool(N, 8, async (index) => {
+// Each agent from its own address (a registration counts against its address's guess limit
+// until its code is found right).
+await pool(N, 16, async (index) => {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const activation = activations[Math.floor(index / 1000)];
-  const { InstanceId } = await anonymous[index % NODES].call(fleet.RegisterManagedInstance, {
+  const { InstanceId } = await behindBalancer(nodes[index % NODES], addressOf(index)).call(fleet.RegisterManagedInstance, {
     ActivationId: activation.ActivationId,
     ActivationCode: activation.ActivationCode,
     PublicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
@@ -204,29 +212,55 @@ const connectStarted = performance.now();
 await pool(N, 48, (index) => connect(agents[index]));
 say(`${N} control channels open (about ${Math.round(N / NODES)} a node) in ${((performance.now() - connectStarted) / 1000).toFixed(1)} s`);
 
-// ---- people who sign in --------------------------------------------------------------------------
-for (let u = 0; u < USERS; u++) {
-  await roots[0].call(identitystore.CreateUser, { UserName: `bench${u}`, Emails: [{ Value: `bench${u}@example.com`, Primary: true }] });
-}
+// ---- people who sign in, each from an address of their own ---------------------------------------
+const personOn = (u, node) => behindBalancer(nodes[node], addressOf(N + u));
+const peopleStarted = performance.now();
+await pool(USERS, 8, (u) => roots[0].call(identitystore.CreateUser, { UserName: `bench${u}`, Emails: [{ Value: `bench${u}@example.com`, Primary: true }] }));
 const mails = await listOutbox(join(nodes[0].dataDir, 'outbox'));
-for (let u = 0; u < USERS; u++) {
+await pool(USERS, 6, async (u) => {
   const link = mails.find((mail) => mail.to.includes(`bench${u}@example.com`))?.firstLink ?? '';
-  await anonymous[u % NODES].call(portal.AcceptInvitation, { InvitationToken: new URL(link).searchParams.get('token') ?? '', Password: PASSWORD });
-}
+  await personOn(u, u % NODES).call(portal.AcceptInvitation, { InvitationToken: new URL(link).searchParams.get('token') ?? '', Password: PASSWORD });
+});
+say(`${USERS} people invited and their passwords set in ${((performance.now() - peopleStarted) / 1000).toFixed(1)} s`);
 
 // ---- measuring: sessions opened, then sign-ins and reads while they print ------------------------
 const pgAdmin = new pg.Client({ connectionString: schema.url });
 await pgAdmin.connect();
-const connectionsNow = async () => Number((await pgAdmin.query('select count(*) as n from pg_stat_activity where application_name = $1', [APP])).rows[0].n);
+// The nodes' backends every 250 ms: connections (client backends) apart from the parallel query
+// workers PostgreSQL starts for them (they carry the leader's application_name), and what the
+// busy ones wait on, to tell a queue in PostgreSQL from one in the nodes.
 const pgConnections = [];
+const pgWorkers = [];
+const pgBusy = [];
+const pgWaits = new Map();
+/** The same, with the statement each was running (or, idle in a transaction, had run last). */
+const pgStatements = new Map();
+const samplePostgres = async () => {
+  const { rows } = await pgAdmin.query('select backend_type, state, wait_event_type, wait_event, left(query, 60) as query from pg_stat_activity where application_name = $1', [APP]);
+  pgConnections.push(rows.filter((row) => row.backend_type === 'client backend').length);
+  pgWorkers.push(rows.filter((row) => row.backend_type === 'parallel worker').length);
+  const busy = rows.filter((row) => row.backend_type === 'client backend' && row.state !== 'idle');
+  pgBusy.push(busy.length);
+  for (const row of busy) {
+    const what = row.state === 'active' ? (row.wait_event_type === null ? 'running' : `${row.wait_event_type}:${row.wait_event}`) : row.state;
+    pgWaits.set(what, (pgWaits.get(what) ?? 0) + 1);
+    const statement = `${what} after ${row.query.replace(/\s+/g, ' ')}`;
+    pgStatements.set(statement, (pgStatements.get(statement) ?? 0) + 1);
+  }
+};
 const rss = nodes.map(() => []);
 const sample = async () => {
-  pgConnections.push(await connectionsNow());
   nodes.forEach((node, i) => rss[i].push(rssBytes(node.pid)));
 };
 await sample();
+await samplePostgres();
 const sampler = setInterval(() => void sample(), 2000);
 timers.add(sampler);
+let sampling;
+const pgSampler = setInterval(() => {
+  sampling ??= samplePostgres().finally(() => (sampling = undefined));
+}, 250);
+timers.add(pgSampler);
 const cpuAtStart = nodes.map((node) => cpuSeconds(node.pid));
 // The bench process plays 10,000 agents and 600 data channels: if it is the bottleneck, its
 // own event-loop delay shows how much of each latency is its own.
@@ -260,37 +294,57 @@ say(`${clients.length} of ${SESSIONS} sessions printing (opened in ${((performan
 
 const signIns = [];
 const reads = [];
+/** GET /healthz (one PostgreSQL read, no audit record): how long a node takes to answer at all. */
+const probes = [];
+const PROBES_PER_S = 5;
 /** Sign-ins refused by the lockout: attempts in flight count until found right (identity/throttle.ts). */
 let lockedOut = 0;
+const lockouts = new Set();
 const timed = async (into, call) => {
   const started = performance.now();
   try {
     await call();
     into.push(performance.now() - started);
   } catch (error) {
-    if (error instanceof AirlockApiError && /^Too many failed/.test(error.message)) lockedOut++;
-    else failures.push(String(error));
+    if (error instanceof AirlockApiError && /^Too many failed/.test(error.message)) {
+      lockedOut++;
+      lockouts.add(error.message.replace(/\d+ seconds/, 'N seconds'));
+    } else failures.push(String(error));
   }
 };
 const bytesAtStart = clients.reduce((sum, peer) => sum + peer.frames.length, 0);
 const windowStarted = performance.now();
 const inFlight = new Set();
-let tick = 0;
+// Every 100 ms, as many calls as are due by then (a late timer does not lower the rate); the
+// n-th sign-in is person n mod USERS's, so each person signs in every USERS / R seconds.
+let signInsSent = 0;
+let readsSent = 0;
+let probesSent = 0;
 const load = setInterval(() => {
-  tick++;
-  for (let i = 0; i < SIGN_INS_PER_S / 10; i++) {
-    const n = tick * SIGN_INS_PER_S + i;
+  const elapsedS = (performance.now() - windowStarted) / 1000;
+  for (; signInsSent < Math.floor(elapsedS * SIGN_INS_PER_S); signInsSent++) {
+    const n = signInsSent;
     const promise = timed(signIns, async () => {
-      const result = await anonymous[n % NODES].call(portal.InitiateAuth, { Username: `bench${n % USERS}`, Password: PASSWORD });
+      const result = await personOn(n % USERS, n % NODES).call(portal.InitiateAuth, { Username: `bench${n % USERS}`, Password: PASSWORD });
       if (result.ChallengeName !== 'EMAIL_OTP') throw new Error(`sign-in: ${JSON.stringify(result)}`);
     });
     inFlight.add(promise);
     void promise.finally(() => inFlight.delete(promise));
   }
-  for (let i = 0; i < READS_PER_S / 10; i++) {
-    const n = tick * READS_PER_S + i;
+  for (; readsSent < Math.floor(elapsedS * READS_PER_S); readsSent++) {
+    const n = readsSent;
     const agent = agents[n % N];
     const promise = timed(reads, () => (n % 2 === 0 ? roots[n % NODES].call(fleet.DescribeInstanceInformation, { Filters: [{ Key: 'InstanceIds', Values: [agent.instanceId] }] }) : roots[n % NODES].call(identitystore.ListUsers, {})));
+    inFlight.add(promise);
+    void promise.finally(() => inFlight.delete(promise));
+  }
+  for (; probesSent < Math.floor(elapsedS * PROBES_PER_S); probesSent++) {
+    const node = nodes[probesSent % NODES];
+    const promise = timed(probes, async () => {
+      const response = await fetch(`${node.url}/healthz`);
+      if (!response.ok) throw new Error(`${node.url}/healthz: HTTP ${response.status}`);
+      await response.arrayBuffer();
+    });
     inFlight.add(promise);
     void promise.finally(() => inFlight.delete(promise));
   }
@@ -303,6 +357,8 @@ const windowS = (performance.now() - windowStarted) / 1000;
 const framesInWindow = clients.reduce((sum, peer) => sum + peer.frames.length, 0) - bytesAtStart;
 const silent = clients.filter((peer) => peer.closed !== undefined).length;
 await sample();
+clearInterval(pgSampler);
+await sampling;
 const cpu = nodes.map((node, i) => (cpuSeconds(node.pid) - cpuAtStart[i]) / ((performance.now() - measureStarted) / 1000));
 const stillConnected = agents.filter((agent) => agent.socket.readyState === WebSocket.OPEN).length;
 const loadAtEnd = loadavg();
@@ -317,14 +373,20 @@ const s = (samples) => {
 console.log('');
 console.log(`bench:cluster — ${NODES} nodes, ${N} agents, ${SESSIONS} sessions, ${SIGN_INS_PER_S} sign-ins/s, ${READS_PER_S} reads/s, ${MEASURE_S} s measured`);
 console.log(`  API reads (DescribeInstanceInformation, ListUsers):   ${s(reads)}`);
-console.log(`  sign-ins (InitiateAuth, argon2id, EMAIL_OTP mailed): ${s(signIns)}; ${(signIns.length / windowS).toFixed(1)}/s achieved; ${lockedOut} refused by the lockout (attempts of one person or address in flight at once)`);
+console.log(`  GET /healthz (${PROBES_PER_S}/s; one PostgreSQL read, no audit record):   ${s(probes)}`);
+console.log(`  sign-ins (InitiateAuth, argon2id, EMAIL_OTP mailed): ${s(signIns)}; ${signInsSent} sent in ${MEASURE_S} s, ${signIns.length} answered in ${windowS.toFixed(1)} s (until the last answer): ${(signIns.length / windowS).toFixed(1)}/s achieved; ${lockedOut} refused by the lockout (attempts of one person or address in flight at once)`);
 console.log(`  session start (StartSession → first output, client on another node than the agent): ${s(sessionStarts)}`);
 console.log(`  session output: ${clients.length} printing, ${silent} closed; ${(framesInWindow / windowS).toFixed(0)} frames/s reached the clients (expected ${((clients.length * 1000) / OUTPUT_EVERY_MS).toFixed(0)})`);
 nodes.forEach((node, i) => console.log(`  node ${String.fromCharCode(97 + i)}: CPU ${(cpu[i] * 100).toFixed(0)}% of a core, RSS max ${(Math.max(...rss[i]) / 2 ** 20).toFixed(0)} MB`));
-console.log(`  PostgreSQL connections held by the nodes (pg_stat_activity): max ${Math.max(...pgConnections)}, at end ${pgConnections[pgConnections.length - 1]}`);
+console.log(`  PostgreSQL connections held by the nodes (pg_stat_activity, client backends): max ${Math.max(...pgConnections)}, at end ${pgConnections[pgConnections.length - 1]}; parallel query workers for them besides: max ${Math.max(...pgWorkers)}`);
+const busyMean = pgBusy.reduce((sum, n) => sum + n, 0) / pgBusy.length;
+const waits = [...pgWaits].sort((a, b) => b[1] - a[1]).map(([what, n]) => `${what} ${((100 * n) / Math.max(1, pgBusy.reduce((sum, k) => sum + k, 0))).toFixed(0)}%`);
+console.log(`  the nodes' busy PostgreSQL connections (every 250 ms): mean ${busyMean.toFixed(1)}, max ${Math.max(...pgBusy)}; they were: ${waits.join(', ') || 'none'}`);
+for (const [statement, n] of [...pgStatements].sort((a, b) => b[1] - a[1]).slice(0, 6)) console.log(`    ${n} × ${statement}`);
 console.log(`  agents still connected: ${stillConnected} of ${N}; failures: ${failures.length}`);
 console.log(`  the bench process (agents, clients, callers): CPU ${(benchCpu * 100).toFixed(0)}% of a core, event-loop delay p50 ${ms(Math.max(0, benchLoop.percentile(50) / 1e6 - 10))}, p99 ${ms(Math.max(0, benchLoop.percentile(99) / 1e6 - 10))}`);
 console.log(`  load average (1 min) at start ${loadAtStart[0].toFixed(2)}, at end ${loadAtEnd[0].toFixed(2)} (2 cores, shared)`);
+for (const message of lockouts) console.log(`  lockout: ${message}`);
 for (const failure of failures.slice(0, 10)) console.log(`  failure: ${failure}`);
 clearTimeout(deadline);
 await pgAdmin.end();
