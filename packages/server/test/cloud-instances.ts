@@ -7,21 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { AirlockApiError } from '@airlock/client';
 import { control, fleet } from '@airlock/protocol';
 import { identityDocument, IdentitySigner, startTestServer, within, type Backend, type TestServer } from '@airlock/testkit';
 import WebSocket from 'ws';
 
 export const REGION = 'eu-west-1';
-
-export async function refused(promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof AirlockApiError, String(error));
-    assert.equal(error.code, code, error.message);
-    if (message !== undefined) assert.match(error.message, message);
-    return true;
-  });
-}
 
 let serial = 0;
 /** A fresh instance id, 17 hex digits, in the order made. */

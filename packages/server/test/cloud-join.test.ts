@@ -11,10 +11,9 @@ import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { AirlockApiError } from '@airlock/client';
 import { cloudtrail, control, fleet, type InputOf } from '@airlock/protocol';
 import { ConfigError, loadConfig } from '@airlock/server/config/config';
-import { BACKENDS, identityDocument, IdentitySigner, openssl, startTestServer, temporaryDirectory, type InstanceIdentityFields, type TestServer } from '@airlock/testkit';
+import { BACKENDS, identityDocument, IdentitySigner, openssl, refused, startTestServer, temporaryDirectory, type InstanceIdentityFields, type TestServer } from '@airlock/testkit';
 import WebSocket from 'ws';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -30,15 +29,6 @@ const INVENTORY: control.Inventory = {
   memoryBytes: 4_000_000_000,
   agentVersion: '0.1.0',
 };
-
-async function refused(promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof AirlockApiError, String(error));
-    assert.equal(error.code, code, error.message);
-    if (message !== undefined) assert.match(error.message, message);
-    return true;
-  });
-}
 
 function keyPair(): { publicKey: string; privateKey: KeyObject } {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');

@@ -14,8 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import type { AirlockClient } from '@airlock/client';
 import { events, organizations, portal, sessions, ssoAdmin } from '@airlock/protocol';
 import { EventBus } from '@airlock/server/events/bus';
-import { BACKENDS, createPerson, quietLogger, roleSession, signIn, SimulatedAgent, startTestServer, within, type TestServer } from '@airlock/testkit';
-import { refused } from './cloud-instances.js';
+import { BACKENDS, createPerson, quietLogger, refused, roleSession, signIn, SimulatedAgent, startTestServer, within, type TestServer } from '@airlock/testkit';
 
 interface Delivered {
   readonly path: string;

@@ -10,10 +10,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Attribute, Change, Client } from 'ldapts';
-import { AirlockApiError } from '@airlock/client';
 import { identitySources, identitystore, organizations, portal, roleSessions, sessions, ssoAdmin } from '@airlock/protocol';
 import { entryFilter, groupFilter } from '@airlock/server/identity/sources/ldap';
-import { BACKENDS, createPerson, SimulatedAgent, startSlapd, startTestServer, type TestServer, type TestSlapd } from '@airlock/testkit';
+import { BACKENDS, createPerson, refused, SimulatedAgent, startSlapd, startTestServer, type TestServer, type TestSlapd } from '@airlock/testkit';
 
 const TIMEOUT = { timeout: 90_000 };
 const SUFFIX = 'dc=example,dc=com';
@@ -59,15 +58,6 @@ const LDIF = [
   group('loop-a', [groupDn('loop-b')]),
   group('loop-b', [groupDn('loop-a'), uidDn('frank')]),
 ].join('\n');
-
-async function refused(promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof AirlockApiError, String(error));
-    assert.equal(error.code, code, error.message);
-    if (message !== undefined) assert.match(error.message, message);
-    return true;
-  });
-}
 
 describe('LDAP filters', () => {
   test('values are escaped (RFC 4515): a user name cannot widen or end the filter', () => {

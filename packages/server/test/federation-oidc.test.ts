@@ -10,22 +10,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { AirlockApiError } from '@airlock/client';
 import { identitySources, identitystore, organizations, portal, roleSessions, sessions, ssoAdmin } from '@airlock/protocol';
-import { BACKENDS, createPerson, signInToken, SimulatedAgent, startTestServer, TEST_PASSWORD, type TestServer } from '@airlock/testkit';
+import { BACKENDS, createPerson, refused, signInToken, SimulatedAgent, startTestServer, TEST_PASSWORD, type TestServer } from '@airlock/testkit';
 import { CookieBrowser } from './cookie-browser.js';
 import { CLIENT_ID, CLIENT_SECRET, TestProvider } from './test-oidc-provider.js';
 
 const TIMEOUT = { timeout: 60_000 };
-
-async function refused(promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof AirlockApiError, String(error));
-    assert.equal(error.code, code, error.message);
-    if (message !== undefined) assert.match(error.message, message);
-    return true;
-  });
-}
 
 const isAirlockPage = (server: TestServer) => (location: string) => location.startsWith(server.url) && !location.includes('/federation/');
 

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AirlockClient } from '@airlock/client';
 import { ec2, fleet, organizations, ssoAdmin, type control, type OutputOf } from '@airlock/protocol';
-import { BACKENDS, createPerson, roleSession, signIn, type TestServer } from '@airlock/testkit';
-import { AgentChannel, cloudFleet, newInstanceId, REGION, refused, registerManaged, type CloudFleet } from './cloud-instances.js';
+import { BACKENDS, createPerson, refused, roleSession, signIn, type TestServer } from '@airlock/testkit';
+import { AgentChannel, cloudFleet, newInstanceId, REGION, registerManaged, type CloudFleet } from './cloud-instances.js';
 
 const INVENTORY: control.Inventory = {
   platformName: 'Ubuntu',

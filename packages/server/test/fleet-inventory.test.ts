@@ -10,8 +10,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fleet, inventory, type control, type InputOf } from '@airlock/protocol';
-import { BACKENDS, type TestServer } from '@airlock/testkit';
-import { AgentChannel, cloudFleet, refused, registerManaged, type CloudFleet } from './cloud-instances.js';
+import { BACKENDS, refused, type TestServer } from '@airlock/testkit';
+import { AgentChannel, cloudFleet, registerManaged, type CloudFleet } from './cloud-instances.js';
 
 const CLOUD_INVENTORY: control.Inventory = {
   platformName: 'Ubuntu',

@@ -14,7 +14,7 @@ import { control, fleet, type InputOf } from '@airlock/protocol';
 import { loadConfig } from '@airlock/server/config/config';
 import { DEFAULT_FLEET_OPTIONS, sourceKey } from '@airlock/server/fleet/agents';
 import { startServer } from '@airlock/server/server';
-import { BACKENDS, MovableClock, quietLogger, startTestServer, temporaryDirectory, withSchema, type TestServer } from '@airlock/testkit';
+import { BACKENDS, MovableClock, quietLogger, refused, startTestServer, temporaryDirectory, withSchema, type TestServer } from '@airlock/testkit';
 import WebSocket from 'ws';
 
 const WAIT_MS = 5_000;
@@ -30,15 +30,6 @@ const INVENTORY: control.Inventory = {
   memoryBytes: 4_000_000_000,
   agentVersion: '0.1.0',
 };
-
-async function refused(promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof AirlockApiError, String(error));
-    assert.equal(error.code, code, error.message);
-    if (message !== undefined) assert.match(error.message, message);
-    return true;
-  });
-}
 
 function keyPair(): { publicKey: string; privateKey: KeyObject } {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');

@@ -4,13 +4,12 @@
  * devices, managing one's apps and session, and secrets kept out of the database and audit trail.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { AirlockApiError } from '@airlock/client';
 import { identitystore, portal, type InputOf, type OutputOf } from '@airlock/protocol';
 import { base32Decode } from '@airlock/server/identity/totp';
-import { BACKENDS, startTestServer, type TestServer } from '@airlock/testkit';
+import { authenticatorCode, BACKENDS, goodPassword, invitedUser, mailedTo, refused, startTestServer, type Invited, type TestServer } from '@airlock/testkit';
 
 const TIMEOUT = { timeout: 30_000 };
 const SECOND = 1000;
@@ -19,60 +18,13 @@ const DAY = 24 * 3600 * SECOND;
 
 type AuthOutput = OutputOf<typeof portal.InitiateAuth>;
 
-/** Fails unless the promise rejects with the API error `code`; returns the error. */
-async function refused(promise: Promise<unknown>, code: string, message?: RegExp): Promise<AirlockApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof AirlockApiError, String(error));
-    assert.equal(error.code, code, error.message);
-    if (message !== undefined) assert.match(error.message, message);
-    return error;
-  }
-  return assert.fail(`expected ${code}, but the call succeeded`);
-}
-
-/** The authenticator app: oathtool's code for a base32 secret at a moment of the server's clock. */
-function totp(secret: string, millis: number): string {
-  const iso = new Date(millis).toISOString();
-  const when = `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
-  return execFileSync('/usr/bin/oathtool', ['--totp', '-b', secret, '--now', when], { env: { TZ: 'UTC' }, encoding: 'utf8', timeout: 5_000 }).trim();
-}
-
 /** Six digits that are none of the codes the secret gives from 2 steps before `millis` to 2 after. */
 function wrongCode(secret: string, millis: number): string {
-  const near = new Set([-2, -1, 0, 1, 2].map((step) => totp(secret, millis + step * 30 * SECOND)));
+  const near = new Set([-2, -1, 0, 1, 2].map((step) => authenticatorCode(secret, millis + step * 30 * SECOND)));
   for (let n = 0; ; n++) {
     const candidate = String((123_456 + n * 7_919) % 1_000_000).padStart(6, '0');
     if (!near.has(candidate)) return candidate;
   }
-}
-
-const goodPassword = (): string => `orbit ${randomBytes(6).toString('hex')} lantern`;
-
-/** The link or the code the outbox mailer logged for the last mail to `email`. */
-function fromLog(server: TestServer, email: string, what: 'link' | 'code'): string {
-  const lines = server.log.lines.filter((line) => line.startsWith(`mail: to ${email} `) && line.includes(`; ${what}: `));
-  const last = lines.at(-1);
-  assert.ok(last !== undefined, `no ${what} was mailed to ${email}`);
-  return last.slice(last.lastIndexOf(`; ${what}: `) + what.length + 4);
-}
-
-interface Invited {
-  readonly userName: string;
-  readonly userId: string;
-  readonly email: string;
-  readonly password: string;
-  readonly invitationToken: string;
-}
-
-async function invitedUser(server: TestServer, userName: string): Promise<Invited> {
-  const email = `${userName}@example.com`;
-  const { UserId } = await server.root.call(identitystore.CreateUser, { UserName: userName, Emails: [{ Value: email, Primary: true }] });
-  const invitationToken = new URL(fromLog(server, email, 'link')).searchParams.get('token') ?? '';
-  const password = goodPassword();
-  await server.client().call(portal.AcceptInvitation, { InvitationToken: invitationToken, Password: password });
-  return { userName, userId: UserId, email, password, invitationToken };
 }
 
 interface Enrolled extends Invited {
@@ -89,11 +41,11 @@ async function enrolledUser(server: TestServer, userName: string, deviceName = '
   const invited = await invitedUser(server, userName);
   const challenge = await server.client().call(portal.InitiateAuth, { Username: userName, Password: invited.password });
   assert.equal(challenge.ChallengeName, 'EMAIL_OTP');
-  const emailCode = fromLog(server, invited.email, 'code');
+  const emailCode = mailedTo(server, invited.email, 'code');
   const result = await server.client().call(portal.RespondToAuthChallenge, { ChallengeName: 'EMAIL_OTP', Session: challenge.Session ?? '', ChallengeResponses: { EMAIL_OTP_CODE: emailCode } });
   const firstToken = result.AuthenticationResult?.AccessToken ?? '';
   const { SecretCode } = await server.client(firstToken).call(portal.AssociateSoftwareToken, {});
-  const registrationCode = totp(SecretCode, server.clock.now());
+  const registrationCode = authenticatorCode(SecretCode, server.clock.now());
   await server.client(firstToken).call(portal.VerifySoftwareToken, { UserCode: registrationCode, FriendlyDeviceName: deviceName });
   return { ...invited, secret: SecretCode, firstToken, emailCode, registrationCode };
 }
@@ -103,7 +55,7 @@ async function appSignIn(server: TestServer, user: { userName: string; password:
   server.clock.advance(30 * SECOND);
   const challenge = await server.client().call(portal.InitiateAuth, { Username: user.userName, Password: user.password, ...(deviceKey === undefined ? {} : { DeviceKey: deviceKey }) });
   assert.equal(challenge.ChallengeName, 'SOFTWARE_TOKEN_MFA');
-  return answerApp(server, challenge.Session ?? '', totp(user.secret, server.clock.now()));
+  return answerApp(server, challenge.Session ?? '', authenticatorCode(user.secret, server.clock.now()));
 }
 
 const answerApp = (server: TestServer, session: string, code: string): Promise<AuthOutput> =>
@@ -139,15 +91,15 @@ describe('authenticator codes and challenge Sessions', () => {
     await refused(answerApp(server, afterRegistration, user.registrationCode), 'CodeMismatchException');
 
     server.clock.advance(30 * SECOND);
-    const code = totp(user.secret, server.clock.now());
+    const code = authenticatorCode(user.secret, server.clock.now());
     assert.match(tokenOf(await answerApp(server, afterRegistration, code)), /^alp_/);
 
     const again = await startApp(server, user);
     await refused(answerApp(server, again, code), 'CodeMismatchException', /code/);
     // The step before is within the drift allowed, but older than the code already taken.
-    await refused(answerApp(server, again, totp(user.secret, server.clock.now() - 30 * SECOND)), 'CodeMismatchException');
+    await refused(answerApp(server, again, authenticatorCode(user.secret, server.clock.now() - 30 * SECOND)), 'CodeMismatchException');
     server.clock.advance(30 * SECOND);
-    assert.match(tokenOf(await answerApp(server, again, totp(user.secret, server.clock.now()))), /^alp_/, 'two wrong answers do not end the Session');
+    assert.match(tokenOf(await answerApp(server, again, authenticatorCode(user.secret, server.clock.now()))), /^alp_/, 'two wrong answers do not end the Session');
   });
 
   test('one step of drift is allowed, two are not', TIMEOUT, async () => {
@@ -155,11 +107,11 @@ describe('authenticator codes and challenge Sessions', () => {
     server.clock.advance(10 * MINUTE);
     const session = await startApp(server, user);
     const now = server.clock.now();
-    await refused(answerApp(server, session, totp(user.secret, now - 60 * SECOND)), 'CodeMismatchException');
-    await refused(answerApp(server, session, totp(user.secret, now + 60 * SECOND)), 'CodeMismatchException');
-    assert.match(tokenOf(await answerApp(server, session, totp(user.secret, now - 30 * SECOND))), /^alp_/);
+    await refused(answerApp(server, session, authenticatorCode(user.secret, now - 60 * SECOND)), 'CodeMismatchException');
+    await refused(answerApp(server, session, authenticatorCode(user.secret, now + 60 * SECOND)), 'CodeMismatchException');
+    assert.match(tokenOf(await answerApp(server, session, authenticatorCode(user.secret, now - 30 * SECOND))), /^alp_/);
     const next = await startApp(server, user);
-    assert.match(tokenOf(await answerApp(server, next, totp(user.secret, now + 30 * SECOND))), /^alp_/);
+    assert.match(tokenOf(await answerApp(server, next, authenticatorCode(user.secret, now + 30 * SECOND))), /^alp_/);
   });
 
   test('four wrong codes leave the Session usable; the fifth ends it', TIMEOUT, async () => {
@@ -169,7 +121,7 @@ describe('authenticator codes and challenge Sessions', () => {
     for (let i = 0; i < 4; i++) {
       await refused(answerApp(server, survivor, wrongCode(four.secret, server.clock.now())), 'CodeMismatchException', /Invalid code/);
     }
-    assert.match(tokenOf(await answerApp(server, survivor, totp(four.secret, server.clock.now()))), /^alp_/);
+    assert.match(tokenOf(await answerApp(server, survivor, authenticatorCode(four.secret, server.clock.now()))), /^alp_/);
 
     const five = await enrolledUser(server, 'wrong05');
     server.clock.advance(30 * SECOND);
@@ -177,11 +129,11 @@ describe('authenticator codes and challenge Sessions', () => {
     for (let i = 0; i < 5; i++) {
       await refused(answerApp(server, doomed, wrongCode(five.secret, server.clock.now())), 'CodeMismatchException');
     }
-    const right = totp(five.secret, server.clock.now());
+    const right = authenticatorCode(five.secret, server.clock.now());
     await refused(answerApp(server, doomed, right), 'NotAuthorizedException');
     // Not merely the name's lockout: once that has passed, the Session is still gone.
     server.clock.advance(61 * SECOND);
-    await refused(answerApp(server, doomed, totp(five.secret, server.clock.now())), 'NotAuthorizedException', /expired|Sign in again/);
+    await refused(answerApp(server, doomed, authenticatorCode(five.secret, server.clock.now())), 'NotAuthorizedException', /expired|Sign in again/);
   });
 
   test('a challenge Session lives 5 minutes', TIMEOUT, async () => {
@@ -189,12 +141,12 @@ describe('authenticator codes and challenge Sessions', () => {
     server.clock.advance(30 * SECOND);
     const inTime = await startApp(server, user);
     server.clock.advance(5 * MINUTE - SECOND);
-    assert.match(tokenOf(await answerApp(server, inTime, totp(user.secret, server.clock.now()))), /^alp_/);
+    assert.match(tokenOf(await answerApp(server, inTime, authenticatorCode(user.secret, server.clock.now()))), /^alp_/);
 
     server.clock.advance(30 * SECOND);
     const late = await startApp(server, user);
     server.clock.advance(5 * MINUTE + SECOND);
-    await refused(answerApp(server, late, totp(user.secret, server.clock.now())), 'NotAuthorizedException', /expired/);
+    await refused(answerApp(server, late, authenticatorCode(user.secret, server.clock.now())), 'NotAuthorizedException', /expired/);
   });
 });
 
@@ -213,7 +165,7 @@ for (const backend of BACKENDS) {
       for (let round = 0; round < 3; round++) {
         server.clock.advance(30 * SECOND);
         const session = await startApp(server, user);
-        const code = totp(user.secret, server.clock.now());
+        const code = authenticatorCode(user.secret, server.clock.now());
         const outcomes = await Promise.allSettled(Array.from({ length: 4 }, () => answerApp(server, session, code)));
         const signedIn = outcomes.filter((outcome) => outcome.status === 'fulfilled' && outcome.value.AuthenticationResult !== undefined);
         assert.equal(signedIn.length, 1, JSON.stringify(outcomes.map((outcome) => (outcome.status === 'rejected' ? String(outcome.reason) : 'signed in'))));
@@ -258,7 +210,7 @@ describe('MFA settings', () => {
     });
     const user = await invitedUser(server, 'settings-user');
     const challenge = await server.client().call(portal.InitiateAuth, { Username: user.userName, Password: user.password });
-    const result = await server.client().call(portal.RespondToAuthChallenge, { ChallengeName: 'EMAIL_OTP', Session: challenge.Session ?? '', ChallengeResponses: { EMAIL_OTP_CODE: fromLog(server, user.email, 'code') } });
+    const result = await server.client().call(portal.RespondToAuthChallenge, { ChallengeName: 'EMAIL_OTP', Session: challenge.Session ?? '', ChallengeResponses: { EMAIL_OTP_CODE: mailedTo(server, user.email, 'code') } });
     const portalClient = server.client(tokenOf(result));
     const relaxed: InputOf<typeof portal.PutMfaSettings> = { MfaMode: 'DISABLED', AllowedMfaTypes: ['AUTHENTICATOR_APP'], NoDeviceAction: 'ALLOW' };
     await refused(portalClient.call(portal.PutMfaSettings, relaxed), 'AccessDeniedException');
@@ -284,7 +236,7 @@ describe('MFA settings', () => {
     const association = await anonymous.call(portal.AssociateSoftwareToken, { Session: session });
     assert.match(association.SecretCode, /^[A-Z2-7]{32}$/);
     assert.equal(association.Session, session);
-    const verified = await anonymous.call(portal.VerifySoftwareToken, { Session: session, UserCode: totp(association.SecretCode, server.clock.now()), FriendlyDeviceName: 'first phone' });
+    const verified = await anonymous.call(portal.VerifySoftwareToken, { Session: session, UserCode: authenticatorCode(association.SecretCode, server.clock.now()), FriendlyDeviceName: 'first phone' });
     assert.equal(verified.Status, 'SUCCESS');
     const result = await anonymous.call(portal.RespondToAuthChallenge, { ChallengeName: 'MFA_SETUP', Session: session });
     const token = tokenOf(result);
@@ -401,7 +353,7 @@ describe("one's own apps, session and password", () => {
     server.clock.advance(MINUTE);
     const tablet = await me.call(portal.AssociateSoftwareToken, {});
     assert.notEqual(tablet.SecretCode, user.secret);
-    await me.call(portal.VerifySoftwareToken, { UserCode: totp(tablet.SecretCode, server.clock.now()), FriendlyDeviceName: 'tablet' });
+    await me.call(portal.VerifySoftwareToken, { UserCode: authenticatorCode(tablet.SecretCode, server.clock.now()), FriendlyDeviceName: 'tablet' });
 
     const listed = await me.call(portal.ListMfaDevices, {});
     assert.deepEqual(listed.Devices.map((device) => [device.FriendlyDeviceName, device.Type]), [['phone', 'AUTHENTICATOR_APP'], ['tablet', 'AUTHENTICATOR_APP']]);
@@ -422,8 +374,8 @@ describe("one's own apps, session and password", () => {
     assert.match((await me.call(portal.AssociateSoftwareToken, {})).SecretCode, /^[A-Z2-7]{32}$/);
     server.clock.advance(30 * SECOND);
     const session = await startApp(server, user);
-    await refused(answerApp(server, session, totp(user.secret, server.clock.now())), 'CodeMismatchException');
-    assert.match(tokenOf(await answerApp(server, session, totp(tablet.SecretCode, server.clock.now()))), /^alp_/);
+    await refused(answerApp(server, session, authenticatorCode(user.secret, server.clock.now())), 'CodeMismatchException');
+    assert.match(tokenOf(await answerApp(server, session, authenticatorCode(tablet.SecretCode, server.clock.now()))), /^alp_/);
   });
 
   test("an administrator lists a user's devices and removes a lost one (identitystore:ListMfaDevicesForUser, DeleteMfaDeviceForUser)", TIMEOUT, async () => {
@@ -516,7 +468,7 @@ describe('secrets at rest', () => {
     const bad = wrongCode(user.secret, server.clock.now());
     codes.push({ what: 'wrong TOTP code', value: bad });
     await refused(answerApp(server, session, bad), 'CodeMismatchException');
-    const good = totp(user.secret, server.clock.now());
+    const good = authenticatorCode(user.secret, server.clock.now());
     codes.push({ what: 'TOTP code', value: good });
     const result = await answerApp(server, session, good);
     const token = tokenOf(result);
@@ -528,7 +480,7 @@ describe('secrets at rest', () => {
     const me = server.client(token);
     const second = await me.call(portal.AssociateSoftwareToken, {});
     secrets.push({ what: 'second SecretCode', value: second.SecretCode });
-    const secondCode = totp(second.SecretCode, server.clock.now());
+    const secondCode = authenticatorCode(second.SecretCode, server.clock.now());
     codes.push({ what: 'second registration code', value: secondCode });
     await me.call(portal.VerifySoftwareToken, { UserCode: secondCode, FriendlyDeviceName: 'spare' });
     const proposed = goodPassword();

@@ -6,13 +6,10 @@
  * another user's session unless a policy allows it on the session's ARN.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { AirlockApiError, type AirlockClient } from '@airlock/client';
-import { data, identitystore, organizations, sessions, ssoAdmin } from '@airlock/protocol';
-import { BACKENDS, createPerson, joinSession, roleSession, signIn, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
-
-const policy = (name: string): string => readFileSync(new URL(`../../../examples/guide/policies/${name}.json`, import.meta.url), 'utf8');
+import { data, sessions } from '@airlock/protocol';
+import { BACKENDS, joinSession, setUpGuide, startTestServer, type SimulatedAgent, type TestServer } from '@airlock/testkit';
 
 for (const backend of BACKENDS) {
   describe(`the console's session operations on ${backend}`, () => {
@@ -24,24 +21,7 @@ for (const backend of BACKENDS) {
 
     before(async () => {
       server = await startTestServer({ backend });
-      const account = (await server.root.call(organizations.ListAccounts, {})).Accounts[0]?.Id ?? '';
-      for (const [group, set, file, user] of [
-        ['ProductionAccess', 'ProductionPermissionSet', 'production-onprem', 'testuser01'],
-        ['DevelopmentAccess', 'DevelopmentPermissionSet', 'development-onprem', 'testuser02'],
-      ] as const) {
-        const { GroupId } = await server.root.call(identitystore.CreateGroup, { DisplayName: group });
-        const userId = await createPerson(server, user);
-        await server.root.call(identitystore.CreateGroupMembership, { GroupId, MemberId: { UserId: userId } });
-        const arn = (await server.root.call(ssoAdmin.CreatePermissionSet, { Name: set })).PermissionSet.PermissionSetArn;
-        await server.root.call(ssoAdmin.PutInlinePolicyToPermissionSet, { PermissionSetArn: arn, InlinePolicy: policy(file) });
-        await server.root.call(ssoAdmin.CreateAccountAssignment, { TargetId: account, TargetType: 'AWS_ACCOUNT', PermissionSetArn: arn, PrincipalType: 'GROUP', PrincipalId: GroupId });
-      }
-      user1 = await roleSession(server, await signIn(server, 'testuser01'), account, 'ProductionPermissionSet');
-      user2 = await roleSession(server, await signIn(server, 'testuser02'), account, 'DevelopmentPermissionSet');
-      production = await SimulatedAgent.register(server, [{ Key: 'project', Value: 'Production' }, { Key: 'Name', Value: 'prod-server01' }]);
-      development = await SimulatedAgent.register(server, [{ Key: 'project', Value: 'Development' }, { Key: 'Name', Value: 'dev-server01' }]);
-      await production.connect(server);
-      await development.connect(server);
+      ({ user1, user2, production, development } = await setUpGuide(server));
     });
     after(async () => {
       production.disconnect();

@@ -6,22 +6,10 @@
  * the idle timeout on a moved clock, and DescribeSessions.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { AirlockApiError, type AirlockClient } from '@airlock/client';
-import { data, identitystore, organizations, sessions, ssoAdmin } from '@airlock/protocol';
-import { BACKENDS, createPerson, DataPeer, joinSession, roleSession, signIn, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
-
-const policy = (name: string): string => readFileSync(new URL(`../../../examples/guide/policies/${name}.json`, import.meta.url), 'utf8');
-
-async function refused(promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof AirlockApiError, String(error));
-    assert.equal(error.code, code, error.message);
-    if (message !== undefined) assert.match(error.message, message);
-    return true;
-  });
-}
+import type { AirlockClient } from '@airlock/client';
+import { data, organizations, sessions, ssoAdmin } from '@airlock/protocol';
+import { BACKENDS, createPerson, DataPeer, joinSession, refused, roleSession, setUpGuide, signIn, startTestServer, type SimulatedAgent, type TestServer } from '@airlock/testkit';
 
 async function status(caller: AirlockClient, sessionId: string, state: 'Active' | 'History') {
   const { Sessions } = await caller.call(sessions.DescribeSessions, { State: state, Filters: [{ key: 'SessionId', value: sessionId }] });
@@ -50,24 +38,7 @@ for (const backend of BACKENDS) {
 
     before(async () => {
       server = await startTestServer({ backend });
-      const account = (await server.root.call(organizations.ListAccounts, {})).Accounts[0]?.Id ?? '';
-      for (const [group, set, file, user] of [
-        ['ProductionAccess', 'ProductionPermissionSet', 'production-onprem', 'testuser01'],
-        ['DevelopmentAccess', 'DevelopmentPermissionSet', 'development-onprem', 'testuser02'],
-      ] as const) {
-        const { GroupId } = await server.root.call(identitystore.CreateGroup, { DisplayName: group });
-        const userId = await createPerson(server, user);
-        await server.root.call(identitystore.CreateGroupMembership, { GroupId, MemberId: { UserId: userId } });
-        const arn = (await server.root.call(ssoAdmin.CreatePermissionSet, { Name: set })).PermissionSet.PermissionSetArn;
-        await server.root.call(ssoAdmin.PutInlinePolicyToPermissionSet, { PermissionSetArn: arn, InlinePolicy: policy(file) });
-        await server.root.call(ssoAdmin.CreateAccountAssignment, { TargetId: account, TargetType: 'AWS_ACCOUNT', PermissionSetArn: arn, PrincipalType: 'GROUP', PrincipalId: GroupId });
-      }
-      user1 = await roleSession(server, await signIn(server, 'testuser01'), account, 'ProductionPermissionSet');
-      user2 = await roleSession(server, await signIn(server, 'testuser02'), account, 'DevelopmentPermissionSet');
-      production = await SimulatedAgent.register(server, [{ Key: 'project', Value: 'Production' }, { Key: 'Name', Value: 'prod-server01' }]);
-      development = await SimulatedAgent.register(server, [{ Key: 'project', Value: 'Development' }, { Key: 'Name', Value: 'dev-server01' }]);
-      await production.connect(server);
-      await development.connect(server);
+      ({ user1, user2, production, development } = await setUpGuide(server));
     });
     after(async () => {
       production.disconnect();

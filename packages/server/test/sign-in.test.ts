@@ -4,7 +4,6 @@
  * what a guesser learns (the same answer, the same time, the same lockout for any name).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -12,53 +11,12 @@ import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { AirlockApiError } from '@airlock/client';
 import { identitystore, portal } from '@airlock/protocol';
-import { BACKENDS, startTestServer, type TestServer } from '@airlock/testkit';
+import { authenticatorCode, BACKENDS, goodPassword, invitedUser, mailedTo, refused, startTestServer, type TestServer } from '@airlock/testkit';
 
 const TIMEOUT = { timeout: 30_000 };
 const SECOND = 1000;
 const DAY = 24 * 3600 * SECOND;
 const WRONG_CREDENTIALS = 'Incorrect username or password.';
-
-/** Fails unless the promise rejects with the API error `code`; returns the error. */
-async function refused(promise: Promise<unknown>, code: string, message?: RegExp): Promise<AirlockApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof AirlockApiError, String(error));
-    assert.equal(error.code, code, error.message);
-    if (message !== undefined) assert.match(error.message, message);
-    return error;
-  }
-  return assert.fail(`expected ${code}, but the call succeeded`);
-}
-
-/** The authenticator app: oathtool's code for a base32 secret at a moment of the server's clock. */
-function totp(secret: string, millis: number): string {
-  const iso = new Date(millis).toISOString();
-  const when = `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
-  return execFileSync('/usr/bin/oathtool', ['--totp', '-b', secret, '--now', when], { env: { TZ: 'UTC' }, encoding: 'utf8', timeout: 5_000 }).trim();
-}
-
-/** A password the policy accepts, different each time. */
-const goodPassword = (): string => `orbit ${randomBytes(6).toString('hex')} lantern`;
-
-/** The link or the code the outbox mailer logged for the last mail to `email`. */
-function fromLog(server: TestServer, email: string, what: 'link' | 'code'): string {
-  const lines = server.log.lines.filter((line) => line.startsWith(`mail: to ${email} `) && line.includes(`; ${what}: `));
-  const last = lines.at(-1);
-  assert.ok(last !== undefined, `no ${what} was mailed to ${email}: ${server.log.lines.join('\n')}`);
-  return last.slice(last.lastIndexOf(`; ${what}: `) + what.length + 4);
-}
-
-/** Creates a user with an email and accepts the invitation: the user can sign in with the password returned. */
-async function invitedUser(server: TestServer, userName: string): Promise<{ userId: string; email: string; password: string }> {
-  const email = `${userName}@example.com`;
-  const { UserId } = await server.root.call(identitystore.CreateUser, { UserName: userName, Emails: [{ Value: email, Primary: true }] });
-  const token = new URL(fromLog(server, email, 'link')).searchParams.get('token') ?? '';
-  const password = goodPassword();
-  await server.client().call(portal.AcceptInvitation, { InvitationToken: token, Password: password });
-  return { userId: UserId, email, password };
-}
 
 // ------------------------------------------------------------------------------------------------
 // The guide's path, with real mail, on each backend.
@@ -183,7 +141,7 @@ for (const backend of BACKENDS) {
       assert.ok(association.OtpauthUri.startsWith('otpauth://totp/Airlock:testuser01?'), association.OtpauthUri);
       assert.match(association.OtpauthUri, new RegExp(`secret=${association.SecretCode}`));
       assert.match(association.QrCodeSvg, /<svg/);
-      const verified = await signedIn.call(portal.VerifySoftwareToken, { UserCode: totp(association.SecretCode, server.clock.now()), FriendlyDeviceName: 'phone' });
+      const verified = await signedIn.call(portal.VerifySoftwareToken, { UserCode: authenticatorCode(association.SecretCode, server.clock.now()), FriendlyDeviceName: 'phone' });
       assert.equal(verified.Status, 'SUCCESS');
 
       // The next sign-in asks for the app's code (the next 30-second step), and mails nothing.
@@ -194,7 +152,7 @@ for (const backend of BACKENDS) {
       const byApp = await anonymous.call(portal.RespondToAuthChallenge, {
         ChallengeName: 'SOFTWARE_TOKEN_MFA',
         Session: second.Session ?? '',
-        ChallengeResponses: { USERNAME: 'testuser01', SOFTWARE_TOKEN_MFA_CODE: totp(association.SecretCode, server.clock.now()) },
+        ChallengeResponses: { USERNAME: 'testuser01', SOFTWARE_TOKEN_MFA_CODE: authenticatorCode(association.SecretCode, server.clock.now()) },
       });
       const appToken = byApp.AuthenticationResult?.AccessToken ?? '';
       assert.match(appToken, /^alp_/);
@@ -224,7 +182,7 @@ describe('accepting an invitation', () => {
 
   const inviteToken = async (userName: string): Promise<string> => {
     await server.root.call(identitystore.CreateUser, { UserName: userName, Emails: [{ Value: `${userName}@example.com` }] });
-    return new URL(fromLog(server, `${userName}@example.com`, 'link')).searchParams.get('token') ?? '';
+    return new URL(mailedTo(server, `${userName}@example.com`, 'link')).searchParams.get('token') ?? '';
   };
 
   test('an unknown token and a used one are refused; a weak password is refused and the link stays usable', TIMEOUT, async () => {
@@ -376,7 +334,7 @@ for (const backend of BACKENDS) {
         const userName = `race-accept-${round}`;
         const email = `${userName}@example.com`;
         await server.root.call(identitystore.CreateUser, { UserName: userName, Emails: [{ Value: email }] });
-        const token = new URL(fromLog(server, email, 'link')).searchParams.get('token') ?? '';
+        const token = new URL(mailedTo(server, email, 'link')).searchParams.get('token') ?? '';
         const passwords = [goodPassword(), goodPassword()];
         const outcomes = await Promise.allSettled(passwords.map((password) => server.client().call(portal.AcceptInvitation, { InvitationToken: token, Password: password })));
         const accepted = passwords.filter((_password, index) => outcomes[index]?.status === 'fulfilled');
@@ -394,7 +352,7 @@ for (const backend of BACKENDS) {
       for (let round = 0; round < 3; round++) {
         const { password, email } = await invitedUser(server, `race-code-${round}`);
         const challenge = await server.client().call(portal.InitiateAuth, { Username: `race-code-${round}`, Password: password });
-        const code = fromLog(server, email, 'code');
+        const code = mailedTo(server, email, 'code');
         const answer = { ChallengeName: 'EMAIL_OTP', Session: challenge.Session ?? '', ChallengeResponses: { EMAIL_OTP_CODE: code } } as const;
         const outcomes = await Promise.allSettled(Array.from({ length: 4 }, () => server.client().call(portal.RespondToAuthChallenge, answer)));
         const sessions = outcomes.filter((outcome) => outcome.status === 'fulfilled' && outcome.value.AuthenticationResult !== undefined);
@@ -422,9 +380,9 @@ describe('an emailed code', () => {
       anonymous.call(portal.RespondToAuthChallenge, { ChallengeName: 'EMAIL_OTP', Session: session ?? '', ChallengeResponses: { EMAIL_OTP_CODE: code } });
 
     const first = await anonymous.call(portal.InitiateAuth, { Username: 'mailcode01', Password: password });
-    const firstCode = fromLog(server, email, 'code');
+    const firstCode = mailedTo(server, email, 'code');
     const second = await anonymous.call(portal.InitiateAuth, { Username: 'mailcode01', Password: password });
-    const secondCode = fromLog(server, email, 'code');
+    const secondCode = mailedTo(server, email, 'code');
     if (firstCode !== secondCode) await refused(answer(second.Session, firstCode), 'CodeMismatchException', /latest email/);
     await answer(second.Session, secondCode);
     await refused(answer(second.Session, secondCode), 'NotAuthorizedException');
@@ -433,7 +391,7 @@ describe('an emailed code', () => {
     await answer(first.Session, firstCode);
 
     const late = await anonymous.call(portal.InitiateAuth, { Username: 'mailcode01', Password: password });
-    const lateCode = fromLog(server, email, 'code');
+    const lateCode = mailedTo(server, email, 'code');
     server.clock.advance(10 * 60 * SECOND + SECOND);
     await refused(answer(late.Session, lateCode), 'NotAuthorizedException', /expired/);
   });
@@ -472,7 +430,7 @@ describe('a one-time password', () => {
     assert.notEqual(next.Session, session);
     await refused(anonymous.call(portal.RespondToAuthChallenge, { ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: session, ChallengeResponses: { NEW_PASSWORD: goodPassword() } }), 'NotAuthorizedException');
 
-    const done = await anonymous.call(portal.RespondToAuthChallenge, { ChallengeName: 'EMAIL_OTP', Session: next.Session ?? '', ChallengeResponses: { EMAIL_OTP_CODE: fromLog(server, email, 'code') } });
+    const done = await anonymous.call(portal.RespondToAuthChallenge, { ChallengeName: 'EMAIL_OTP', Session: next.Session ?? '', ChallengeResponses: { EMAIL_OTP_CODE: mailedTo(server, email, 'code') } });
     const token = done.AuthenticationResult?.AccessToken ?? '';
     const who = await server.client(token).call(portal.GetSession, {});
     assert.equal(who.UserName, 'otp01');

@@ -8,20 +8,10 @@
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { AirlockApiError } from '@airlock/client';
 import { identitystore, portal, type OutputOf } from '@airlock/protocol';
-import { BACKENDS, createPerson, signInToken, startTestServer, TEST_PASSWORD, type TestServer } from '@airlock/testkit';
+import { BACKENDS, createPerson, refused, signInToken, startTestServer, TEST_PASSWORD, type TestServer } from '@airlock/testkit';
 
 const TIMEOUT = { timeout: 30_000 };
-
-/** Rejects with the API error `code` (and a message matching `message`). */
-const refused = (promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> =>
-  assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof AirlockApiError, String(error));
-    assert.equal(error.code, code, error.message);
-    if (message !== undefined) assert.match(error.message, message);
-    return true;
-  });
 
 const sha256 = (data: Buffer): Buffer => createHash('sha256').update(data).digest();
 const b64url = (data: Buffer): string => data.toString('base64url');

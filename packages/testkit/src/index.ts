@@ -9,7 +9,9 @@ export { startTestServer, type TestServer, type TestServerOptions } from './serv
 export { startServerProcess, type Restartable, type ServerProcess } from './server-process.js';
 export { startCluster, type Cluster, type ClusterNode, type ClusterOptions } from './cluster.js';
 export { quietLogger, type CapturedLog } from './log.js';
-export { createPerson, roleSession, signIn, signInToken, TEST_PASSWORD } from './people.js';
+export { createPerson, goodPassword, invitedUser, roleSession, signIn, signInToken, TEST_PASSWORD, type Invited } from './people.js';
+export { refused } from './refused.js';
+export { guidePolicy, setUpGuide, type GuideSetup } from './guide.js';
 export {
   base64Lines,
   identityDocument,

@@ -2,8 +2,10 @@
  * People for tests: a user who can sign in, signed in with MFA the way the guide sets it up
  * (password, then the code mailed to them), and role sessions from their assignments.
  */
+import { randomBytes } from 'node:crypto';
 import type { AirlockClient } from '@airlock/client';
 import { identitystore, portal, roleSessions } from '@airlock/protocol';
+import { mailedTo } from './mailbox.js';
 import type { TestServer } from './server.js';
 
 export const TEST_PASSWORD = 'a long test passphrase';
@@ -52,4 +54,26 @@ export async function signInToken(server: TestServer, userName: string): Promise
 export async function roleSession(server: TestServer, person: AirlockClient, accountId: string, permissionSet: string): Promise<AirlockClient> {
   const { RoleCredentials } = await person.call(roleSessions.GetRoleCredentials, { AccountId: accountId, RoleName: permissionSet });
   return server.client(RoleCredentials.AccessToken);
+}
+
+/** A password the policy accepts, different each time. */
+export const goodPassword = (): string => `orbit ${randomBytes(6).toString('hex')} lantern`;
+
+export interface Invited {
+  readonly userName: string;
+  readonly userId: string;
+  readonly email: string;
+  /** The password the invitation was accepted with (goodPassword's). */
+  readonly password: string;
+  readonly invitationToken: string;
+}
+
+/** Creates a user with an email and accepts the mailed invitation with a fresh password: the user can sign in with it. */
+export async function invitedUser(server: TestServer, userName: string): Promise<Invited> {
+  const email = `${userName}@example.com`;
+  const { UserId } = await server.root.call(identitystore.CreateUser, { UserName: userName, Emails: [{ Value: email, Primary: true }] });
+  const invitationToken = new URL(mailedTo(server, email, 'link')).searchParams.get('token') ?? '';
+  const password = goodPassword();
+  await server.client().call(portal.AcceptInvitation, { InvitationToken: invitationToken, Password: password });
+  return { userName, userId: UserId, email, password, invitationToken };
 }
