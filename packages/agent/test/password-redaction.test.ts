@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadModeReader, modeReader } from '@airlock/agent/session/terminal-mode';
 import { data, documents, logs, sessions } from '@airlock/protocol';
 import { readRecord } from '@airlock/server/sessions/record';
-import { DataPeer, startTestServer, type TestServer } from '@airlock/testkit';
+import { DataPeer, recordedText, sessionPreferences, startTestServer, type TestServer } from '@airlock/testkit';
 import { startRealAgent, type RealAgent } from '@airlock/testkit/real-agent';
 import { temporaryDirectory } from './helpers.js';
 
@@ -27,12 +27,7 @@ const PASSWORD = `Pw-${randomBytes(9).toString('hex')}`;
 const HIDDEN = '[input hidden: echo off]';
 
 const preferences = (inputs: Record<string, unknown>): string =>
-  JSON.stringify({
-    schemaVersion: '1.0',
-    description: 'Session Manager preferences',
-    sessionType: 'Standard_Stream',
-    inputs: { s3BucketName: 'session-recordings', s3KeyPrefix: 'sessions', s3EncryptionEnabled: false, cloudWatchLogGroupName: 'SessionManagerLogGroup', ...inputs },
-  });
+  sessionPreferences({ s3BucketName: 'session-recordings', s3KeyPrefix: 'sessions', s3EncryptionEnabled: false, cloudWatchLogGroupName: 'SessionManagerLogGroup', ...inputs });
 
 describe('passwords typed in a real shell stay out of the records', () => {
   let server: TestServer;
@@ -100,17 +95,12 @@ describe('passwords typed in a real shell stay out of the records', () => {
     const messages = events.map((event) => JSON.parse(event.message) as { input?: string; output?: string });
     const path = `${server.dataDir}/records/${id}.rec`;
     const { entries } = await readRecord(path);
-    const recorded = (direction: 'input' | 'output'): string =>
-      entries
-        .filter((entry) => entry.direction === direction && entry.type === data.FrameType.Data)
-        .map((entry) => data.fromUtf8(entry.payload))
-        .join('');
     // What the record says of the terminal, frame by frame, for a failure's message.
     trace = JSON.stringify(entries.filter((entry) => entry.stream === 0).map((entry) => [entry.direction, entry.type, entry.withheld === true ? 'withheld' : data.fromUtf8(entry.payload)]));
     return {
       'record file': (await readFile(path)).toString('latin1'),
-      'recorded input': recorded('input'),
-      'recorded output': recorded('output'),
+      'recorded input': recordedText(entries, 'input'),
+      'recorded output': recordedText(entries, 'output'),
       'input events': messages.map((message) => message.input ?? '').join(''),
       'output events': messages.map((message) => message.output ?? '').join(''),
       '.log object': logObject?.body.toString('utf8') ?? '',

@@ -12,7 +12,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { AGENT_VERSION, collectInventory, ControlChannel, loadPrivateKey, loadState, register, SessionManager } from '@airlock/agent';
 import { data } from '@airlock/protocol';
-import { DataPeer, startTestServer, type TestServer } from '@airlock/testkit';
+import { DataPeer, sessionPreferences, startTestServer, type TestServer } from '@airlock/testkit';
 import { capturedLogger, sleep, temporaryDirectory, waitFor } from './helpers.js';
 
 const canMakeUsers = process.getuid?.() === 0 && ((): boolean => {
@@ -213,9 +213,8 @@ describe('sessions with the real server', () => {
   test("Run As (runAsEnabled, runAsDefaultUser): the program runs as that OS user; a missing user fails the session with the reason; root is refused", { timeout: 60_000 }, async () => {
     assert.ok(canMakeUsers, 'this test needs root, useradd and setpriv (CI runs it as root)');
     execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', TEST_RUN_AS]);
-    const preferences = (inputs: object): string => JSON.stringify({ schemaVersion: '1.0', description: 'Session Manager preferences', sessionType: 'Standard_Stream', inputs });
     try {
-      await server.root.callByName('ssm', 'UpdateDocument', { Name: RUN_SHELL, Content: preferences({ runAsEnabled: true, runAsDefaultUser: TEST_RUN_AS }) });
+      await server.root.callByName('ssm', 'UpdateDocument', { Name: RUN_SHELL, Content: sessionPreferences({ runAsEnabled: true, runAsDefaultUser: TEST_RUN_AS }) });
       const { started, client } = await start({ DocumentName: 'AWS-StartNonInteractiveCommand', Parameters: { command: ['echo "$(id -un) $HOME"'] } });
       await client.waitFor(() => client.frames.some((frame) => frame.type === data.FrameType.Exit), `the Exit frame (the agent said: ${log.text()})`, 15_000);
       assert.equal(client.text(), `${TEST_RUN_AS} /home/${TEST_RUN_AS}\n`);
@@ -227,7 +226,7 @@ describe('sessions with the real server', () => {
       shell.client.sendText('echo "me=$(id -un)"; exit\r');
       await shell.client.waitFor(() => shell.client.text().includes(`me=${TEST_RUN_AS}`), `the shell's user (so far ${JSON.stringify(shell.client.text())})`, 10_000);
 
-      await server.root.callByName('ssm', 'UpdateDocument', { Name: RUN_SHELL, Content: preferences({ runAsEnabled: true, runAsDefaultUser: MISSING_USER }) });
+      await server.root.callByName('ssm', 'UpdateDocument', { Name: RUN_SHELL, Content: sessionPreferences({ runAsEnabled: true, runAsDefaultUser: MISSING_USER }) });
       // The agent fails it at once, maybe before a client could join: its history says why.
       const missing = (await server.root.callByName('ssm', 'StartSession', { Target: instanceId })) as Started;
       let failed = await history(missing.SessionId);
@@ -239,7 +238,7 @@ describe('sessions with the real server', () => {
       assert.match(failed.Details ?? '', new RegExp(MISSING_USER), `the reason names the user: ${failed.Details ?? ''}`);
 
       await assert.rejects(
-        server.root.callByName('ssm', 'UpdateDocument', { Name: RUN_SHELL, Content: preferences({ runAsEnabled: true, runAsDefaultUser: 'root' }) }),
+        server.root.callByName('ssm', 'UpdateDocument', { Name: RUN_SHELL, Content: sessionPreferences({ runAsEnabled: true, runAsDefaultUser: 'root' }) }),
         (error: unknown) => error instanceof Error && /root/.test(error.message),
       );
     } finally {

@@ -7,17 +7,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { data, documents, sessions } from '@airlock/protocol';
-import { DataPeer, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
+import { DataPeer, sessionPreferences, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
 import { MAX_PAUSE_MS, pauseBefore } from '@airlock/cli/commands/replay';
 import { airlock } from './helpers.js';
 
 const GROUP = 'SessionManagerLogGroup';
-const PREFERENCES = JSON.stringify({
-  schemaVersion: '1.0',
-  description: 'Session Manager preferences',
-  sessionType: 'Standard_Stream',
-  inputs: { s3BucketName: '', s3EncryptionEnabled: false, cloudWatchLogGroupName: GROUP, cloudWatchStreamingEnabled: false },
-});
+const PREFERENCES = sessionPreferences({ s3BucketName: '', s3EncryptionEnabled: false, cloudWatchLogGroupName: GROUP, cloudWatchStreamingEnabled: false });
 
 describe('airlock ssm replay', () => {
   let server: TestServer;

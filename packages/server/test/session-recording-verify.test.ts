@@ -12,16 +12,11 @@ import { after, before, describe, test } from 'node:test';
 import { documents, logs, sessions } from '@airlock/protocol';
 import { readRecord, recordPath } from '@airlock/server/sessions/record';
 import { verifyDeliveredCopies, type DeliveryProblem } from '@airlock/server/sessions/verify-delivery';
-import { auditVerify as runAuditVerify, BACKENDS, joinSession, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
+import { auditVerify as runAuditVerify, BACKENDS, joinSession, sessionPreferences, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
 
 const GROUP = 'SessionManagerLogGroup';
 const BUCKET = 'session-recordings';
-const PREFERENCES = JSON.stringify({
-  schemaVersion: '1.0',
-  description: 'Session Manager preferences',
-  sessionType: 'Standard_Stream',
-  inputs: { s3BucketName: BUCKET, s3KeyPrefix: 'audit', s3EncryptionEnabled: false, cloudWatchLogGroupName: GROUP, cloudWatchStreamingEnabled: false },
-});
+const PREFERENCES = sessionPreferences({ s3BucketName: BUCKET, s3KeyPrefix: 'audit', s3EncryptionEnabled: false, cloudWatchLogGroupName: GROUP, cloudWatchStreamingEnabled: false });
 const EXCHANGES: readonly (readonly [string, string])[] = [
   ['whoami\r', 'whoami\r\nssm-user\r\n$ '],
   ['hostname\r', 'hostname\r\nprod-server01\r\n$ '],

@@ -8,14 +8,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { data, documents, logs, sessions } from '@airlock/protocol';
-import { BACKENDS, joinSession, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
+import { BACKENDS, joinSession, sessionPreferences, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
 
-const PREFERENCES = JSON.stringify({
-  schemaVersion: '1.0',
-  description: 'Session Manager preferences',
-  sessionType: 'Standard_Stream',
-  inputs: { s3BucketName: 'session-recordings', s3KeyPrefix: 'sessions', s3EncryptionEnabled: false, cloudWatchLogGroupName: 'SessionManagerLogGroup', cloudWatchStreamingEnabled: false },
-});
+const PREFERENCES = sessionPreferences({ s3BucketName: 'session-recordings', s3KeyPrefix: 'sessions', s3EncryptionEnabled: false, cloudWatchLogGroupName: 'SessionManagerLogGroup', cloudWatchStreamingEnabled: false });
 
 for (const backend of BACKENDS) {
   describe(`session recording on ${backend}`, () => {

@@ -11,17 +11,12 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { data, documents, logs, sessions } from '@airlock/protocol';
 import { readRecord, recordPath } from '@airlock/server/sessions/record';
-import { auditVerify, BACKENDS, joinSession, SimulatedAgent, startTestServer, type SimulatedSession, type TestServer } from '@airlock/testkit';
+import { auditVerify, BACKENDS, joinSession, sessionPreferences, SimulatedAgent, startTestServer, type SimulatedSession, type TestServer } from '@airlock/testkit';
 
 const PASSWORD = 'hunter2-Sw0rdfish';
 const HIDDEN = '[input hidden: echo off]';
 const preferences = (streaming: boolean): string =>
-  JSON.stringify({
-    schemaVersion: '1.0',
-    description: 'Session Manager preferences',
-    sessionType: 'Standard_Stream',
-    inputs: { s3BucketName: 'session-recordings', s3KeyPrefix: 'sessions', s3EncryptionEnabled: false, cloudWatchLogGroupName: 'SessionManagerLogGroup', cloudWatchStreamingEnabled: streaming },
-  });
+  sessionPreferences({ s3BucketName: 'session-recordings', s3KeyPrefix: 'sessions', s3EncryptionEnabled: false, cloudWatchLogGroupName: 'SessionManagerLogGroup', cloudWatchStreamingEnabled: streaming });
 
 const mode = (echo: boolean, canonical: boolean): data.Outgoing => ({ type: data.FrameType.Mode, payload: data.modePayload({ echo, canonical }) });
 

@@ -11,7 +11,7 @@ import { randomInt } from 'node:crypto';
 import { after, test, type TestContext } from 'node:test';
 import { data, documents, sessions } from '@airlock/protocol';
 import { readRecord, recordPath } from '@airlock/server/sessions/record';
-import { auditVerify, joinSession, recordedText, SimulatedAgent, startServerProcess, type DataPeer, type ServerProcess } from '@airlock/testkit';
+import { auditVerify, joinSession, recordedText, sessionPreferences, SimulatedAgent, startServerProcess, type DataPeer, type ServerProcess } from '@airlock/testkit';
 
 const KILLS = 6;
 /** The loop stops killing after this long, whatever KILLS says: the test stays well under a minute. */
@@ -22,12 +22,7 @@ const CHUNK = 4_000;
 const chunk = (index: number): string => `<${index}>`.padEnd(CHUNK, String.fromCharCode(97 + (index % 26)));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-const PREFERENCES = JSON.stringify({
-  schemaVersion: '1.0',
-  description: 'Session Manager preferences',
-  sessionType: 'Standard_Stream',
-  inputs: { s3BucketName: '', s3EncryptionEnabled: false, cloudWatchLogGroupName: 'SessionManagerLogGroup', cloudWatchStreamingEnabled: true },
-});
+const PREFERENCES = sessionPreferences({ s3BucketName: '', s3EncryptionEnabled: false, cloudWatchLogGroupName: 'SessionManagerLogGroup', cloudWatchStreamingEnabled: true });
 
 /** Bytes of output a peer has taken so far, counted as frames arrive (not re-joined at each check). */
 function outputCounter(peer: DataPeer): () => number {

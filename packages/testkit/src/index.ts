@@ -12,6 +12,7 @@ export { quietLogger, type CapturedLog } from './log.js';
 export { createPerson, goodPassword, invitedUser, roleSession, signIn, signInToken, TEST_PASSWORD, type Invited } from './people.js';
 export { refused } from './refused.js';
 export { guidePolicy, setUpGuide, type GuideSetup } from './guide.js';
+export { sessionPreferences } from './preferences.js';
 export {
   base64Lines,
   identityDocument,
