@@ -6,9 +6,9 @@
  * welcome, heartbeat); and managed instances registered with an activation.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { sign, type KeyObject } from 'node:crypto';
 import { control, fleet } from '@airlock/protocol';
-import { identityDocument, IdentitySigner, startTestServer, within, type Backend, type TestServer } from '@airlock/testkit';
+import { agentKeyPair, identityDocument, IdentitySigner, startTestServer, within, type Backend, type TestServer } from '@airlock/testkit';
 import WebSocket from 'ws';
 
 export const REGION = 'eu-west-1';
@@ -47,11 +47,11 @@ export async function cloudFleet(backend: Backend): Promise<CloudFleet> {
         ...(options.privateIp === undefined ? {} : { privateIp: options.privateIp }),
         pendingTime: options.pendingTime ?? new Date(server.clock.now() - 60_000),
       });
-      const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+      const { publicKey, privateKey } = agentKeyPair();
       await server.client().call(fleet.RegisterEC2Instance, {
         IdentityDocument: document,
         IdentityDocumentSignature: (await signer.pkcs7(document)).toString('base64'),
-        PublicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+        PublicKey: publicKey,
         PublicKeyType: 'Ed25519',
         Fingerprint: instanceId,
         ...(options.tags === undefined ? {} : { Tags: options.tags }),
@@ -72,11 +72,11 @@ export async function registerManaged(server: TestServer, options: { name?: stri
     ...(options.name === undefined ? {} : { DefaultInstanceName: options.name }),
     ...(options.tags === undefined ? {} : { Tags: options.tags }),
   });
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const { publicKey, privateKey } = agentKeyPair();
   const { InstanceId } = await server.client().call(fleet.RegisterManagedInstance, {
     ActivationId,
     ActivationCode,
-    PublicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+    PublicKey: publicKey,
     PublicKeyType: 'Ed25519',
     Fingerprint: options.name ?? 'host',
   });

@@ -7,13 +7,13 @@
  * instance never returns. Also: the settings, checked at start.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { sign, type KeyObject } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cloudtrail, control, fleet, type InputOf } from '@airlock/protocol';
 import { ConfigError, loadConfig } from '@airlock/server/config/config';
-import { BACKENDS, identityDocument, IdentitySigner, openssl, refused, startTestServer, temporaryDirectory, type InstanceIdentityFields, type TestServer } from '@airlock/testkit';
+import { agentKeyPair, BACKENDS, identityDocument, IdentitySigner, openssl, refused, startTestServer, temporaryDirectory, type InstanceIdentityFields, type TestServer } from '@airlock/testkit';
 import WebSocket from 'ws';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -29,11 +29,6 @@ const INVENTORY: control.Inventory = {
   memoryBytes: 4_000_000_000,
   agentVersion: '0.1.0',
 };
-
-function keyPair(): { publicKey: string; privateKey: KeyObject } {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  return { publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'), privateKey };
-}
 
 let serial = 0;
 /** A fresh instance id, 17 hex digits. */
@@ -143,7 +138,7 @@ for (const backend of BACKENDS) {
 
     test('an instance joins as itself: i-…, EC2Instance, its account, region, address and tags; its agent connects Online', async () => {
       const fields = identity({ privateIp: '10.0.3.7' });
-      const key = keyPair();
+      const key = agentKeyPair();
       const { InstanceId } = await register({ ...(await signed(fields)), PublicKey: key.publicKey, Tags: [{ Key: 'Name', Value: 'web-1' }, { Key: 'env', Value: 'prod' }] });
       assert.equal(InstanceId, fields.instanceId);
 
@@ -171,19 +166,19 @@ for (const backend of BACKENDS) {
       // The bare RSA-SHA256 signature (the /signature form) joins too.
       const other = identity();
       const document = identityDocument(other);
-      const bare = await register({ IdentityDocument: document, IdentityDocumentSignature: (await aws.rsaSignature(document)).toString('base64'), SignatureFormat: 'RSA-SHA256', PublicKey: keyPair().publicKey });
+      const bare = await register({ IdentityDocument: document, IdentityDocumentSignature: (await aws.rsaSignature(document)).toString('base64'), SignatureFormat: 'RSA-SHA256', PublicKey: agentKeyPair().publicKey });
       assert.equal(bare.InstanceId, other.instanceId);
     });
 
     test('a forged document, a tampered one, or an account not on the list is refused, registers nothing, and is audited', async () => {
       const forged = identity();
-      await refused(register({ ...(await signed(forged, forger)), PublicKey: keyPair().publicKey }), 'InvalidIdentityDocumentSignature', /does not verify with any configured certificate/);
+      await refused(register({ ...(await signed(forged, forger)), PublicKey: agentKeyPair().publicKey }), 'InvalidIdentityDocumentSignature', /does not verify with any configured certificate/);
 
       // The document changed after signing (another instance id): it is not the signed one.
       const genuine = identity();
       const original = await signed(genuine);
       const swapped = identityDocument({ ...genuine, instanceId: newInstanceId() });
-      await refused(register({ ...original, IdentityDocument: swapped, PublicKey: keyPair().publicKey }), 'InvalidIdentityDocument', /differs from the one its PKCS7 signature holds/);
+      await refused(register({ ...original, IdentityDocument: swapped, PublicKey: agentKeyPair().publicKey }), 'InvalidIdentityDocument', /differs from the one its PKCS7 signature holds/);
 
       // The signed content itself altered (inside the PKCS7), with the document to match.
       const pkcs7 = await aws.pkcs7(identityDocument(genuine), { der: true });
@@ -192,10 +187,10 @@ for (const backend of BACKENDS) {
       const altered = Buffer.from(pkcs7);
       altered.write(replacement, at + genuine.instanceId.length - 1, 'latin1');
       const alteredDocument = identityDocument({ ...genuine, instanceId: `${genuine.instanceId.slice(0, -1)}${replacement}` });
-      await refused(register({ IdentityDocument: alteredDocument, IdentityDocumentSignature: altered.toString('base64'), PublicKey: keyPair().publicKey }), 'InvalidIdentityDocumentSignature', /altered/);
+      await refused(register({ IdentityDocument: alteredDocument, IdentityDocumentSignature: altered.toString('base64'), PublicKey: agentKeyPair().publicKey }), 'InvalidIdentityDocumentSignature', /altered/);
 
       const stranger = identity({ accountId: '999988887777' });
-      await refused(register({ ...(await signed(stranger)), PublicKey: keyPair().publicKey }), 'AccessDeniedException', /AWS account 999988887777 may not join this server/);
+      await refused(register({ ...(await signed(stranger)), PublicKey: agentKeyPair().publicKey }), 'AccessDeniedException', /AWS account 999988887777 may not join this server/);
 
       for (const instanceId of [forged.instanceId, genuine.instanceId, stranger.instanceId]) assert.equal(await describeOne(instanceId), undefined);
 
@@ -211,20 +206,20 @@ for (const backend of BACKENDS) {
 
     test('a new key for a registered instance: refused for the same launch, replaces the old one for a later launch; deregistered is for good', async () => {
       const launch = identity({ pendingTime: new Date(server.clock.now() - 3_600_000) });
-      const first = keyPair();
+      const first = agentKeyPair();
       const document = await signed(launch);
       const { InstanceId } = await register({ ...document, PublicKey: first.publicKey, Tags: [{ Key: 'env', Value: 'staging' }] });
       const agent = await Agent.hello(server, InstanceId, first.privateKey);
       await agent.welcomed();
 
       // A captured document (this launch's) does not take the instance over, with any key.
-      const thief = keyPair();
+      const thief = agentKeyPair();
       await refused(register({ ...document, PublicKey: thief.publicKey }), 'InstanceAlreadyRegistered', /only with the document of a later launch: stop and start the instance/);
       await refused(register({ ...document, PublicKey: first.publicKey }), 'InstanceAlreadyRegistered', /already registered/);
 
       // A stop and start: a later pendingTime. The new key replaces the old one, whose agent is cut off.
       const relaunch = { ...launch, pendingTime: new Date(server.clock.now() - 60_000) };
-      const second = keyPair();
+      const second = agentKeyPair();
       assert.equal((await register({ ...(await signed(relaunch)), PublicKey: second.publicKey, Tags: [{ Key: 'env', Value: 'production' }] })).InstanceId, InstanceId);
       assert.equal(await agent.closed, control.AgentCloseCode.Unauthorized);
       const stale = await Agent.hello(server, InstanceId, first.privateKey);
@@ -234,7 +229,7 @@ for (const backend of BACKENDS) {
       const tags = await server.server.services.db.selectFrom('instance_tags').select(['key', 'value']).where('instance_id', '=', InstanceId).execute();
       assert.deepEqual(tags, [{ key: 'env', value: 'production' }], 'the tags are the ones the metadata service shows now');
       // The earlier launch's document is older than the one registered now.
-      await refused(register({ ...document, PublicKey: keyPair().publicKey }), 'InstanceAlreadyRegistered');
+      await refused(register({ ...document, PublicKey: agentKeyPair().publicKey }), 'InstanceAlreadyRegistered');
 
       // Deregistered: the agent is told to stop, and no document, however new, brings it back.
       await server.root.call(fleet.DeregisterManagedInstance, { InstanceId });
@@ -242,17 +237,17 @@ for (const backend of BACKENDS) {
       assert.equal(await current.closed, control.AgentCloseCode.Deregistered);
       assert.equal((await describeOne(InstanceId))?.PingStatus, 'Inactive');
       const later = { ...launch, pendingTime: new Date(server.clock.now()) };
-      await refused(register({ ...(await signed(later)), PublicKey: keyPair().publicKey }), 'InvalidInstanceId', /never registers again/);
+      await refused(register({ ...(await signed(later)), PublicKey: agentKeyPair().publicKey }), 'InvalidInstanceId', /never registers again/);
     });
 
     test('an instance launched longer ago than cloudJoinMaxAge, or in the future, is refused', async () => {
       const old = identity({ pendingTime: new Date(server.clock.now() - 31 * DAY_MS) });
-      await refused(register({ ...(await signed(old)), PublicKey: keyPair().publicKey }), 'InvalidIdentityDocument', /only instances launched in the last 30 days/);
+      await refused(register({ ...(await signed(old)), PublicKey: agentKeyPair().publicKey }), 'InvalidIdentityDocument', /only instances launched in the last 30 days/);
       const future = identity({ pendingTime: new Date(server.clock.now() + 3_600_000) });
-      await refused(register({ ...(await signed(future)), PublicKey: keyPair().publicKey }), 'InvalidIdentityDocument', /in the future/);
+      await refused(register({ ...(await signed(future)), PublicKey: agentKeyPair().publicKey }), 'InvalidIdentityDocument', /in the future/);
       // Another allowed AWS account with no Airlock account of its id joins the management account, where people see it.
       const elsewhere = identity({ accountId: OTHER_ACCOUNT });
-      const { InstanceId } = await register({ ...(await signed(elsewhere)), PublicKey: keyPair().publicKey });
+      const { InstanceId } = await register({ ...(await signed(elsewhere)), PublicKey: agentKeyPair().publicKey });
       const row = await server.server.services.db.selectFrom('instances').select('account_id').where('instance_id', '=', InstanceId).executeTakeFirstOrThrow();
       assert.equal(row.account_id, server.server.services.accountId);
       assert.equal((await describeOne(InstanceId))?.ResourceType, 'EC2Instance');
@@ -269,7 +264,7 @@ test('cloud join is off unless certificates are configured', async () => {
       server.client().call(fleet.RegisterEC2Instance, {
         IdentityDocument: document,
         IdentityDocumentSignature: (await signer.pkcs7(document)).toString('base64'),
-        PublicKey: keyPair().publicKey,
+        PublicKey: agentKeyPair().publicKey,
         PublicKeyType: 'Ed25519',
         Fingerprint: 'host',
       }),

@@ -14,10 +14,9 @@ import { control, fleet, type InputOf } from '@airlock/protocol';
 import { loadConfig } from '@airlock/server/config/config';
 import { DEFAULT_FLEET_OPTIONS, sourceKey } from '@airlock/server/fleet/agents';
 import { startServer } from '@airlock/server/server';
-import { BACKENDS, MovableClock, quietLogger, refused, startTestServer, temporaryDirectory, withSchema, type TestServer } from '@airlock/testkit';
+import { agentKeyPair, BACKENDS, MovableClock, quietLogger, refused, startTestServer, temporaryDirectory, withSchema, within, type TestServer } from '@airlock/testkit';
 import WebSocket from 'ws';
 
-const WAIT_MS = 5_000;
 const DAY_S = 24 * 60 * 60;
 
 const INVENTORY: control.Inventory = {
@@ -30,23 +29,6 @@ const INVENTORY: control.Inventory = {
   memoryBytes: 4_000_000_000,
   agentVersion: '0.1.0',
 };
-
-function keyPair(): { publicKey: string; privateKey: KeyObject } {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  return { publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'), privateKey };
-}
-
-function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
-    }, ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => {
-    clearTimeout(timer);
-  });
-}
 
 /** A WebSocket client speaking the control protocol by hand, as the tests need it to. */
 class Channel {
@@ -170,7 +152,7 @@ for (const backend of BACKENDS) {
       return server.root.call(fleet.CreateActivation, { IamRole: 'SSMServiceRole', ...input });
     }
 
-    async function register(created: { ActivationId: string; ActivationCode: string }, publicKey = keyPair().publicKey): Promise<string> {
+    async function register(created: { ActivationId: string; ActivationCode: string }, publicKey = agentKeyPair().publicKey): Promise<string> {
       const { InstanceId } = await server.client().call(fleet.RegisterManagedInstance, {
         ActivationId: created.ActivationId,
         ActivationCode: created.ActivationCode,
@@ -183,7 +165,7 @@ for (const backend of BACKENDS) {
 
     /** A registered instance and its private key. */
     async function instance(tags?: { Key: string; Value: string }[]): Promise<{ instanceId: string; privateKey: KeyObject }> {
-      const keys = keyPair();
+      const keys = agentKeyPair();
       const instanceId = await register(await activation({ DefaultInstanceName: 'web', ...(tags === undefined ? {} : { Tags: tags }) }), keys.publicKey);
       return { instanceId, privateKey: keys.privateKey };
     }
@@ -298,7 +280,7 @@ for (const backend of BACKENDS) {
 
     test('a key registers once; anything but an Ed25519 SPKI key is refused', async () => {
       const created = await activation({ RegistrationLimit: 3 });
-      const keys = keyPair();
+      const keys = agentKeyPair();
       await register(created, keys.publicKey);
       await refused(register(created, keys.publicKey), 'InstanceAlreadyRegistered');
       const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
@@ -379,7 +361,7 @@ for (const backend of BACKENDS) {
 
       const stranger = await Channel.open(server);
       const unknown = 'mi-00000000000000000';
-      stranger.hello(unknown, signature(keyPair().privateKey, (await stranger.next('challenge')).nonce, unknown));
+      stranger.hello(unknown, signature(agentKeyPair().privateKey, (await stranger.next('challenge')).nonce, unknown));
       assert.match(await stranger.closedWith(control.AgentCloseCode.Unauthorized), /not registered/);
       await audited(server, unknown, 'InvalidInstanceId');
     });
@@ -503,8 +485,8 @@ for (const backend of BACKENDS) {
 
     test('two agents on one host (the same fingerprint) are two instances, both Online', async () => {
       const created = await activation({ RegistrationLimit: 2 });
-      const one = keyPair();
-      const two = keyPair();
+      const one = agentKeyPair();
+      const two = agentKeyPair();
       const first = await register(created, one.publicKey);
       const second = await register(created, two.publicKey);
       assert.notEqual(first, second);
@@ -709,7 +691,7 @@ for (const backend of BACKENDS) {
       const first = await start();
       const root = new AirlockClient({ endpointUrl: first.url, token: (await readFile(`${directory.path}/root-token`, 'utf8')).trim() });
       const created = await root.call(fleet.CreateActivation, { IamRole: 'SSMServiceRole' });
-      const keys = keyPair();
+      const keys = agentKeyPair();
       const { InstanceId } = await new AirlockClient({ endpointUrl: first.url }).call(fleet.RegisterManagedInstance, {
         ActivationId: created.ActivationId,
         ActivationCode: created.ActivationCode,

@@ -26,7 +26,7 @@ export {
   type ServedIdentity,
 } from './metadata-service.js';
 export { DataPeer, type Credentials, type PeerOptions } from './data-peer.js';
-export { SimulatedAgent, SIM_INVENTORY, type SessionOpen } from './sim-agent.js';
+export { agentKeyPair, SimulatedAgent, SIM_INVENTORY, type SessionOpen } from './sim-agent.js';
 export { agentDataUrl, joinSession, type SessionTicket, type SimulatedSession } from './sim-session.js';
 export { auditVerify, recordedText, type AuditVerifyOptions } from './session-record.js';
 export { startNamedNode, type NamedNode, type NamedNodeOptions } from './named-node.js';

@@ -24,6 +24,12 @@ export const SIM_INVENTORY: control.Inventory = {
   agentVersion: '0.1.0',
 };
 
+/** An agent's Ed25519 key pair: the public key as RegisterManagedInstance takes it (DER SPKI, base64). */
+export function agentKeyPair(): { publicKey: string; privateKey: KeyObject } {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  return { publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'), privateKey };
+}
+
 export class SimulatedAgent {
   readonly opened: SessionOpen[] = [];
   readonly closed: Closed[] = [];
@@ -39,11 +45,11 @@ export class SimulatedAgent {
   /** Registers with a new activation made by `admin` (tags copied to the instance). */
   static async register(server: Pick<TestServer, 'root' | 'client'>, tags: readonly { Key: string; Value: string }[] = []): Promise<SimulatedAgent> {
     const { ActivationId, ActivationCode } = await server.root.call(fleet.CreateActivation, { IamRole: 'SSMServiceRole', Tags: [...tags] });
-    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const { publicKey, privateKey } = agentKeyPair();
     const { InstanceId } = await server.client().call(fleet.RegisterManagedInstance, {
       ActivationId,
       ActivationCode,
-      PublicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+      PublicKey: publicKey,
       PublicKeyType: 'Ed25519',
       Fingerprint: 'sim-host',
     });
