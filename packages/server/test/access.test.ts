@@ -5,20 +5,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { AirlockApiError, type AirlockClient } from '@airlock/client';
+import type { AirlockClient } from '@airlock/client';
 import { identitystore, organizations, roleSessions, ssoAdmin } from '@airlock/protocol';
-import { BACKENDS, createPerson, roleSession, signIn, startTestServer, type TestServer } from '@airlock/testkit';
+import { BACKENDS, createPerson, refused, roleSession, signIn, startTestServer, type TestServer } from '@airlock/testkit';
 
 const guidePolicy = readFileSync(new URL('../../../examples/guide/policies/production-ec2.json', import.meta.url), 'utf8');
-
-async function denied(promise: Promise<unknown>, code: string, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof AirlockApiError, String(error));
-    assert.equal(error.code, code, error.message);
-    assert.match(error.message, message);
-    return true;
-  });
-}
 
 for (const backend of BACKENDS) {
   describe(`access on ${backend}`, () => {
@@ -68,13 +59,13 @@ for (const backend of BACKENDS) {
       assert.equal(identity.Arn, RoleCredentials.AssumedRoleArn);
       assert.match(identity.UserId, /^AROA[0-9A-F]{17}:testuser01$/);
       server.clock.advance(3600 * 1000 + 1);
-      await denied(server.client(RoleCredentials.AccessToken).call(roleSessions.GetCallerIdentity, {}), 'UnauthorizedException', /not valid, or has expired/);
+      await refused(server.client(RoleCredentials.AccessToken).call(roleSessions.GetCallerIdentity, {}), 'UnauthorizedException', /not valid, or has expired/);
       server.clock.advance(-(3600 * 1000 + 1));
     });
 
     test("the guide's policy refuses an administrator's call, naming principal, action and resource", async () => {
       const role = await roleSession(server, testuser01, account, 'ProductionPermissionSet');
-      await denied(
+      await refused(
         role.call(identitystore.CreateUser, { UserName: 'intruder' }),
         'AccessDeniedException',
         /^User: arn:aws:sts::\d{12}:assumed-role\/AWSReservedSSO_ProductionPermissionSet_[0-9a-f]{16}\/testuser01 is not authorized to perform: identitystore:CreateUser on resource: \* because no identity-based policy allows the identitystore:CreateUser action$/,
@@ -91,13 +82,13 @@ for (const backend of BACKENDS) {
 
     test('a policy edit changes the very next decision, and an explicit deny says so', async () => {
       const role = await roleSession(server, testuser01, account, 'ProductionPermissionSet');
-      await denied(role.call(identitystore.ListUsers, {}), 'AccessDeniedException', /no identity-based policy allows/);
+      await refused(role.call(identitystore.ListUsers, {}), 'AccessDeniedException', /no identity-based policy allows/);
       const allowList = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'identitystore:List*', Resource: '*' }] };
       await server.root.call(ssoAdmin.PutInlinePolicyToPermissionSet, { PermissionSetArn: production, InlinePolicy: JSON.stringify(allowList) });
       assert.ok((await role.call(identitystore.ListUsers, {})).Users.length > 0);
       const denyList = { ...allowList, Statement: [...allowList.Statement, { Effect: 'Deny', Action: 'identitystore:ListUsers', Resource: '*' }] };
       await server.root.call(ssoAdmin.PutInlinePolicyToPermissionSet, { PermissionSetArn: production, InlinePolicy: JSON.stringify(denyList) });
-      await denied(role.call(identitystore.ListUsers, {}), 'AccessDeniedException', /with an explicit deny in an identity-based policy: ProductionPermissionSet inline policy statement 1$/);
+      await refused(role.call(identitystore.ListUsers, {}), 'AccessDeniedException', /with an explicit deny in an identity-based policy: ProductionPermissionSet inline policy statement 1$/);
       await server.root.call(ssoAdmin.PutInlinePolicyToPermissionSet, { PermissionSetArn: production, InlinePolicy: guidePolicy });
     });
 
@@ -117,37 +108,37 @@ for (const backend of BACKENDS) {
       const role = await roleSession(server, testuser01, account, 'ProductionPermissionSet');
       assert.ok(Array.isArray((await role.call(identitystore.ListGroups, {})).Groups));
       await server.root.call(identitystore.UpdateUser, { UserId: userId, Operations: [{ AttributePath: 'attributes.team', AttributeValue: 'dev' }] });
-      await denied(role.call(identitystore.ListGroups, {}), 'AccessDeniedException', /ListGroups/);
+      await refused(role.call(identitystore.ListGroups, {}), 'AccessDeniedException', /ListGroups/);
       await server.root.call(identitystore.UpdateUser, { UserId: userId, Operations: [{ AttributePath: 'attributes.team', AttributeValue: 'ops' }] });
       await server.root.call(ssoAdmin.PutInlinePolicyToPermissionSet, { PermissionSetArn: production, InlinePolicy: guidePolicy });
     });
 
     test('a policy with errors is refused with its findings; delete is refused while assigned', async () => {
-      await denied(
+      await refused(
         server.root.call(ssoAdmin.PutInlinePolicyToPermissionSet, { PermissionSetArn: production, InlinePolicy: '{"Version": "2012-10-17", "Statement": {"Effect": "Permit", "Action": "*", "Resource": "*"}}' }),
         'ValidationException',
         /INVALID_EFFECT at Statement\.Effect/,
       );
       assert.equal((await server.root.call(ssoAdmin.GetInlinePolicyForPermissionSet, { PermissionSetArn: production })).InlinePolicy, guidePolicy);
-      await denied(server.root.call(ssoAdmin.DeletePermissionSet, { PermissionSetArn: production }), 'ConflictException', /assigned in account/);
-      await denied(server.root.call(ssoAdmin.CreatePermissionSet, { Name: 'TooLong', SessionDuration: 'PT13H' }), 'ValidationException', /PT1H to PT12H/);
+      await refused(server.root.call(ssoAdmin.DeletePermissionSet, { PermissionSetArn: production }), 'ConflictException', /assigned in account/);
+      await refused(server.root.call(ssoAdmin.CreatePermissionSet, { Name: 'TooLong', SessionDuration: 'PT13H' }), 'ValidationException', /PT1H to PT12H/);
     });
 
     test('removing the assignment stops new role sessions; revoking ends live ones', async () => {
       const live = await roleSession(server, testuser01, account, 'ProductionPermissionSet');
       const assignment = { TargetId: account, TargetType: 'AWS_ACCOUNT' as const, PermissionSetArn: production, PrincipalType: 'GROUP' as const, PrincipalId: groupId };
       await server.root.call(ssoAdmin.DeleteAccountAssignment, assignment);
-      await denied(testuser01.call(roleSessions.GetRoleCredentials, { AccountId: account, RoleName: 'ProductionPermissionSet' }), 'AccessDeniedException', /no permission set ProductionPermissionSet/);
+      await refused(testuser01.call(roleSessions.GetRoleCredentials, { AccountId: account, RoleName: 'ProductionPermissionSet' }), 'AccessDeniedException', /no permission set ProductionPermissionSet/);
       assert.deepEqual((await testuser01.call(roleSessions.ListAccounts, {})).AccountList, []);
       const revoked = await server.root.call(ssoAdmin.RevokeRoleSessions, { UserId: userId });
       assert.ok(revoked.Revoked >= 1);
-      await denied(live.call(roleSessions.GetCallerIdentity, {}), 'UnauthorizedException', /not valid/);
+      await refused(live.call(roleSessions.GetCallerIdentity, {}), 'UnauthorizedException', /not valid/);
       await server.root.call(ssoAdmin.CreateAccountAssignment, assignment);
     });
 
     test('a portal session is not a role session, and every call was recorded', async () => {
-      await denied(testuser01.call(identitystore.ListUsers, {}), 'AccessDeniedException', /needs a role session/);
-      await denied(testuser01.call(ssoAdmin.ListPermissionSets, {}), 'AccessDeniedException', /needs a role session/);
+      await refused(testuser01.call(identitystore.ListUsers, {}), 'AccessDeniedException', /needs a role session/);
+      await refused(testuser01.call(ssoAdmin.ListPermissionSets, {}), 'AccessDeniedException', /needs a role session/);
       const rows = await server.server.services.db.selectFrom('audit_events').select('record').execute();
       const names = rows.map((row) => (JSON.parse(row.record) as { eventName: string; userIdentity: { type: string } }));
       assert.ok(names.some((record) => record.eventName === 'GetRoleCredentials' && record.userIdentity.type === 'IdentityCenterUser'));

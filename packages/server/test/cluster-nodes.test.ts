@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { AirlockApiError, AirlockClient } from '@airlock/client';
+import { AirlockClient } from '@airlock/client';
 import { identitystore, portal } from '@airlock/protocol';
 import { USER_LOCKOUT } from '@airlock/server/identity/throttle';
 import { listOutbox } from '@airlock/server/mail/outbox';
 import { migrationProvider } from '@airlock/server/storage/migrations';
-import { startCluster, type Cluster } from '@airlock/testkit';
+import { refused, startCluster, type Cluster } from '@airlock/testkit';
 import pg from 'pg';
 
 const TIMEOUT = { timeout: 240_000 };
@@ -28,14 +28,7 @@ async function query<T extends pg.QueryResultRow>(databaseUrl: string, text: str
 }
 
 async function refusedWith(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof AirlockApiError, String(error));
-    assert.equal(error.code, 'NotAuthorizedException', error.message);
-    return error.message;
-  }
-  assert.fail('the sign-in was let in');
+  return (await refused(promise, 'NotAuthorizedException')).message;
 }
 
 describe('several server processes on one PostgreSQL database', () => {

@@ -4,18 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { AirlockApiError } from '@airlock/client';
 import { identitystore as api } from '@airlock/protocol';
-import { BACKENDS, startTestServer, type TestServer } from '@airlock/testkit';
-
-async function rejects(promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof AirlockApiError, String(error));
-    assert.equal(error.code, code, error.message);
-    if (message !== undefined) assert.match(error.message, message);
-    return true;
-  });
-}
+import { BACKENDS, refused, startTestServer, type TestServer } from '@airlock/testkit';
 
 for (const backend of BACKENDS) {
   describe(`identitystore on ${backend}`, () => {
@@ -48,7 +38,7 @@ for (const backend of BACKENDS) {
       assert.equal(byName.UserId, created.UserId);
       const byEmail = await server.root.call(api.GetUserId, { AlternateIdentifier: { UniqueAttribute: { AttributePath: 'emails.value', AttributeValue: 'T1@example.com' } } });
       assert.equal(byEmail.UserId, created.UserId);
-      await rejects(server.root.call(api.CreateUser, { UserName: 'TestUser01', PasswordSetup: 'NONE' }), 'ConflictException', /Duplicate UserName/);
+      await refused(server.root.call(api.CreateUser, { UserName: 'TestUser01', PasswordSetup: 'NONE' }), 'ConflictException', /Duplicate UserName/);
     });
 
     test('UpdateUser sets and clears attributes by path and keeps the rest', async () => {
@@ -66,8 +56,8 @@ for (const backend of BACKENDS) {
       assert.equal(user.DisplayName, 'After');
       assert.deepEqual(user.Name, { GivenName: 'Z', FamilyName: 'B' });
       assert.equal(user.Title, undefined);
-      await rejects(server.root.call(api.UpdateUser, { UserId, Operations: [{ AttributePath: 'userName', AttributeValue: 'x' }] }), 'ValidationException', /UserName cannot be changed/);
-      await rejects(server.root.call(api.UpdateUser, { UserId, Operations: [{ AttributePath: 'displayName', AttributeValue: 42 }] }), 'ValidationException', /DisplayName must be a string/);
+      await refused(server.root.call(api.UpdateUser, { UserId, Operations: [{ AttributePath: 'userName', AttributeValue: 'x' }] }), 'ValidationException', /UserName cannot be changed/);
+      await refused(server.root.call(api.UpdateUser, { UserId, Operations: [{ AttributePath: 'displayName', AttributeValue: 42 }] }), 'ValidationException', /DisplayName must be a string/);
     });
 
     test('ListUsers pages in name order and filters on UserName', async () => {
@@ -86,16 +76,16 @@ for (const backend of BACKENDS) {
       assert.deepEqual([...names].sort(), names, 'sorted');
       const filtered = await server.root.call(api.ListUsers, { Filters: [{ AttributePath: 'UserName', AttributeValue: 'PAGE-B' }] });
       assert.deepEqual(filtered.Users.map((user) => user.UserName), ['page-b']);
-      await rejects(server.root.call(api.ListUsers, { NextToken: 'garbage' }), 'ValidationException', /NextToken/);
+      await refused(server.root.call(api.ListUsers, { NextToken: 'garbage' }), 'ValidationException', /NextToken/);
     });
 
     test('groups and memberships: create, list, check, and cascade on delete', async () => {
       const { GroupId } = await server.root.call(api.CreateGroup, { DisplayName: 'ProductionAccess', Description: 'Production servers' });
       const other = await server.root.call(api.CreateGroup, { DisplayName: 'DevelopmentAccess' });
-      await rejects(server.root.call(api.CreateGroup, { DisplayName: 'productionaccess' }), 'ConflictException', /Duplicate DisplayName/);
+      await refused(server.root.call(api.CreateGroup, { DisplayName: 'productionaccess' }), 'ConflictException', /Duplicate DisplayName/);
       const { UserId } = await server.root.call(api.CreateUser, { UserName: 'member01' });
       const { MembershipId } = await server.root.call(api.CreateGroupMembership, { GroupId, MemberId: { UserId } });
-      await rejects(server.root.call(api.CreateGroupMembership, { GroupId, MemberId: { UserId } }), 'ConflictException', /already in group/);
+      await refused(server.root.call(api.CreateGroupMembership, { GroupId, MemberId: { UserId } }), 'ConflictException', /already in group/);
       const check = await server.root.call(api.IsMemberInGroups, { MemberId: { UserId }, GroupIds: [GroupId, other.GroupId] });
       assert.deepEqual(check.Results.map((result) => result.MembershipExists), [true, false]);
       const forMember = await server.root.call(api.ListGroupMembershipsForMember, { MemberId: { UserId } });
@@ -106,21 +96,21 @@ for (const backend of BACKENDS) {
       assert.equal((await server.root.call(api.DescribeGroup, { GroupId })).Description, 'Prod');
       await server.root.call(api.DeleteUser, { UserId });
       assert.deepEqual((await server.root.call(api.ListGroupMemberships, { GroupId })).GroupMemberships, []);
-      await rejects(server.root.call(api.DescribeGroupMembership, { MembershipId }), 'ResourceNotFoundException');
+      await refused(server.root.call(api.DescribeGroupMembership, { MembershipId }), 'ResourceNotFoundException');
       await server.root.call(api.DeleteGroup, { GroupId });
-      await rejects(server.root.call(api.DescribeGroup, { GroupId }), 'ResourceNotFoundException', new RegExp(GroupId));
+      await refused(server.root.call(api.DescribeGroup, { GroupId }), 'ResourceNotFoundException', new RegExp(GroupId));
     });
 
     test('a membership needs an existing group and user', async () => {
       const { GroupId } = await server.root.call(api.CreateGroup, { DisplayName: 'Lonely' });
-      await rejects(server.root.call(api.CreateGroupMembership, { GroupId, MemberId: { UserId: '00000000-0000-4000-8000-000000000000' } }), 'ResourceNotFoundException', /User/);
+      await refused(server.root.call(api.CreateGroupMembership, { GroupId, MemberId: { UserId: '00000000-0000-4000-8000-000000000000' } }), 'ResourceNotFoundException', /User/);
       assert.deepEqual((await server.root.call(api.ListGroupMemberships, { GroupId })).GroupMemberships, []);
     });
 
     test('a wrong IdentityStoreId is refused; the right one is accepted', async () => {
       const { IdentityStoreId } = await server.root.call(api.CreateGroup, { DisplayName: 'StoreCheck' });
       await server.root.call(api.ListGroups, { IdentityStoreId });
-      await rejects(server.root.call(api.ListGroups, { IdentityStoreId: 'd-0000000000' }), 'ResourceNotFoundException', /this server's is d-/);
+      await refused(server.root.call(api.ListGroups, { IdentityStoreId: 'd-0000000000' }), 'ResourceNotFoundException', /this server's is d-/);
     });
   });
 }
@@ -139,6 +129,6 @@ describe('user attributes', () => {
     await server.root.call(api.UpdateUser, { UserId, Operations: [{ AttributePath: 'attributes.team', AttributeValue: 'sre' }] });
     const user = await server.root.call(api.DescribeUser, { UserId });
     assert.deepEqual(user.Attributes, { SSMSessionRunAs: 'ec2-user', team: 'sre' });
-    await rejects(server.root.call(api.CreateUser, { UserName: 'bad-tags', Attributes: { 'no spaces?': 'x' } }), 'ValidationException', /Attributes/);
+    await refused(server.root.call(api.CreateUser, { UserName: 'bad-tags', Attributes: { 'no spaces?': 'x' } }), 'ValidationException', /Attributes/);
   });
 });

@@ -4,11 +4,10 @@
  * (ssm:resourceTag/project), deciding each instance with its own tags.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { AirlockApiError, type AirlockClient } from '@airlock/client';
 import { fleet, organizations, ssoAdmin } from '@airlock/protocol';
-import { BACKENDS, createPerson, roleSession, signIn, startTestServer, type TestServer } from '@airlock/testkit';
+import { agentKeyPair, BACKENDS, createPerson, refused, roleSession, signIn, startTestServer, type TestServer } from '@airlock/testkit';
 
 /** Tags only instances tagged project=Production; reads the fleet everywhere. */
 const TAG_PRODUCTION_ONLY = JSON.stringify({
@@ -26,18 +25,14 @@ const TAG_PRODUCTION_ONLY = JSON.stringify({
 
 async function registered(server: TestServer, client: AirlockClient, project: string): Promise<string> {
   const { ActivationId, ActivationCode } = await client.call(fleet.CreateActivation, { IamRole: 'SSMServiceRole', Tags: [{ Key: 'project', Value: project }] });
-  const publicKey = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+  const { publicKey } = agentKeyPair();
   const { InstanceId } = await server.client().call(fleet.RegisterManagedInstance, { ActivationId, ActivationCode, PublicKey: publicKey, PublicKeyType: 'Ed25519', Fingerprint: `${project}-host` });
   return InstanceId;
 }
 
 async function denied(promise: Promise<unknown>, resource: string): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof AirlockApiError, String(error));
-    assert.equal(error.code, 'AccessDeniedException', error.message);
-    assert.ok(error.message.includes(`on resource: ${resource} `), error.message);
-    return true;
-  });
+  const error = await refused(promise, 'AccessDeniedException');
+  assert.ok(error.message.includes(`on resource: ${resource} `), error.message);
 }
 
 const ids = (list: readonly { InstanceId: string }[]): string[] => list.map((item) => item.InstanceId).sort();
