@@ -11,7 +11,7 @@
  * Needs root (the agents make their ssm-user) and asciinema: CI installs it.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { documents, identitystore, organizations, roleSessions, ssoAdmin } from '@airlock/protocol';
 import { createPerson, signIn, startS3Server, startTestServer, temporaryDirectory, type TestS3Server, type TestServer } from '@airlock/testkit';
-import { repoFile } from './helpers.js';
+import { inTerminal, repoFile } from './helpers.js';
 import { startRealAgent, type RealAgent } from '@airlock/testkit/real-agent';
 
 const run = promisify(execFile);
@@ -97,17 +97,8 @@ describe("the guide's Test 3: every session in the log group and in the S3 bucke
 
   /** `airlock ssm start-session` in a terminal, the line typed, the shell's exit awaited. */
   async function typeInSession(token: string, target: string, line: string): Promise<Typed> {
-    const child = spawn('script', ['-qfec', `airlock ssm start-session --target ${target}`, '/dev/null'], { env: { ...env, AIRLOCK_TOKEN: token } });
-    let screen = '';
-    child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    const deadline = Date.now() + 15_000;
-    while (!screen.includes('Starting session with SessionId')) {
-      if (Date.now() > deadline) throw new Error(`no session: ${screen}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    child.stdin.write(`${line}; exit\r`);
-    assert.equal(await exited, 0, screen);
+    const { code, screen } = await inTerminal(`airlock ssm start-session --target ${target}`, { ...env, AIRLOCK_TOKEN: token }, `${line}; exit\r`);
+    assert.equal(code, 0, screen);
     const sessionId = /Starting session with SessionId: (\S+)/.exec(screen)?.[1];
     assert.ok(sessionId !== undefined, screen);
     return { sessionId, screen };

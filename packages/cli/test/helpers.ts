@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { PassThrough, Readable } from 'node:stream';
 import { run } from '@airlock/cli';
 
@@ -16,6 +17,29 @@ export async function airlock(args: readonly string[], stdin = ''): Promise<Resu
   stderr.on('data', (chunk: Buffer) => chunks.err.push(chunk));
   const code = await run(args, { stdin: Readable.from([stdin]), stdout, stderr });
   return { code, stdout: Buffer.concat(chunks.out).toString(), stderr: Buffer.concat(chunks.err).toString() };
+}
+
+/**
+ * `command` (a shell line that starts a session with the CLI) in a terminal, as `script` gives
+ * one: once the session has started (within 15 s), `keys` are typed; resolves at the exit with its
+ * code and everything the terminal showed.
+ */
+export async function inTerminal(command: string, env: NodeJS.ProcessEnv, keys: string): Promise<{ code: number | null; screen: string }> {
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { env });
+  let screen = '';
+  child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const deadline = Date.now() + 15_000;
+  while (!screen.includes('Starting session with SessionId')) {
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`no session: ${screen}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  child.stdin.write(keys);
+  const code = await exited;
+  return { code, screen };
 }
 
 export const repoFile = (path: string): string => new URL(`../../../${path}`, import.meta.url).pathname;

@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { fleet, identitystore, organizations, roleSessions, sessions, ssoAdmin } from '@airlock/protocol';
 import { createPerson, signIn, startTestServer, temporaryDirectory, type TestServer } from '@airlock/testkit';
-import { repoFile } from './helpers.js';
+import { inTerminal, repoFile } from './helpers.js';
 import { startRealAgent } from '@airlock/testkit/real-agent';
 import { sha256 } from './session-agent.js';
 
@@ -161,17 +161,8 @@ describe('with the real agent and OpenSSH', () => {
 
   test('a shell on a real PTY through a terminal (script): the window size, keystrokes, the exit status, the terminal restored', { timeout: 30_000 }, async () => {
     const command = `stty cols 101 rows 31; airlock ssm start-session --target ${instanceId}; code=$?; echo "STTY: $(stty -a | tr '\\n' ' ')"; exit $code`;
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...env, SHELL: '/bin/sh', TERM: 'xterm' } });
-    let screen = '';
-    child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    const deadline = Date.now() + 15_000;
-    while (!screen.includes('Starting session with SessionId')) {
-      if (Date.now() > deadline) throw new Error(`no session: ${screen}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    child.stdin.write('echo "size=$(stty size) user=$(id -un)"; exit 3\r');
-    assert.equal(await exited, 3, screen);
+    const { code, screen } = await inTerminal(command, { ...env, SHELL: '/bin/sh', TERM: 'xterm' }, 'echo "size=$(stty size) user=$(id -un)"; exit 3\r');
+    assert.equal(code, 3, screen);
     assert.match(screen, new RegExp(`size=31 101 user=${SSM_USER}`));
     assert.match(screen, /Exiting session with sessionId: root-/);
     const stty = /STTY: (.*)/.exec(screen)?.[1] ?? '';
@@ -198,17 +189,8 @@ describe('with the real agent and OpenSSH', () => {
     const { RoleCredentials } = await person.call(roleSessions.GetRoleCredentials, { AccountId: account, RoleName: 'ProductionPermissionSet' });
     const userEnv = { ...env, AIRLOCK_TOKEN: RoleCredentials.AccessToken, SHELL: '/bin/sh', TERM: 'xterm' };
 
-    const child = spawn('script', ['-qfec', `airlock ssm start-session --target ${instanceId}`, '/dev/null'], { env: userEnv });
-    let screen = '';
-    child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    const deadline = Date.now() + 15_000;
-    while (!screen.includes('Starting session with SessionId')) {
-      if (Date.now() > deadline) throw new Error(`no session: ${screen}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    child.stdin.write('echo "who=$(id -un) on=$(hostname)"; exit\r');
-    assert.equal(await exited, 0, screen);
+    const { code, screen } = await inTerminal(`airlock ssm start-session --target ${instanceId}`, userEnv, 'echo "who=$(id -un) on=$(hostname)"; exit\r');
+    assert.equal(code, 0, screen);
     assert.match(screen, new RegExp(`who=${SSM_USER} on=`));
     const sessionId = /Starting session with SessionId: (testuser01-[0-9a-f]{17})/.exec(screen)?.[1];
     assert.ok(sessionId !== undefined, screen);
