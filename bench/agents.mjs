@@ -17,37 +17,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { clearInterval, clearTimeout, setInterval } from 'node:timers';
-import { parseArgs } from 'node:util';
 import { AirlockClient } from '@airlock/client';
 import { control, fleet } from '@airlock/protocol';
 import { WebSocket } from 'ws';
+import { positiveOptions } from './args.mjs';
 
-const { values: args } = parseArgs({
-  options: {
-    agents: { type: 'string', default: '10000' },
-    'heartbeat-ms': { type: 'string', default: '5000' },
-    'measure-s': { type: 'string', default: '60' },
-    'reconnects-per-s': { type: 'string', default: '10' },
-    'connect-concurrency': { type: 'string', default: '64' },
-    'register-concurrency': { type: 'string', default: '16' },
-    'timeout-s': { type: 'string', default: '1200' },
-  },
+const args = positiveOptions({
+  agents: 10_000,
+  'heartbeat-ms': 5000,
+  'measure-s': 60,
+  'reconnects-per-s': 10,
+  'connect-concurrency': 64,
+  'register-concurrency': 16,
+  'timeout-s': 1200,
 });
-const positive = (name) => {
-  const value = Number(args[name]);
-  if (!Number.isInteger(value) || value <= 0) {
-    console.error(`--${name} must be a positive integer, not ${args[name]}`);
-    process.exit(2);
-  }
-  return value;
-};
-const N = positive('agents');
-const HEARTBEAT_MS = positive('heartbeat-ms');
-const MEASURE_S = positive('measure-s');
-const RECONNECTS_PER_S = positive('reconnects-per-s');
-const CONNECT_CONCURRENCY = positive('connect-concurrency');
-const REGISTER_CONCURRENCY = positive('register-concurrency');
-const TIMEOUT_S = positive('timeout-s');
+const N = args.agents;
+const HEARTBEAT_MS = args['heartbeat-ms'];
+const MEASURE_S = args['measure-s'];
+const RECONNECTS_PER_S = args['reconnects-per-s'];
+const CONNECT_CONCURRENCY = args['connect-concurrency'];
+const REGISTER_CONCURRENCY = args['register-concurrency'];
+const TIMEOUT_S = args['timeout-s'];
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 /** The server writes last pings every 5 s: memory is measured after a heartbeat round and a write. */
 const FLUSH_MS = 5_000;

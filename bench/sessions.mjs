@@ -23,36 +23,19 @@ import { createRequire } from 'node:module';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { clearTimeout, setTimeout } from 'node:timers';
-import { parseArgs } from 'node:util';
 import { startSshd } from '@airlock/testkit';
 import { floorEcho, floorOutput, startFloorRelay } from './relay-floor.mjs';
+import { positiveOptions } from './args.mjs';
 import { BenchPeer } from './sessions-peer.mjs';
 import { airlockEcho, airlockOutput, boundBench, cleanups, cpuSampler, cpuSeconds, descendants, echoRoundTrips, freePort, msf, now, profileArgs, root, rssBytes, say, shutdown, sleep, startAirlock, stats, stopChild, track, us } from './sessions-rig.mjs';
 
-const { values: args } = parseArgs({
-  options: {
-    echo: { type: 'string', default: '1000' },
-    'output-mb': { type: 'string', default: '256' },
-    'forward-mb': { type: 'string', default: '512' },
-    starts: { type: 'string', default: '20' },
-    idle: { type: 'string', default: '100' },
-    'timeout-s': { type: 'string', default: '900' },
-  },
-});
-const positive = (name) => {
-  const value = Number(args[name]);
-  if (!Number.isInteger(value) || value <= 0) {
-    console.error(`--${name} must be a positive integer, not ${args[name]}`);
-    process.exit(2);
-  }
-  return value;
-};
-const ECHO_N = positive('echo');
-const OUTPUT_MB = positive('output-mb');
-const FORWARD_MB = positive('forward-mb');
-const STARTS = positive('starts');
-const IDLE = positive('idle');
-const TIMEOUT_S = positive('timeout-s');
+const args = positiveOptions({ echo: 1000, 'output-mb': 256, 'forward-mb': 512, starts: 20, idle: 100, 'timeout-s': 900 });
+const ECHO_N = args.echo;
+const OUTPUT_MB = args['output-mb'];
+const FORWARD_MB = args['forward-mb'];
+const STARTS = args.starts;
+const IDLE = args.idle;
+const TIMEOUT_S = args['timeout-s'];
 // A server runs for months: its data path is compiled by V8 long before anyone's keystroke, so
 // the first keystrokes of a fresh process (while three processes compile it) are not measured.
 const ECHO_WARMUP = 500;
