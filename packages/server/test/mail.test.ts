@@ -1,19 +1,18 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { inspect } from 'node:util';
 import { simpleParser } from 'mailparser';
 import type { AddressObject, ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import type { SMTPServerOptions } from 'smtp-server';
 import { createMailer } from '@airlock/server/mail/mailer';
 import type { MailMessage } from '@airlock/server/mail/mailer';
 import { findCode, findFirstLink, listOutbox, OutboxMailer } from '@airlock/server/mail/outbox';
 import { MailDeliveryError, parseSmtpUrl, redactSmtpUrl, SmtpMailer } from '@airlock/server/mail/smtp';
 import { describeExpiry, escapeHtml, formatUtc, invitationMail, passwordResetMail, signInCodeMail } from '@airlock/server/mail/templates';
+import { startSmtpServer, type TestSmtpServer } from './smtp-server.js';
 
 const TIMEOUT = { timeout: 15_000 };
 const FROM = 'Airlock <airlock@example.test>';
@@ -23,72 +22,6 @@ const TOKEN = 'Zx9_k3-Qv7LmN0pA8sT2uW4yB6cD1eF5gH-jK_rS0tU';
 const LINK = `https://airlock.example.test/account/invitations/accept?tenant=production-on-premises&token=${TOKEN}&next=%2Fconsole%2Fsessions`;
 const DAY = 24 * 60 * 60 * 1000;
 
-interface Received {
-  readonly raw: Buffer;
-  readonly mailFrom: string | undefined;
-  readonly rcptTo: readonly string[];
-  readonly user: unknown;
-}
-
-interface TestServer {
-  readonly port: number;
-  readonly received: Received[];
-  readonly auths: { method: string; username: string | undefined }[];
-  close(): Promise<void>;
-}
-
-/** A real SMTP server on a random loopback port, keeping each message it is given. */
-async function startSmtpServer(options: SMTPServerOptions): Promise<TestServer> {
-  const received: Received[] = [];
-  const auths: { method: string; username: string | undefined }[] = [];
-  const onAuth = options.onAuth?.bind(options);
-  const server = new SMTPServer({
-    logger: false,
-    // Plain TCP on loopback: without STARTTLS the client does not meet the built-in test certificate.
-    disabledCommands: ['STARTTLS'],
-    socketTimeout: 10_000,
-    ...options,
-    ...(onAuth === undefined
-      ? {}
-      : {
-          onAuth(auth, session, callback): void {
-            auths.push({ method: auth.method, username: auth.username });
-            onAuth(auth, session, callback);
-          },
-        }),
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        received.push({
-          raw: Buffer.concat(chunks),
-          mailFrom: session.envelope.mailFrom === false ? undefined : session.envelope.mailFrom.address,
-          rcptTo: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-          user: session.user,
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      resolve();
-    });
-  });
-  const { port } = server.server.address() as AddressInfo;
-  return {
-    port,
-    received,
-    auths,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-      }),
-  };
-}
 
 const firstAddress = (value: AddressObject | AddressObject[] | undefined): string | undefined =>
   (Array.isArray(value) ? value[0] : value)?.value[0]?.address;
@@ -120,9 +53,9 @@ const invitation = (to: string): MailMessage => ({
 });
 
 describe('SMTP delivery', () => {
-  let open: TestServer;
-  let plain: TestServer;
-  let login: TestServer;
+  let open: TestSmtpServer;
+  let plain: TestSmtpServer;
+  let login: TestSmtpServer;
   const USER = 'relay-user@example.test';
   // Characters that need percent-encoding in a URL, and one that is not ASCII.
   const PASSWORD = 'S3cr3t p@ss:w/rd%é';
@@ -135,7 +68,7 @@ describe('SMTP delivery', () => {
         callback(new Error('Invalid username or password'));
       }
     };
-  const url = (server: TestServer, password = PASSWORD): string =>
+  const url = (server: TestSmtpServer, password = PASSWORD): string =>
     `smtp://${encodeURIComponent(USER)}:${encodeURIComponent(password)}@127.0.0.1:${server.port}`;
 
   before(async () => {

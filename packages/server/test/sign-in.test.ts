@@ -5,13 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { AirlockApiError } from '@airlock/client';
 import { identitystore, portal } from '@airlock/protocol';
 import { authenticatorCode, BACKENDS, goodPassword, invitedUser, mailedTo, refused, startTestServer, type TestServer } from '@airlock/testkit';
+import { startSmtpServer, type TestSmtpServer } from './smtp-server.js';
 
 const TIMEOUT = { timeout: 30_000 };
 const SECOND = 1000;
@@ -21,67 +19,12 @@ const WRONG_CREDENTIALS = 'Incorrect username or password.';
 // ------------------------------------------------------------------------------------------------
 // The guide's path, with real mail, on each backend.
 
-interface MailCatcher {
-  readonly port: number;
-  /** Waits (bounded) until at least `count` mails have arrived; returns them parsed, oldest first. */
-  mails(count: number): Promise<{ to: string; subject: string; text: string }[]>;
-  close(): Promise<void>;
-}
-
-async function startMailCatcher(): Promise<MailCatcher> {
-  const raw: Buffer[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    socketTimeout: 10_000,
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        raw.push(Buffer.concat(chunks));
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      resolve();
-    });
-  });
-  const { port } = server.server.address() as AddressInfo;
-  return {
-    port,
-    mails: async (count) => {
-      const deadline = Date.now() + 10_000;
-      while (raw.length < count) {
-        if (Date.now() > deadline) assert.fail(`waited 10 s for ${count} mails, got ${raw.length}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      return Promise.all(
-        raw.map(async (message) => {
-          const parsed = await simpleParser(message);
-          const to = Array.isArray(parsed.to) ? parsed.to.map((address) => address.text).join(', ') : (parsed.to?.text ?? '');
-          return { to, subject: parsed.subject ?? '', text: parsed.text ?? '' };
-        }),
-      );
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-      }),
-  };
-}
-
 for (const backend of BACKENDS) {
   describe(`the guide's sign-in with real mail, on ${backend}`, () => {
-    let smtp: MailCatcher;
+    let smtp: TestSmtpServer;
     let server: TestServer;
     before(async () => {
-      smtp = await startMailCatcher();
+      smtp = await startSmtpServer({ authOptional: true });
       server = await startTestServer({ backend, flags: { 'smtp-url': `smtp://127.0.0.1:${smtp.port}` } });
     });
     after(async () => {
