@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { sign, type KeyObject } from 'node:crypto';
 import { control, fleet } from '@airlock/protocol';
-import { agentKeyPair, identityDocument, IdentitySigner, startTestServer, within, type Backend, type TestServer } from '@airlock/testkit';
+import { agentKeyPair, identityDocument, IdentitySigner, SimulatedAgent, startTestServer, within, type Backend, type TestServer } from '@airlock/testkit';
 import WebSocket from 'ws';
 
 export const REGION = 'eu-west-1';
@@ -67,20 +67,8 @@ export async function cloudFleet(backend: Backend): Promise<CloudFleet> {
 
 /** Registers a managed instance (mi-…) with a new activation: its Name, and the tags copied from the activation. */
 export async function registerManaged(server: TestServer, options: { name?: string; tags?: { Key: string; Value: string }[] } = {}): Promise<{ instanceId: string; privateKey: KeyObject }> {
-  const { ActivationId, ActivationCode } = await server.root.call(fleet.CreateActivation, {
-    IamRole: 'SSMServiceRole',
-    ...(options.name === undefined ? {} : { DefaultInstanceName: options.name }),
-    ...(options.tags === undefined ? {} : { Tags: options.tags }),
-  });
-  const { publicKey, privateKey } = agentKeyPair();
-  const { InstanceId } = await server.client().call(fleet.RegisterManagedInstance, {
-    ActivationId,
-    ActivationCode,
-    PublicKey: publicKey,
-    PublicKeyType: 'Ed25519',
-    Fingerprint: options.name ?? 'host',
-  });
-  return { instanceId: InstanceId, privateKey };
+  const { instanceId, privateKey } = await SimulatedAgent.register(server, options.tags, options.name === undefined ? {} : { name: options.name });
+  return { instanceId, privateKey };
 }
 
 /** An agent's control channel, connected and welcomed. */

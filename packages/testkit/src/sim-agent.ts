@@ -42,16 +42,20 @@ export class SimulatedAgent {
     readonly privateKey: KeyObject,
   ) {}
 
-  /** Registers with a new activation made by `admin` (tags copied to the instance). */
-  static async register(server: Pick<TestServer, 'root' | 'client'>, tags: readonly { Key: string; Value: string }[] = []): Promise<SimulatedAgent> {
-    const { ActivationId, ActivationCode } = await server.root.call(fleet.CreateActivation, { IamRole: 'SSMServiceRole', Tags: [...tags] });
+  /** Registers with a new activation made by root (its tags copied to the instance; `name`: its DefaultInstanceName, and the host's fingerprint). */
+  static async register(server: Pick<TestServer, 'root' | 'client'>, tags: readonly { Key: string; Value: string }[] = [], options: { readonly name?: string } = {}): Promise<SimulatedAgent> {
+    const { ActivationId, ActivationCode } = await server.root.call(fleet.CreateActivation, {
+      IamRole: 'SSMServiceRole',
+      Tags: [...tags],
+      ...(options.name === undefined ? {} : { DefaultInstanceName: options.name }),
+    });
     const { publicKey, privateKey } = agentKeyPair();
     const { InstanceId } = await server.client().call(fleet.RegisterManagedInstance, {
       ActivationId,
       ActivationCode,
       PublicKey: publicKey,
       PublicKeyType: 'Ed25519',
-      Fingerprint: 'sim-host',
+      Fingerprint: options.name ?? 'sim-host',
     });
     return new SimulatedAgent(InstanceId, privateKey);
   }
