@@ -10,9 +10,10 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { AGENT_VERSION, collectInventory, ControlChannel, loadPrivateKey, loadState, register, SessionManager } from '@airlock/agent';
+import type { SessionManager } from '@airlock/agent';
 import { data } from '@airlock/protocol';
 import { DataPeer, sessionPreferences, startTestServer, type TestServer } from '@airlock/testkit';
+import { startRealAgent, type RealAgent } from '@airlock/testkit/real-agent';
 import { capturedLogger, sleep, temporaryDirectory, waitFor } from './helpers.js';
 
 const canMakeUsers = process.getuid?.() === 0 && ((): boolean => {
@@ -37,7 +38,7 @@ interface Started {
 
 describe('sessions with the real server', () => {
   let server: TestServer;
-  let channel: ControlChannel;
+  let agent: RealAgent | undefined;
   let sessions: SessionManager;
   let instanceId = '';
   let cleanup: () => Promise<void> = () => Promise.resolve();
@@ -47,34 +48,8 @@ describe('sessions with the real server', () => {
     server = await startTestServer();
     const dir = await temporaryDirectory();
     const sudoers = await temporaryDirectory();
-    const { ActivationId, ActivationCode } = (await server.root.callByName('ssm', 'CreateActivation', { IamRole: 'SSMServiceRole', RegistrationLimit: 1 })) as { ActivationId: string; ActivationCode: string };
-    const { registration } = await register({ endpointUrl: server.url, activationId: ActivationId, activationCode: ActivationCode, stateDir: dir.path });
-    instanceId = registration.instanceId;
-    const state = await loadState(dir.path);
-    const privateKey = loadPrivateKey(state.privateKeyPem);
-    sessions = new SessionManager({
-      endpointUrl: server.url,
-      instanceId,
-      privateKey,
-      agentVersion: AGENT_VERSION,
-      log,
-      report: (message) => {
-        channel.report(message);
-      },
-      users: { ssmUser: TEST_SSM_USER, sudoersFile: `${sudoers.path}/ssm-agent-users` },
-      killGraceMs: 300,
-    });
-    channel = new ControlChannel({
-      endpointUrl: server.url,
-      instanceId,
-      privateKey,
-      agentVersion: AGENT_VERSION,
-      inventory: () => collectInventory({ agentVersion: AGENT_VERSION }),
-      log,
-      sessions,
-    });
-    void channel.run();
-    await waitFor(() => channel.connected, 'the control channel');
+    agent = await startRealAgent(server, { stateDir: dir.path, ssmUser: TEST_SSM_USER, sudoersFile: `${sudoers.path}/ssm-agent-users`, log });
+    ({ instanceId, sessions } = agent);
     cleanup = async () => {
       await dir.remove();
       await sudoers.remove();
@@ -82,8 +57,7 @@ describe('sessions with the real server', () => {
   });
 
   after(async () => {
-    await sessions.stopAll();
-    channel.stop();
+    await agent?.stop();
     await server.stop();
     await cleanup();
     if (canMakeUsers) {

@@ -3,12 +3,14 @@
  * (its tags become the instance's), its control channel connected, its sessions on real PTYs as
  * `ssmUser` (made by the agent, so the tests run as root). Stop it with stop().
  */
-import { AGENT_VERSION, collectInventory, ControlChannel, type ChannelEvent, loadPrivateKey, loadState, register, SessionManager, streamLogger } from '@airlock/agent';
+import { AGENT_VERSION, collectInventory, ControlChannel, type ChannelEvent, loadPrivateKey, loadState, register, SessionManager, streamLogger, type Logger } from '@airlock/agent';
 import { fleet } from '@airlock/protocol';
 import type { TestServer } from './server.js';
 
 export interface RealAgent {
   readonly instanceId: string;
+  /** Its sessions, to look into. */
+  readonly sessions: SessionManager;
   readonly stop: () => Promise<void>;
 }
 
@@ -22,6 +24,8 @@ export interface RealAgentOptions {
   readonly tags?: readonly { readonly Key: string; readonly Value: string }[];
   /** What its control channel does (welcome, closed, retry), for a test to time reconnects. */
   readonly onEvent?: (event: ChannelEvent) => void;
+  /** What the agent says (default: nothing kept). */
+  readonly log?: Logger;
 }
 
 /** `server.url` is where the agent registers and connects: a server, or a load balancer in front of several nodes. */
@@ -30,7 +34,7 @@ export async function startRealAgent(server: Pick<TestServer, 'url' | 'root'>, o
   const { registration } = await register({ endpointUrl: server.url, activationId: ActivationId, activationCode: ActivationCode, stateDir: options.stateDir });
   const { instanceId } = registration;
   const privateKey = loadPrivateKey((await loadState(options.stateDir)).privateKeyPem);
-  const log = streamLogger({ write: () => true });
+  const log = options.log ?? streamLogger({ write: () => true });
   const manager = new SessionManager({
     endpointUrl: server.url,
     instanceId,
@@ -51,6 +55,7 @@ export async function startRealAgent(server: Pick<TestServer, 'url' | 'root'>, o
   }
   return {
     instanceId,
+    sessions: manager,
     stop: async () => {
       await manager.stopAll();
       connected.stop();
