@@ -10,6 +10,8 @@ import { COMMON_PASSWORDS } from '@airlock/server/identity/common-passwords';
 import {
   checkPasswordPolicy,
   hashPassword,
+  hashQueue,
+  MAX_CONCURRENT_HASHES,
   MAX_PASSWORD_LENGTH,
   MIN_PASSWORD_LENGTH,
   verifyAgainstDummy,
@@ -50,6 +52,23 @@ describe('hashPassword and verifyPassword', () => {
   test('normalises Unicode, so composed and decomposed forms are the same password', async () => {
     const hash = await hashPassword('caf\u00e9 au lait, s\u2019il vous pla\u00eet');
     assert.equal((await verifyPassword(hash, 'cafe\u0301 au lait, s\u2019il vous plai\u0302t')).ok, true);
+  });
+});
+
+describe('hashes at once', () => {
+  test('at most MAX_CONCURRENT_HASHES (half the CPUs, at least one) run at once; the rest wait their turn and all finish', async () => {
+    const hash = await hashPassword(PASSWORD);
+    assert.ok(MAX_CONCURRENT_HASHES >= 1);
+    assert.deepEqual(hashQueue(), { running: 0, waiting: 0 });
+    const calls = Array.from({ length: MAX_CONCURRENT_HASHES + 3 }, (_, i) => verifyPassword(hash, i % 2 === 0 ? PASSWORD : 'wrong password'));
+    calls.push(hashPassword(PASSWORD).then(() => ({ ok: true, needsRehash: false })));
+    assert.deepEqual(hashQueue(), { running: MAX_CONCURRENT_HASHES, waiting: 4 });
+    const results = await Promise.all(calls);
+    assert.deepEqual(
+      results.map((result) => result.ok),
+      [...Array.from({ length: MAX_CONCURRENT_HASHES + 3 }, (_, i) => i % 2 === 0), true],
+    );
+    assert.deepEqual(hashQueue(), { running: 0, waiting: 0 });
   });
 });
 

@@ -7,6 +7,7 @@
  * same text typed on different keyboards or platforms gives the same password.
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
 import { COMMON_PASSWORDS } from './common-passwords.js';
 
@@ -37,9 +38,39 @@ const normalize = (text: string): string => text.normalize('NFKC');
 /** NIST SP 800-63B counts each Unicode code point as one character, so an emoji is not two. */
 const characterCount = (text: string): number => Array.from(text).length;
 
+/**
+ * Hashes computed at once at most: half the CPUs, at least one. Each takes about 40 ms of a core;
+ * left to libuv's pool (four threads), a burst of sign-ins ran four a node and starved the event
+ * loop of CPU, so that every other call waited seconds behind them (bench:cluster: the nodes'
+ * event loops ready but waiting for a CPU 53% of the time, /healthz p50 20 s; one at a time on
+ * two CPUs: /healthz p50 0.15 s at the same sign-in rate, docs/performance.md). The rest wait
+ * their turn, in order.
+ */
+export const MAX_CONCURRENT_HASHES = Math.max(1, Math.floor(availableParallelism() / 2));
+let hashing = 0;
+const turns: (() => void)[] = [];
+
+/** Hashes being computed and hashes waiting their turn, now. */
+export function hashQueue(): { readonly running: number; readonly waiting: number } {
+  return { running: hashing, waiting: turns.length };
+}
+
+async function inTurn<T>(work: () => Promise<T>): Promise<T> {
+  if (hashing < MAX_CONCURRENT_HASHES) hashing++;
+  else await new Promise<void>((resolve) => turns.push(resolve));
+  try {
+    return await work();
+  } finally {
+    // The slot goes straight to the next in line, or is given back.
+    const next = turns.shift();
+    if (next === undefined) hashing--;
+    else next();
+  }
+}
+
 /** Hashes a password into a PHC string: `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`. */
 export async function hashPassword(password: string): Promise<string> {
-  const encoded = await argon2.hash(normalize(password), { ...PARAMS, type: argon2.argon2id });
+  const encoded = await inTurn(() => argon2.hash(normalize(password), { ...PARAMS, type: argon2.argon2id }));
   // argon2 0.45 writes the parameters as m,p,t, but the argon2 PHC encoding requires m,t,p and the
   // reference implementation and libsodium refuse anything else (ranisalt/node-argon2#559).
   return encoded.replace(/\$m=(\d+),p=(\d+),t=(\d+)\$/, (_match: string, m: string, p: string, t: string) => `$m=${m},t=${t},p=${p}$`);
@@ -48,7 +79,7 @@ export async function hashPassword(password: string): Promise<string> {
 /** Checks a password against a stored hash; a malformed stored hash fails the check, never throws. */
 export async function verifyPassword(hash: string, password: string): Promise<PasswordVerification> {
   try {
-    const ok = await argon2.verify(hash, normalize(password));
+    const ok = await inTurn(() => argon2.verify(hash, normalize(password)));
     return { ok, needsRehash: ok && (!hash.startsWith('$argon2id$') || argon2.needsRehash(hash, PARAMS)) };
   } catch {
     // A corrupt row must not answer faster than a wrong password does.
@@ -71,7 +102,8 @@ export async function verifyAgainstDummy(password: string): Promise<false> {
     dummyHash = undefined;
     throw error;
   });
-  await argon2.verify(await dummyHash, normalize(password));
+  const dummy = await dummyHash;
+  await inTurn(() => argon2.verify(dummy, normalize(password)));
   return false;
 }
 
