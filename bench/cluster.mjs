@@ -10,6 +10,7 @@
 // Bounded: --timeout-s (default 600) stops everything. Exits 1 when something failed, 2 on the
 // time bound or a setup failure.
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -44,7 +45,8 @@ const NODES = 3;
 const USERS = 500;
 const PASSWORD = 'a long benchmark passphrase';
 const OUTPUT_EVERY_MS = 500;
-const APP = 'airlock-bench-cluster';
+// This run's own name: pg_stat_activity covers the whole server, where another run's nodes may be.
+const APP = `airlock-bench-cluster-${process.pid}`;
 
 // ---- the cluster ---------------------------------------------------------------------------------
 const schema = await withSchema();
@@ -262,9 +264,28 @@ const pgSampler = setInterval(() => {
 }, 250);
 timers.add(pgSampler);
 const cpuAtStart = nodes.map((node) => cpuSeconds(node.pid));
+/**
+ * A node's main thread (the event loop: its thread id is the process id): seconds it ran and
+ * seconds it was ready but waited for a CPU (/proc/…/schedstat), apart from the threads that
+ * hash passwords (libuv's pool) and collect garbage.
+ */
+const mainThread = (pid) => {
+  const [ran, waited] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+  return { ran: ran / 1e9, waited: waited / 1e9 };
+};
+const mainAtStart = nodes.map((node) => mainThread(node.pid));
 // The bench process plays 10,000 agents and 600 data channels: if it is the bottleneck, its
 // own event-loop delay shows how much of each latency is its own.
 const benchCpuAtStart = cpuSeconds(process.pid);
+/** The whole machine's CPU ticks (/proc/stat): how busy it was, and how much the hypervisor took (steal). */
+const machineTicks = () => {
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  return { busy: user + nice + system + irq + softirq, idle, iowait, steal };
+};
+const machineAtStart = machineTicks();
+/** The nodes' PostgreSQL backends (the pool's connections live on, so their CPU adds up). */
+const backendPids = async () => (await pgAdmin.query("select pid from pg_stat_activity where application_name = $1 and backend_type = 'client backend'", [APP])).rows.map((row) => row.pid);
+const backendsAtStart = new Map((await backendPids()).map((pid) => [pid, cpuSeconds(pid)]));
 const benchLoop = monitorEventLoopDelay({ resolution: 10 });
 benchLoop.enable();
 const measureStarted = performance.now();
@@ -360,8 +381,18 @@ await sample();
 clearInterval(pgSampler);
 await sampling;
 const cpu = nodes.map((node, i) => (cpuSeconds(node.pid) - cpuAtStart[i]) / ((performance.now() - measureStarted) / 1000));
+const main = nodes.map((node, i) => {
+  const end = mainThread(node.pid);
+  const seconds = (performance.now() - measureStarted) / 1000;
+  return { ran: (end.ran - mainAtStart[i].ran) / seconds, waited: (end.waited - mainAtStart[i].waited) / seconds };
+});
 const stillConnected = agents.filter((agent) => agent.socket.readyState === WebSocket.OPEN).length;
 const loadAtEnd = loadavg();
+const machineAtEnd = machineTicks();
+const machineShare = Object.fromEntries(Object.keys(machineAtEnd).map((key) => [key, machineAtEnd[key] - machineAtStart[key]]));
+const machineTotal = Object.values(machineShare).reduce((sum, n) => sum + n, 0);
+let postgresCpuS = 0;
+for (const pid of await backendPids()) postgresCpuS += (cpuSeconds(pid) || 0) - (backendsAtStart.get(pid) || 0);
 const benchCpu = (cpuSeconds(process.pid) - benchCpuAtStart) / ((performance.now() - measureStarted) / 1000);
 benchLoop.disable();
 
@@ -377,7 +408,11 @@ console.log(`  GET /healthz (${PROBES_PER_S}/s; one PostgreSQL read, no audit re
 console.log(`  sign-ins (InitiateAuth, argon2id, EMAIL_OTP mailed): ${s(signIns)}; ${signInsSent} sent in ${MEASURE_S} s, ${signIns.length} answered in ${windowS.toFixed(1)} s (until the last answer): ${(signIns.length / windowS).toFixed(1)}/s achieved; ${lockedOut} refused by the lockout (attempts of one person or address in flight at once)`);
 console.log(`  session start (StartSession → first output, client on another node than the agent): ${s(sessionStarts)}`);
 console.log(`  session output: ${clients.length} printing, ${silent} closed; ${(framesInWindow / windowS).toFixed(0)} frames/s reached the clients (expected ${((clients.length * 1000) / OUTPUT_EVERY_MS).toFixed(0)})`);
-nodes.forEach((node, i) => console.log(`  node ${String.fromCharCode(97 + i)}: CPU ${(cpu[i] * 100).toFixed(0)}% of a core, RSS max ${(Math.max(...rss[i]) / 2 ** 20).toFixed(0)} MB`));
+nodes.forEach((node, i) =>
+  console.log(
+    `  node ${String.fromCharCode(97 + i)}: CPU ${(cpu[i] * 100).toFixed(0)}% of a core (its event loop ran ${(main[i].ran * 100).toFixed(0)}% of the time and waited for a CPU ${(main[i].waited * 100).toFixed(0)}% of it), RSS max ${(Math.max(...rss[i]) / 2 ** 20).toFixed(0)} MB`,
+  ),
+);
 console.log(`  PostgreSQL connections held by the nodes (pg_stat_activity, client backends): max ${Math.max(...pgConnections)}, at end ${pgConnections[pgConnections.length - 1]}; parallel query workers for them besides: max ${Math.max(...pgWorkers)}`);
 const busyMean = pgBusy.reduce((sum, n) => sum + n, 0) / pgBusy.length;
 const waits = [...pgWaits].sort((a, b) => b[1] - a[1]).map(([what, n]) => `${what} ${((100 * n) / Math.max(1, pgBusy.reduce((sum, k) => sum + k, 0))).toFixed(0)}%`);
@@ -385,6 +420,10 @@ console.log(`  the nodes' busy PostgreSQL connections (every 250 ms): mean ${bus
 for (const [statement, n] of [...pgStatements].sort((a, b) => b[1] - a[1]).slice(0, 6)) console.log(`    ${n} × ${statement}`);
 console.log(`  agents still connected: ${stillConnected} of ${N}; failures: ${failures.length}`);
 console.log(`  the bench process (agents, clients, callers): CPU ${(benchCpu * 100).toFixed(0)}% of a core, event-loop delay p50 ${ms(Math.max(0, benchLoop.percentile(50) / 1e6 - 10))}, p99 ${ms(Math.max(0, benchLoop.percentile(99) / 1e6 - 10))}`);
+console.log(`  PostgreSQL backends of the nodes: CPU ${((100 * postgresCpuS) / ((performance.now() - measureStarted) / 1000)).toFixed(0)}% of a core`);
+console.log(
+  `  the machine (/proc/stat, both cores): busy ${((100 * machineShare.busy) / machineTotal).toFixed(0)}%, idle ${((100 * machineShare.idle) / machineTotal).toFixed(0)}%, I/O wait ${((100 * machineShare.iowait) / machineTotal).toFixed(0)}%, stolen by the hypervisor ${((100 * machineShare.steal) / machineTotal).toFixed(0)}%`,
+);
 console.log(`  load average (1 min) at start ${loadAtStart[0].toFixed(2)}, at end ${loadAtEnd[0].toFixed(2)} (2 cores, shared)`);
 for (const message of lockouts) console.log(`  lockout: ${message}`);
 for (const failure of failures.slice(0, 10)) console.log(`  failure: ${failure}`);
