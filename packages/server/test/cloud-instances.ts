@@ -1,15 +1,12 @@
 /**
  * What the tests of the EC2 view, instance properties and inventory share: a server with cloud
  * join on (its certificate made with openssl, as cloud-join.test.ts does), instances that join
- * through the real ssm:RegisterEC2Instance, and an agent that connects over the real control
- * channel with the inventory a test gives it (the least of the protocol: challenge, signed hello,
- * welcome, heartbeat); and managed instances registered with an activation.
+ * through the real ssm:RegisterEC2Instance, and managed instances registered with an activation.
+ * Their agents connect with control-peer.ts.
  */
-import assert from 'node:assert/strict';
-import { sign, type KeyObject } from 'node:crypto';
-import { control, fleet } from '@airlock/protocol';
-import { agentKeyPair, identityDocument, IdentitySigner, SimulatedAgent, startTestServer, within, type Backend, type TestServer } from '@airlock/testkit';
-import WebSocket from 'ws';
+import type { KeyObject } from 'node:crypto';
+import { fleet } from '@airlock/protocol';
+import { agentKeyPair, identityDocument, IdentitySigner, SimulatedAgent, startTestServer, type Backend, type TestServer } from '@airlock/testkit';
 
 export const REGION = 'eu-west-1';
 
@@ -69,61 +66,4 @@ export async function cloudFleet(backend: Backend): Promise<CloudFleet> {
 export async function registerManaged(server: TestServer, options: { name?: string; tags?: { Key: string; Value: string }[] } = {}): Promise<{ instanceId: string; privateKey: KeyObject }> {
   const { instanceId, privateKey } = await SimulatedAgent.register(server, options.tags, options.name === undefined ? {} : { name: options.name });
   return { instanceId, privateKey };
-}
-
-/** An agent's control channel, connected and welcomed. */
-export class AgentChannel {
-  private readonly inbox: control.ServerMessage[] = [];
-  private wake: (() => void) | undefined;
-
-  private constructor(private readonly socket: WebSocket) {
-    socket.on('message', (data: WebSocket.RawData) => {
-      const message = control.parseServerMessage(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
-      if (message !== undefined) this.inbox.push(message);
-      this.wake?.();
-    });
-    socket.on('close', () => this.wake?.());
-    socket.on('error', () => {
-      // A refused connection shows as a close.
-    });
-  }
-
-  /** Connects as `instanceId`, signs the challenge with `key`, says hello with `inventory`, and waits for welcome. */
-  static async connect(server: TestServer, instanceId: string, key: KeyObject, inventory: control.Inventory): Promise<AgentChannel> {
-    const channel = new AgentChannel(new WebSocket(`${server.url.replace(/^http/, 'ws')}${control.CONTROL_PATH}`));
-    const challenge = await channel.next('challenge');
-    const signature = sign(null, Buffer.from(control.signedChallenge(challenge.nonce, instanceId), 'utf8'), key).toString('base64');
-    channel.send({ type: 'hello', instanceId, signature, protocolVersion: control.CONTROL_PROTOCOL_VERSION, agentVersion: inventory.agentVersion, capabilities: ['shell'], inventory });
-    await channel.next('welcome');
-    return channel;
-  }
-
-  /** A heartbeat (with a new inventory, if given), answered. */
-  async heartbeat(inventory?: control.Inventory): Promise<void> {
-    this.send(inventory === undefined ? { type: 'heartbeat' } : { type: 'heartbeat', inventory });
-    await this.next('heartbeat-ack');
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-
-  private send(message: unknown): void {
-    this.socket.send(JSON.stringify(message));
-  }
-
-  private next<T extends control.ServerMessage['type']>(type: T): Promise<Extract<control.ServerMessage, { type: T }>> {
-    const take = async (): Promise<Extract<control.ServerMessage, { type: T }>> => {
-      for (;;) {
-        const message = this.inbox.shift();
-        if (message !== undefined) {
-          assert.equal(message.type, type, `expected ${type}, got ${JSON.stringify(message)}`);
-          return message as Extract<control.ServerMessage, { type: T }>;
-        }
-        if (this.socket.readyState === WebSocket.CLOSED) throw new Error(`the control channel closed while waiting for ${type}`);
-        await new Promise<void>((resolve) => (this.wake = resolve));
-      }
-    };
-    return within(take(), `a ${type} message`);
-  }
 }

@@ -7,14 +7,13 @@
  * instance never returns. Also: the settings, checked at start.
  */
 import assert from 'node:assert/strict';
-import { sign, type KeyObject } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cloudtrail, control, fleet, type InputOf } from '@airlock/protocol';
 import { ConfigError, loadConfig } from '@airlock/server/config/config';
 import { agentKeyPair, BACKENDS, identityDocument, IdentitySigner, openssl, refused, startTestServer, temporaryDirectory, type InstanceIdentityFields, type TestServer } from '@airlock/testkit';
-import WebSocket from 'ws';
+import { ControlPeer } from './control-peer.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const OTHER_ACCOUNT = '210987654321';
@@ -35,64 +34,6 @@ let serial = 0;
 function newInstanceId(): string {
   serial += 1;
   return `i-0${Date.now().toString(16).padStart(12, '0').slice(-12)}${serial.toString(16).padStart(4, '0')}`;
-}
-
-/** The control channel, by hand: the first message after the challenge, or how it closed. */
-class Agent {
-  private readonly inbox: control.ServerMessage[] = [];
-  private wake: (() => void) | undefined;
-  readonly closed: Promise<number>;
-
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data: WebSocket.RawData) => {
-      const message = control.parseServerMessage(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
-      if (message !== undefined) this.inbox.push(message);
-      this.wake?.();
-    });
-    this.closed = new Promise((resolve) => {
-      socket.on('close', (code: number) => {
-        resolve(code);
-        this.wake?.();
-      });
-    });
-    socket.on('error', () => {
-      // 'close' says how it ended.
-    });
-  }
-
-  /** Connects and answers the challenge as `instanceId` with `key`. */
-  static async hello(server: TestServer, instanceId: string, key: KeyObject): Promise<Agent> {
-    const agent = new Agent(new WebSocket(`${server.url.replace(/^http/, 'ws')}${control.CONTROL_PATH}`));
-    const challenge = await agent.next();
-    assert.ok(challenge !== undefined && challenge.type === 'challenge', `expected a challenge, got ${JSON.stringify(challenge)}`);
-    const signature = sign(null, Buffer.from(control.signedChallenge(challenge.nonce, instanceId), 'utf8'), key).toString('base64');
-    agent.socket.send(JSON.stringify({ type: 'hello', instanceId, signature, protocolVersion: control.CONTROL_PROTOCOL_VERSION, agentVersion: '0.1.0', capabilities: ['shell'], inventory: INVENTORY }));
-    return agent;
-  }
-
-  /** The next message, or undefined once closed. */
-  async next(timeoutMs = 5_000): Promise<control.ServerMessage | undefined> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const message = this.inbox.shift();
-      if (message !== undefined) return message;
-      if (this.socket.readyState === WebSocket.CLOSED) return undefined;
-      if (Date.now() > deadline) throw new Error('no message from the server');
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        setTimeout(resolve, 50);
-      });
-    }
-  }
-
-  async welcomed(): Promise<void> {
-    const message = await this.next();
-    assert.equal(message?.type, 'welcome', `expected welcome, got ${JSON.stringify(message)} (closed ${this.socket.readyState === WebSocket.CLOSED ? await this.closed : 'no'})`);
-  }
-
-  close(): void {
-    this.socket.close();
-  }
 }
 
 type RegisterInput = InputOf<typeof fleet.RegisterEC2Instance>;
@@ -157,8 +98,8 @@ for (const backend of BACKENDS) {
       const tags = await server.server.services.db.selectFrom('instance_tags').select(['key', 'value']).where('instance_id', '=', InstanceId).orderBy('key').execute();
       assert.deepEqual(tags, [{ key: 'Name', value: 'web-1' }, { key: 'env', value: 'prod' }]);
 
-      const agent = await Agent.hello(server, InstanceId, key.privateKey);
-      await agent.welcomed();
+      const agent = await ControlPeer.hello(server, InstanceId, key.privateKey, { inventory: INVENTORY });
+      await agent.next('welcome');
       assert.equal((await describeOne(InstanceId))?.PingStatus, 'Online');
       assert.equal((await server.root.call(fleet.GetConnectionStatus, { Target: InstanceId })).Status, 'connected');
       agent.close();
@@ -209,8 +150,8 @@ for (const backend of BACKENDS) {
       const first = agentKeyPair();
       const document = await signed(launch);
       const { InstanceId } = await register({ ...document, PublicKey: first.publicKey, Tags: [{ Key: 'env', Value: 'staging' }] });
-      const agent = await Agent.hello(server, InstanceId, first.privateKey);
-      await agent.welcomed();
+      const agent = await ControlPeer.hello(server, InstanceId, first.privateKey, { inventory: INVENTORY });
+      await agent.next('welcome');
 
       // A captured document (this launch's) does not take the instance over, with any key.
       const thief = agentKeyPair();
@@ -221,11 +162,11 @@ for (const backend of BACKENDS) {
       const relaunch = { ...launch, pendingTime: new Date(server.clock.now() - 60_000) };
       const second = agentKeyPair();
       assert.equal((await register({ ...(await signed(relaunch)), PublicKey: second.publicKey, Tags: [{ Key: 'env', Value: 'production' }] })).InstanceId, InstanceId);
-      assert.equal(await agent.closed, control.AgentCloseCode.Unauthorized);
-      const stale = await Agent.hello(server, InstanceId, first.privateKey);
-      assert.equal(await stale.closed, control.AgentCloseCode.Unauthorized, 'the old key is refused');
-      const current = await Agent.hello(server, InstanceId, second.privateKey);
-      await current.welcomed();
+      assert.equal((await agent.closed).code, control.AgentCloseCode.Unauthorized);
+      const stale = await ControlPeer.hello(server, InstanceId, first.privateKey, { inventory: INVENTORY });
+      assert.equal((await stale.closed).code, control.AgentCloseCode.Unauthorized, 'the old key is refused');
+      const current = await ControlPeer.hello(server, InstanceId, second.privateKey, { inventory: INVENTORY });
+      await current.next('welcome');
       const tags = await server.server.services.db.selectFrom('instance_tags').select(['key', 'value']).where('instance_id', '=', InstanceId).execute();
       assert.deepEqual(tags, [{ key: 'env', value: 'production' }], 'the tags are the ones the metadata service shows now');
       // The earlier launch's document is older than the one registered now.
@@ -233,8 +174,8 @@ for (const backend of BACKENDS) {
 
       // Deregistered: the agent is told to stop, and no document, however new, brings it back.
       await server.root.call(fleet.DeregisterManagedInstance, { InstanceId });
-      assert.equal((await current.next())?.type, 'deregistered');
-      assert.equal(await current.closed, control.AgentCloseCode.Deregistered);
+      await current.next('deregistered');
+      assert.equal((await current.closed).code, control.AgentCloseCode.Deregistered);
       assert.equal((await describeOne(InstanceId))?.PingStatus, 'Inactive');
       const later = { ...launch, pendingTime: new Date(server.clock.now()) };
       await refused(register({ ...(await signed(later)), PublicKey: agentKeyPair().publicKey }), 'InvalidInstanceId', /never registers again/);

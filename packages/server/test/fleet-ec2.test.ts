@@ -11,7 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import type { AirlockClient } from '@airlock/client';
 import { ec2, fleet, organizations, ssoAdmin, type control, type OutputOf } from '@airlock/protocol';
 import { BACKENDS, createPerson, refused, roleSession, signIn, type TestServer } from '@airlock/testkit';
-import { AgentChannel, cloudFleet, newInstanceId, REGION, registerManaged, type CloudFleet } from './cloud-instances.js';
+import { cloudFleet, newInstanceId, REGION, registerManaged, type CloudFleet } from './cloud-instances.js';
+import { ControlPeer } from './control-peer.js';
 
 const INVENTORY: control.Inventory = {
   platformName: 'Ubuntu',
@@ -48,7 +49,7 @@ for (const backend of BACKENDS) {
     let db1: string;
     let extras: string[];
     let managed: string;
-    let agent: AgentChannel;
+    let agent: ControlPeer;
     let tagger: AirlockClient;
     let sandboxAdmin: AirlockClient;
     const launched = new Date(Date.now() - 3_600_000);
@@ -70,7 +71,7 @@ for (const backend of BACKENDS) {
       db1 = await join('10.0.2.1', [{ Key: 'env', Value: 'dev' }]);
       extras = [await join('10.0.3.1'), await join('10.0.3.2'), await join('10.0.3.3')];
       managed = (await registerManaged(server, { name: 'onprem', tags: [{ Key: 'env', Value: 'prod' }] })).instanceId;
-      agent = await AgentChannel.connect(server, web1, first.privateKey, INVENTORY);
+      agent = await ControlPeer.connect(server, web1, first.privateKey, { inventory: INVENTORY });
 
       const sandbox = (await server.root.call(organizations.CreateAccount, { AccountName: 'Sandbox', Email: 'sandbox@example.com' })).CreateAccountStatus.AccountId;
       const userId = await createPerson(server, 'tagger');

@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fleet, inventory, type control, type InputOf } from '@airlock/protocol';
 import { BACKENDS, refused, type TestServer } from '@airlock/testkit';
-import { AgentChannel, cloudFleet, registerManaged, type CloudFleet } from './cloud-instances.js';
+import { cloudFleet, registerManaged, type CloudFleet } from './cloud-instances.js';
+import { ControlPeer } from './control-peer.js';
 
 const CLOUD_INVENTORY: control.Inventory = {
   platformName: 'Ubuntu',
@@ -47,7 +48,7 @@ for (const backend of BACKENDS) {
     let db: string;
     let spare: string;
     let moreManaged: string[];
-    let agents: AgentChannel[];
+    let agents: ControlPeer[];
     const launched = new Date(Date.now() - 3_600_000);
 
     const propertyIds = async (filters: PropertyFilters, legacy?: LegacyFilters): Promise<string[]> => {
@@ -69,7 +70,7 @@ for (const backend of BACKENDS) {
       db = managed.instanceId;
       spare = (await registerManaged(server, { name: 'spare' })).instanceId;
       moreManaged = [(await registerManaged(server)).instanceId, (await registerManaged(server)).instanceId];
-      agents = [await AgentChannel.connect(server, web, joined.privateKey, CLOUD_INVENTORY), await AgentChannel.connect(server, db, managed.privateKey, MANAGED_INVENTORY)];
+      agents = [await ControlPeer.connect(server, web, joined.privateKey, { inventory: CLOUD_INVENTORY }), await ControlPeer.connect(server, db, managed.privateKey, { inventory: MANAGED_INVENTORY })];
     });
     after(async () => {
       for (const agent of agents) agent.close();

@@ -6,7 +6,7 @@
  * filters, deregistration cutting a live agent off, and the activation tier setting.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { readFile } from 'node:fs/promises';
 import { AirlockApiError, AirlockClient } from '@airlock/client';
@@ -15,7 +15,8 @@ import { loadConfig } from '@airlock/server/config/config';
 import { DEFAULT_FLEET_OPTIONS, sourceKey } from '@airlock/server/fleet/agents';
 import { startServer } from '@airlock/server/server';
 import { agentKeyPair, BACKENDS, MovableClock, quietLogger, refused, startTestServer, temporaryDirectory, withSchema, within, type TestServer } from '@airlock/testkit';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
+import { challengeSignature, ControlPeer } from './control-peer.js';
 
 const DAY_S = 24 * 60 * 60;
 
@@ -30,95 +31,12 @@ const INVENTORY: control.Inventory = {
   agentVersion: '0.1.0',
 };
 
-/** A WebSocket client speaking the control protocol by hand, as the tests need it to. */
-class Channel {
-  private readonly inbox: control.ServerMessage[] = [];
-  private readonly waiters: (() => void)[] = [];
-  readonly closed: Promise<{ code: number; reason: string }>;
-  readonly opened: Promise<void>;
-
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data: WebSocket.RawData) => {
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
-      const message = control.parseServerMessage(text);
-      assert.ok(message !== undefined, 'the server sent a frame that is not a server message');
-      this.inbox.push(message);
-      for (const wake of this.waiters.splice(0)) wake();
-    });
-    this.closed = new Promise((resolve) => {
-      socket.on('close', (code: number, reason: Buffer) => {
-        resolve({ code, reason: reason.toString('utf8') });
-        for (const wake of this.waiters.splice(0)) wake();
-      });
-    });
-    this.opened = new Promise((resolve, reject) => {
-      socket.once('open', () => {
-        resolve();
-      });
-      socket.once('error', reject);
-    });
-    socket.on('error', () => {
-      // A refused or broken connection: 'close' says how it ended.
-    });
-  }
-
-  /** `options.localAddress` picks the source address (any of 127.0.0.0/8 reaches a loopback server). */
-  static async open(server: { readonly url: string }, options: WebSocket.ClientOptions = {}): Promise<Channel> {
-    const channel = new Channel(new WebSocket(`${server.url.replace(/^http/, 'ws')}${control.CONTROL_PATH}`, options));
-    await within(channel.opened, 'the WebSocket to open');
-    return channel;
-  }
-
-  /** The next message from the server, of this type. */
-  async next<T extends control.ServerMessage['type']>(type: T): Promise<Extract<control.ServerMessage, { type: T }>> {
-    const take = async (): Promise<Extract<control.ServerMessage, { type: T }>> => {
-      for (;;) {
-        const message = this.inbox.shift();
-        if (message !== undefined) {
-          assert.equal(message.type, type, `expected ${type}, got ${JSON.stringify(message)}`);
-          return message as Extract<control.ServerMessage, { type: T }>;
-        }
-        if (this.socket.readyState === WebSocket.CLOSED) throw new Error(`closed while waiting for ${type}`);
-        await new Promise<void>((resolve) => this.waiters.push(resolve));
-      }
-    };
-    return within(take(), `a ${type} message`);
-  }
-
-  send(message: unknown): void {
-    this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
-  }
-
-  hello(instanceId: string, signature: string): void {
-    this.send({ type: 'hello', instanceId, signature, protocolVersion: control.CONTROL_PROTOCOL_VERSION, agentVersion: '0.1.0', capabilities: ['shell'], inventory: INVENTORY });
-  }
-
-  async closedWith(code: number): Promise<string> {
-    const result = await within(this.closed, `close ${code}`);
-    assert.equal(result.code, code, `closed with ${result.code} (${result.reason}), not ${code}`);
-    return result.reason;
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
-
-const signature = (privateKey: KeyObject, nonce: string, instanceId: string): string => sign(null, Buffer.from(control.signedChallenge(nonce, instanceId)), privateKey).toString('base64');
+/** The control channel by hand, saying hello with this file's INVENTORY (`socket`: the WebSocket's options). */
+const open = (server: { readonly url: string }, socket: WebSocket.ClientOptions = {}): Promise<ControlPeer> => ControlPeer.open(server, { inventory: INVENTORY, socket });
 
 /** An agent: registered, connected and welcomed. */
-async function connect(server: { readonly url: string }, instanceId: string, privateKey: KeyObject, options: WebSocket.ClientOptions = {}): Promise<Channel> {
-  const channel = await Channel.open(server, options);
-  const { nonce } = await channel.next('challenge');
-  channel.hello(instanceId, signature(privateKey, nonce, instanceId));
-  await channel.next('welcome');
-  return channel;
-}
-
-async function heartbeat(channel: Channel, inventory?: control.Inventory): Promise<void> {
-  channel.send(inventory === undefined ? { type: 'heartbeat' } : { type: 'heartbeat', inventory });
-  await channel.next('heartbeat-ack');
-}
+const connect = (server: { readonly url: string }, instanceId: string, privateKey: KeyObject, socket: WebSocket.ClientOptions = {}): Promise<ControlPeer> =>
+  ControlPeer.connect(server, instanceId, privateKey, { inventory: INVENTORY, socket });
 
 interface AuditRow {
   eventName: string;
@@ -304,12 +222,12 @@ for (const backend of BACKENDS) {
 
     test('the control channel: challenge, signed hello, welcome, heartbeats; the inventory shows, Online', async () => {
       const { instanceId, privateKey } = await instance();
-      const channel = await Channel.open(server);
+      const channel = await open(server);
       const challenge = await channel.next('challenge');
       assert.equal(Buffer.from(challenge.nonce, 'base64').length, 32);
-      channel.hello(instanceId, signature(privateKey, challenge.nonce, instanceId));
+      channel.hello(instanceId, challengeSignature(privateKey, challenge.nonce, instanceId));
       assert.deepEqual(await channel.next('welcome'), { type: 'welcome', heartbeatIntervalMs: 30_000 });
-      await heartbeat(channel);
+      await channel.heartbeat();
       const described = await info(instanceId);
       assert.deepEqual(
         { ...described, RegistrationDate: 0 },
@@ -340,28 +258,28 @@ for (const backend of BACKENDS) {
 
     test('a tampered signature, a replayed one and an unknown instance are closed 4401 and audited', async () => {
       const { instanceId, privateKey } = await instance();
-      const tampered = await Channel.open(server);
-      const good = Buffer.from(signature(privateKey, (await tampered.next('challenge')).nonce, instanceId), 'base64');
+      const tampered = await open(server);
+      const good = Buffer.from(challengeSignature(privateKey, (await tampered.next('challenge')).nonce, instanceId), 'base64');
       good[10] = (good[10] ?? 0) ^ 0x01;
       tampered.hello(instanceId, good.toString('base64'));
       assert.match(await tampered.closedWith(control.AgentCloseCode.Unauthorized), /signature/);
       await audited(server, instanceId, 'InvalidSignature');
 
-      const earlier = await Channel.open(server);
-      const replayable = signature(privateKey, (await earlier.next('challenge')).nonce, instanceId);
+      const earlier = await open(server);
+      const replayable = challengeSignature(privateKey, (await earlier.next('challenge')).nonce, instanceId);
       earlier.hello(instanceId, replayable);
       await earlier.next('welcome');
-      const replay = await Channel.open(server);
+      const replay = await open(server);
       await replay.next('challenge');
       replay.hello(instanceId, replayable);
       await replay.closedWith(control.AgentCloseCode.Unauthorized);
       // The refused replay did not take the instance's place.
-      await heartbeat(earlier);
+      await earlier.heartbeat();
       earlier.close();
 
-      const stranger = await Channel.open(server);
+      const stranger = await open(server);
       const unknown = 'mi-00000000000000000';
-      stranger.hello(unknown, signature(agentKeyPair().privateKey, (await stranger.next('challenge')).nonce, unknown));
+      stranger.hello(unknown, challengeSignature(agentKeyPair().privateKey, (await stranger.next('challenge')).nonce, unknown));
       assert.match(await stranger.closedWith(control.AgentCloseCode.Unauthorized), /not registered/);
       await audited(server, unknown, 'InvalidInstanceId');
     });
@@ -375,7 +293,7 @@ for (const backend of BACKENDS) {
       assert.equal(await status(instanceId), 'notconnected');
       const lost = await server.root.call(fleet.DescribeInstanceInformation, { Filters: [{ Key: 'PingStatus', Values: ['ConnectionLost'] }], MaxResults: 50 });
       assert.ok(lost.InstanceInformationList.some((item) => item.InstanceId === instanceId));
-      await heartbeat(channel);
+      await channel.heartbeat();
       const back = await info(instanceId);
       assert.equal(back.PingStatus, 'Online');
       assert.equal(back.LastPingDateTime, server.clock.now() / 1000);
@@ -425,8 +343,8 @@ for (const backend of BACKENDS) {
       const described = await info(instanceId);
       assert.equal(described.PingStatus, 'Inactive');
       assert.equal(await status(instanceId), 'notconnected');
-      const again = await Channel.open(server);
-      again.hello(instanceId, signature(privateKey, (await again.next('challenge')).nonce, instanceId));
+      const again = await open(server);
+      again.hello(instanceId, challengeSignature(privateKey, (await again.next('challenge')).nonce, instanceId));
       await again.next('deregistered');
       await again.closedWith(control.AgentCloseCode.Deregistered);
       await audited(server, instanceId, 'InstanceDeregistered');
@@ -446,15 +364,15 @@ for (const backend of BACKENDS) {
       const broken = await connect(server, first.instanceId, first.privateKey);
       broken.send('{"type": "heartbeat", "inventory": 7}');
       await broken.closedWith(control.AgentCloseCode.Malformed);
-      await heartbeat(bystander);
+      await bystander.heartbeat();
       await audited(server, first.instanceId, 'MalformedFrame');
 
-      const early = await Channel.open(server);
+      const early = await open(server);
       await early.next('challenge');
       early.send({ type: 'heartbeat' });
       await early.closedWith(control.AgentCloseCode.Malformed);
 
-      const binary = await Channel.open(server);
+      const binary = await open(server);
       await binary.next('challenge');
       binary.socket.send(Buffer.from([1, 2, 3]));
       await binary.closedWith(control.AgentCloseCode.Malformed);
@@ -463,12 +381,12 @@ for (const backend of BACKENDS) {
       twice.hello(first.instanceId, 'AAAA');
       await twice.closedWith(control.AgentCloseCode.Malformed);
 
-      const huge = await Channel.open(server);
+      const huge = await open(server);
       await huge.next('challenge');
       huge.send('x'.repeat(70 * 1024));
       await huge.closedWith(1009);
 
-      await heartbeat(bystander);
+      await bystander.heartbeat();
       assert.equal(await status(second.instanceId), 'connected');
       bystander.close();
     });
@@ -478,7 +396,7 @@ for (const backend of BACKENDS) {
       const older = await connect(server, instanceId, privateKey);
       const newer = await connect(server, instanceId, privateKey);
       await older.closedWith(control.AgentCloseCode.Replaced);
-      await heartbeat(newer);
+      await newer.heartbeat();
       assert.equal(await status(instanceId), 'connected');
       newer.close();
     });
@@ -500,7 +418,7 @@ for (const backend of BACKENDS) {
       const { db, agents } = server.server.services;
       const channel = await connect(server, instanceId, privateKey);
       server.clock.advance(1_000);
-      await heartbeat(channel, { ...INVENTORY, hostname: 'web-01b', platformVersion: '24.10' });
+      await channel.heartbeat({ ...INVENTORY, hostname: 'web-01b', platformVersion: '24.10' });
       const before = await db.selectFrom('instances').select(['last_ping_at', 'computer_name']).where('instance_id', '=', instanceId).executeTakeFirstOrThrow();
       assert.equal(before.last_ping_at, server.clock.now() - 1_000, 'a heartbeat writes nothing by itself');
       await agents.tick();
@@ -525,7 +443,7 @@ for (const backend of BACKENDS) {
     test('no hello in time: closed 4401', async () => {
       server.server.services.agents.configure({ helloTimeoutMs: 150 });
       try {
-        const silent = await Channel.open(server);
+        const silent = await open(server);
         await silent.next('challenge');
         assert.match(await silent.closedWith(control.AgentCloseCode.Unauthorized), /no hello/);
       } finally {
@@ -543,40 +461,40 @@ for (const backend of BACKENDS) {
       const [first, second, third] = [await instance(), await instance(), await instance()];
       const established = await connect(server, first.instanceId, first.privateKey, from('127.0.0.1'));
       agents.configure({ maxPendingPerSource: 3, maxPendingConnections: 5, helloTimeoutMs: 1_500 });
-      const silent: Channel[] = [];
+      const silent: ControlPeer[] = [];
       try {
         // Three silent connections from 127.0.0.1 fill its share; a fourth is closed before any challenge.
         for (let index = 0; index < 3; index++) {
-          const channel = await Channel.open(server, from('127.0.0.1'));
+          const channel = await open(server, from('127.0.0.1'));
           await channel.next('challenge');
           silent.push(channel);
         }
         assert.equal(agents.pending, 3);
-        const overSource = await Channel.open(server, from('127.0.0.1'));
+        const overSource = await open(server, from('127.0.0.1'));
         assert.match(await overSource.closedWith(control.AgentCloseCode.TooManyPending), /too many connections waiting/);
         await assert.rejects(overSource.next('challenge'), /closed while waiting/, 'refused before any challenge');
 
         // The agent already welcomed is not pending: it heartbeats on. Another address still gets in, and
         // an agent from it that completes hello stops counting at once.
-        await heartbeat(established);
+        await established.heartbeat();
         const agent = await connect(server, second.instanceId, second.privateKey, from('127.0.0.2'));
-        await heartbeat(agent);
+        await agent.heartbeat();
         assert.equal(agents.pending, 3);
 
         // Two more silent connections from 127.0.0.2 fill the node; then any address is refused.
         for (let index = 0; index < 2; index++) {
-          const channel = await Channel.open(server, from('127.0.0.2'));
+          const channel = await open(server, from('127.0.0.2'));
           await channel.next('challenge');
           silent.push(channel);
         }
         assert.equal(agents.pending, 5);
-        const overNode = await Channel.open(server, from('127.0.0.3'));
+        const overNode = await open(server, from('127.0.0.3'));
         await overNode.closedWith(control.AgentCloseCode.TooManyPending);
         assert.ok(
           server.log.lines.some((line) => /control connections? refused \(4429\)/.test(line)),
           'the refusals are logged',
         );
-        await heartbeat(established);
+        await established.heartbeat();
 
         // A silent connection that goes frees its place: an agent takes it and is welcomed.
         const leaving = silent.shift();
@@ -585,7 +503,7 @@ for (const backend of BACKENDS) {
         await within(leaving.closed, 'a silent connection to close');
         await within(pendingNow(4), 'the closed connection to stop counting');
         const late = await connect(server, third.instanceId, third.privateKey, from('127.0.0.3'));
-        await heartbeat(late);
+        await late.heartbeat();
 
         // The rest time out (4401), and nothing is left counted.
         for (const channel of silent.splice(0)) assert.match(await channel.closedWith(control.AgentCloseCode.Unauthorized), /no hello/);
