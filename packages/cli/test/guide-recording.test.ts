@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { documents, identitystore, organizations, roleSessions, ssoAdmin } from '@airlock/protocol';
 import { createPerson, signIn, startS3Server, startTestServer, temporaryDirectory, type TestS3Server, type TestServer } from '@airlock/testkit';
-import { inTerminal, repoFile } from './helpers.js';
+import { cliEnvironment, inTerminal, repoFile } from './helpers.js';
 import { startRealAgent, type RealAgent } from '@airlock/testkit/real-agent';
 
 const run = promisify(execFile);
@@ -46,15 +46,7 @@ describe("the guide's Test 3: every session in the log group and in the S3 bucke
     await s3.createBucket(BUCKET, { encryption: 'AES256' });
     server = await startTestServer({ flags: s3.flags });
     dir = await temporaryDirectory();
-    env = {
-      PATH: `${repoFile('node_modules/.bin')}:${process.env['PATH'] ?? ''}`,
-      HOME: dir.path,
-      AIRLOCK_CONFIG_DIR: `${dir.path}/cli`,
-      AIRLOCK_ENDPOINT_URL: server.url,
-      AIRLOCK_TOKEN: server.rootToken,
-      SHELL: '/bin/sh',
-      TERM: 'xterm',
-    };
+    env = { ...cliEnvironment(server, dir.path), SHELL: '/bin/sh', TERM: 'xterm' };
     // The guide's "Enable Session Manager logging": both destinations, encryption on, streaming.
     const preferences = {
       schemaVersion: '1.0',

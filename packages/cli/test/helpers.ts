@@ -44,5 +44,14 @@ export async function inTerminal(command: string, env: NodeJS.ProcessEnv, keys: 
 
 export const repoFile = (path: string): string => new URL(`../../../${path}`, import.meta.url).pathname;
 
+/** The environment the `airlock` command runs in for the end-to-end tests: the repository's bin first, `home` as HOME (its cli/ the CLI's configuration), the server as root. */
+export const cliEnvironment = (server: { readonly url: string; readonly rootToken: string }, home: string): NodeJS.ProcessEnv => ({
+  PATH: `${repoFile('node_modules/.bin')}:${process.env['PATH'] ?? ''}`,
+  HOME: home,
+  AIRLOCK_CONFIG_DIR: `${home}/cli`,
+  AIRLOCK_ENDPOINT_URL: server.url,
+  AIRLOCK_TOKEN: server.rootToken,
+});
+
 export const GUIDE_POLICY = `file://${repoFile('examples/guide/policies/production-onprem.json')}`;
 export const PROD_INSTANCE = 'arn:aws:ec2:us-east-1:111122223333:instance/i-0a1b2c3d4e5f60718';

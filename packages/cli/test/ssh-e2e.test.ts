@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { fleet, identitystore, organizations, roleSessions, sessions, ssoAdmin } from '@airlock/protocol';
 import { createPerson, signIn, startTestServer, temporaryDirectory, type TestServer } from '@airlock/testkit';
-import { inTerminal, repoFile } from './helpers.js';
+import { cliEnvironment, inTerminal, repoFile } from './helpers.js';
 import { startRealAgent } from '@airlock/testkit/real-agent';
 import { sha256 } from './session-agent.js';
 
@@ -99,13 +99,7 @@ describe('with the real agent and OpenSSH', () => {
         '',
       ].join('\n'),
     );
-    env = {
-      PATH: `${repoFile('node_modules/.bin')}:${process.env['PATH'] ?? ''}`,
-      HOME: dir.path,
-      AIRLOCK_CONFIG_DIR: `${dir.path}/cli`,
-      AIRLOCK_ENDPOINT_URL: server.url,
-      AIRLOCK_TOKEN: server.rootToken,
-    };
+    env = cliEnvironment(server, dir.path);
   });
 
   after(async () => {
