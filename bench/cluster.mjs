@@ -15,29 +15,23 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
-import { parseArgs } from 'node:util';
 import { AirlockApiError, AirlockClient } from '@airlock/client';
 import { control, data, fleet, identitystore, portal, sessions } from '@airlock/protocol';
 import { listOutbox } from '@airlock/server/mail/outbox';
 import { DataPeer, startCluster, withSchema } from '@airlock/testkit';
 import pg from 'pg';
 import { WebSocket } from 'ws';
+import { positiveOptions } from './args.mjs';
 import { cpuSeconds, rssBytes, say, sleep, stats } from './sessions-rig.mjs';
 
 const DEFAULTS = { agents: 10_000, sessions: 300, 'sign-ins-per-s': 50, 'reads-per-s': 20, 'measure-s': 60, 'timeout-s': 600 };
-const { values } = parseArgs({ options: Object.fromEntries(Object.entries(DEFAULTS).map(([name, value]) => [name, { type: 'string', default: String(value) }])) });
-for (const [name, value] of Object.entries(values)) {
-  if (!Number.isInteger(Number(value)) || Number(value) <= 0) {
-    console.error(`--${name} must be a positive integer, not ${value}`);
-    process.exit(2);
-  }
-}
-const N = Number(values.agents);
-const SESSIONS = Number(values.sessions);
-const SIGN_INS_PER_S = Number(values['sign-ins-per-s']);
-const READS_PER_S = Number(values['reads-per-s']);
-const MEASURE_S = Number(values['measure-s']);
-const TIMEOUT_S = Number(values['timeout-s']);
+const values = positiveOptions(DEFAULTS);
+const N = values.agents;
+const SESSIONS = values.sessions;
+const SIGN_INS_PER_S = values['sign-ins-per-s'];
+const READS_PER_S = values['reads-per-s'];
+const MEASURE_S = values['measure-s'];
+const TIMEOUT_S = values['timeout-s'];
 const NODES = 3;
 // 50 sign-ins a second come from many people, each signing in now and then: with 500, one
 // person signs in every 10 s. (A person's attempts in flight count against their lockout until
