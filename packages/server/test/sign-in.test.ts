@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { AirlockApiError } from '@airlock/client';
 import { identitystore, portal } from '@airlock/protocol';
 import { authenticatorCode, BACKENDS, goodPassword, invitedUser, mailedTo, refused, startTestServer, type TestServer } from '@airlock/testkit';
+import { hashPassword, hashQueue, MAX_CONCURRENT_HASHES, MAX_WAITING_HASHES } from '@airlock/server/identity/passwords';
 import { startSmtpServer, type TestSmtpServer } from './smtp-server.js';
 
 const TIMEOUT = { timeout: 30_000 };
@@ -306,6 +307,31 @@ for (const backend of BACKENDS) {
 }
 
 // ------------------------------------------------------------------------------------------------
+
+describe('a node checking too many passwords', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(async () => {
+    await server.stop();
+  });
+
+  test('answers ThrottlingException at once, counting nothing towards the lockout, and signs in once the queue is down', TIMEOUT, async () => {
+    const { password } = await invitedUser(server, 'busy01');
+    const anonymous = server.client();
+    // The server runs in this process: these fill its queue of password hashes.
+    const flood = Array.from({ length: MAX_CONCURRENT_HASHES + MAX_WAITING_HASHES }, () => hashPassword(goodPassword()));
+    assert.equal(hashQueue().waiting, MAX_WAITING_HASHES);
+    // More refusals than the lockout allows failures: none of them counts.
+    for (let i = 0; i < 6; i++) {
+      await refused(anonymous.call(portal.InitiateAuth, { Username: 'busy01', Password: i % 2 === 0 ? password : goodPassword() }), 'ThrottlingException', /too many passwords at once; try again in a few seconds/);
+    }
+    await Promise.all(flood);
+    const signIn = await anonymous.call(portal.InitiateAuth, { Username: 'busy01', Password: password });
+    assert.ok(signIn.ChallengeName !== undefined || signIn.AuthenticationResult !== undefined, JSON.stringify(signIn));
+  });
+});
 
 describe('an emailed code', () => {
   let server: TestServer;

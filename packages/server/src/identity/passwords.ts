@@ -50,6 +50,18 @@ export const MAX_CONCURRENT_HASHES = Math.max(1, Math.floor(availableParallelism
 let hashing = 0;
 const turns: (() => void)[] = [];
 
+/**
+ * Hashes that may wait their turn: a few seconds' work per slot. A sign-in beyond that is
+ * answered at once (ThrottlingException, see sign-in.ts) rather than queued for a minute, so a
+ * flood of sign-ins cannot make everyone's wait unbounded.
+ */
+export const MAX_WAITING_HASHES = 64 * MAX_CONCURRENT_HASHES;
+
+/** So many hashes wait already that another would wait more than a few seconds. */
+export function hashersBusy(): boolean {
+  return turns.length >= MAX_WAITING_HASHES;
+}
+
 /** Hashes being computed and hashes waiting their turn, now. */
 export function hashQueue(): { readonly running: number; readonly waiting: number } {
   return { running: hashing, waiting: turns.length };

@@ -9,7 +9,7 @@ import { revokePortalSession } from './portal-sessions.js';
 import { IDENTITY_SOURCE_OPERATIONS } from './sources/operations.js';
 import { signInWithPassword } from './sources/password-sign-in.js';
 import type { Db } from '../storage/db.js';
-import { guarded, preparePassword, respondToAuthChallenge, setPassword, storePassword } from './sign-in.js';
+import { assertCanCheckPassword, guarded, preparePassword, respondToAuthChallenge, setPassword, storePassword } from './sign-in.js';
 import { hashToken } from './tokens.js';
 import { findUser } from './users.js';
 
@@ -38,6 +38,7 @@ async function changePassword(input: InputOf<typeof api.ChangePassword>, context
   const { services, sourceIp, now } = context;
   const user = await findUser(services.db, portalUser(context));
   const hash = user.password_hash;
+  assertCanCheckPassword();
   const ok = await guarded(services, user.user_name, sourceIp, now, async () => hash !== null && (await verifyPassword(hash, input.PreviousPassword)).ok);
   if (!ok) throw new ApiError('NotAuthorizedException', 'Incorrect password: PreviousPassword must be the current password.');
   await setPassword(services, user, input.ProposedPassword);

@@ -16,7 +16,7 @@ import type { Services } from '../services.js';
 import type { Challenge } from '../storage/schema.js';
 import { mfaSettings, type MfaSettings } from './mfa-settings.js';
 import { identitySource, isBreakGlass } from './sources/setting.js';
-import { checkPasswordPolicy, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
+import { checkPasswordPolicy, hashersBusy, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import { createPortalSession, PORTAL_SESSION_TTL_MS } from './portal-sessions.js';
 import { ADDRESS_LIMIT, Throttle, USER_LOCKOUT } from './throttle.js';
 import { hashToken, newToken, sameHash } from './tokens.js';
@@ -59,6 +59,14 @@ export async function recordFailure(services: Services, userName: string | undef
 }
 
 /**
+ * Refuses a password check when this node has more waiting than it can check in a few seconds;
+ * before the check is counted, so a busy server never counts towards anyone's lockout.
+ */
+export function assertCanCheckPassword(): void {
+  if (hashersBusy()) throw new ApiError('ThrottlingException', 'The server is checking too many passwords at once; try again in a few seconds.');
+}
+
+/**
  * Runs a guessable check (a password, a code) under the lockout: refused while locked; the
  * attempt is counted before the check and taken back when it passes, so attempts sent at once
  * get no more checks than attempts sent one after another.
@@ -81,6 +89,7 @@ export async function guarded(services: Services, userName: string | undefined, 
 }
 
 export async function initiateAuth(input: InputOf<typeof api.InitiateAuth>, { services, sourceIp, now }: CallContext): Promise<AuthOutput> {
+  assertCanCheckPassword();
   const user = await findUserByName(services.db, input.Username);
   const hash = user?.password_hash ?? null;
   const verdict: { needsRehash: boolean } = { needsRehash: false };

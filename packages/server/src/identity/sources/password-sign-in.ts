@@ -9,7 +9,7 @@
 import { ApiError, type InputOf, type OutputOf, type portal } from '@airlock/protocol';
 import type { CallContext } from '../../registry/handler.js';
 import { verifyAgainstDummy } from '../passwords.js';
-import { guarded, initiateAuth } from '../sign-in.js';
+import { assertCanCheckPassword, guarded, initiateAuth } from '../sign-in.js';
 import { signInExternal } from './external-users.js';
 import { sourceOf } from './registry.js';
 import { identitySource, isBreakGlass } from './setting.js';
@@ -25,6 +25,7 @@ export async function signInWithPassword(input: InputOf<typeof portal.InitiateAu
   const source = sourceOf(type);
   const verify = source?.verifyPassword;
   if (source === undefined || verify === undefined) {
+    assertCanCheckPassword();
     await guarded(services, input.Username, sourceIp, now, () => verifyAgainstDummy(input.Password));
     throw new ApiError('NotAuthorizedException', WRONG_CREDENTIALS);
   }
