@@ -315,13 +315,16 @@ const PROBES_PER_S = 5;
 /** Sign-ins refused by the lockout: attempts in flight count until found right (identity/throttle.ts). */
 let lockedOut = 0;
 const lockouts = new Set();
+/** Sign-ins answered ThrottlingException at once: the node had a few seconds of hashing queued (identity/passwords.ts). */
+let busy = 0;
 const timed = async (into, call) => {
   const started = performance.now();
   try {
     await call();
     into.push(performance.now() - started);
   } catch (error) {
-    if (error instanceof AirlockApiError && /^Too many failed/.test(error.message)) {
+    if (error instanceof AirlockApiError && error.code === 'ThrottlingException' && /too many passwords at once/.test(error.message)) busy++;
+    else if (error instanceof AirlockApiError && /^Too many failed/.test(error.message)) {
       lockedOut++;
       lockouts.add(error.message.replace(/\d+ seconds/, 'N seconds'));
     } else failures.push(String(error));
@@ -399,7 +402,7 @@ console.log('');
 console.log(`bench:cluster — ${NODES} nodes, ${N} agents, ${SESSIONS} sessions, ${SIGN_INS_PER_S} sign-ins/s, ${READS_PER_S} reads/s, ${MEASURE_S} s measured`);
 console.log(`  API reads (DescribeInstanceInformation, ListUsers):   ${s(reads)}`);
 console.log(`  GET /healthz (${PROBES_PER_S}/s; one PostgreSQL read, no audit record):   ${s(probes)}`);
-console.log(`  sign-ins (InitiateAuth, argon2id, EMAIL_OTP mailed): ${s(signIns)}; ${signInsSent} sent in ${MEASURE_S} s, ${signIns.length} answered in ${windowS.toFixed(1)} s (until the last answer): ${(signIns.length / windowS).toFixed(1)}/s achieved; ${lockedOut} refused by the lockout (attempts of one person or address in flight at once)`);
+console.log(`  sign-ins (InitiateAuth, argon2id, EMAIL_OTP mailed): ${s(signIns)}; ${signInsSent} sent in ${MEASURE_S} s, ${signIns.length} answered in ${windowS.toFixed(1)} s (until the last answer): ${(signIns.length / windowS).toFixed(1)}/s achieved; ${lockedOut} refused by the lockout (attempts of one person or address in flight at once); ${busy} answered ThrottlingException at once (the node's hashing queue full)`);
 console.log(`  session start (StartSession → first output, client on another node than the agent): ${s(sessionStarts)}`);
 console.log(`  session output: ${clients.length} printing, ${silent} closed; ${(framesInWindow / windowS).toFixed(0)} frames/s reached the clients (expected ${((clients.length * 1000) / OUTPUT_EVERY_MS).toFixed(0)})`);
 nodes.forEach((node, i) =>
