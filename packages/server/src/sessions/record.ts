@@ -16,129 +16,201 @@
  * a password prompt (the terminal's echo off, see data.hidesInput), recorded without its bytes. A torn tail (a crash mid-write) is cut off at the last whole entry when read.
  */
 import { createHash } from 'node:crypto';
-import { open, readFile, mkdir, type FileHandle } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { data } from '@airlock/protocol';
+import { FIXED, HASH, Slot, WITHHELD, type Direction, type RecordEntry } from './record-ring.js';
+import { RecordThread, type ThreadClient } from './record-thread.js';
 
-export type Direction = 'input' | 'output';
+export type { Direction, RecordEntry } from './record-ring.js';
 
-export interface RecordEntry {
-  readonly direction: Direction;
-  readonly type: data.FrameType;
-  readonly flags: number;
-  readonly stream: number;
-  /** Its number on the hop it arrived on, and on the hop it was passed to. */
-  readonly inSeq: number;
-  readonly outSeq: number;
-  readonly time: number;
-  readonly payload: Uint8Array;
-  /** The frame's bytes were withheld (input at a password prompt): payload is empty. */
-  readonly withheld?: boolean;
-}
-
-const FIXED = 1 + 1 + 1 + 1 + 4 + 4 + 4 + 8;
-const WITHHELD = 0x01;
-const HASH = 32;
 export const GENESIS = Buffer.alloc(HASH);
 
 export function recordPath(dataDir: string, sessionId: string): string {
   return join(dataDir, 'records', `${sessionId}.rec`);
 }
 
+/** Called as entries reach the disk, with the last inSeq on disk of each direction that moved. */
+export type OnDurable = (durable: Partial<Record<Direction, number>>) => void;
+
 /**
- * An entry as the pieces written for it (header, payload, hash: no copy of the payload) and its
- * chain hash.
+ * Appends entries to a record. The hashing, the writes and the fdatasyncs are the record's
+ * worker thread's (record-thread.ts, record-worker.ts): `append` copies the entry into memory
+ * shared with it and returns; `onDurable` says up to where the file is on disk, soon after it
+ * is (when the next entry is appended, after POLL_MS at most, or at once when a sender has
+ * WAKE_AT_BYTES waiting for acknowledgement).
  */
-function encodeEntry(entry: RecordEntry, previous: Buffer): { pieces: Buffer[]; hash: Buffer } {
-  const header = Buffer.allocUnsafe(4 + FIXED);
-  header.writeUInt32BE(FIXED + entry.payload.length + HASH, 0);
-  header.writeUInt8(entry.direction === 'input' ? 0 : 1, 4);
-  header.writeUInt8(entry.type, 5);
-  header.writeUInt8(entry.flags, 6);
-  header.writeUInt8(entry.withheld === true ? WITHHELD : 0, 7);
-  header.writeUInt32BE(entry.stream, 8);
-  header.writeUInt32BE(entry.inSeq, 12);
-  header.writeUInt32BE(entry.outSeq, 16);
-  header.writeDoubleBE(entry.time, 20);
-  const payload = Buffer.from(entry.payload.buffer, entry.payload.byteOffset, entry.payload.byteLength);
-  const hash = createHash('sha256').update(previous).update(header).update(payload).digest();
-  return { pieces: payload.length === 0 ? [header, hash] : [header, payload, hash], hash };
-}
-
-/** How long the first entry of a batch waits for others before the batch is written and synced. */
-export const GROUP_COMMIT_MS = 2;
-
-/** Appends entries in batches; `flushed` says up to where the file is on disk. */
 export class RecordWriter {
-  /** The pieces of the entries not yet written (payloads are the frames' own bytes, which nobody changes). */
-  private pending: Buffer[] = [];
-  /** The last inSeq of each direction among them. */
-  private pendingDurable: Partial<Record<Direction, number>> = {};
-  private writing: Promise<void> | undefined;
+  /** Entries appended (with those of a continued record). */
+  private appended: number;
+  /** The entry count on disk at the last poll, and the last inSeq of each direction then. */
+  private reportedCount: number;
+  private readonly reportedSeq: Record<Direction, number> = { input: 0, output: 0 };
+  private watching = false;
+  private pollQueued = false;
   private failed: Error | undefined;
   private closed = false;
+  private closing: Promise<void> | undefined;
+  private slot = -1;
+  /** What the thread calls: kept off the writer's own interface. */
+  private readonly client: ThreadClient = {
+    poll: () => {
+      this.poll();
+    },
+    fail: (error) => {
+      this.fail(error);
+    },
+  };
+  /** Unrecorded: the last inSeq of each direction not yet said durable, and the turn that will. */
+  private pendingDurable: Partial<Record<Direction, number>> = {};
+  private acknowledging: Promise<void> | undefined;
 
   private constructor(
     /** Undefined: a writer that records nothing (BrokerOptions.unrecorded, for benchmarks). */
-    private readonly file: FileHandle | undefined,
+    private readonly thread: RecordThread | undefined,
     private head: Buffer,
     private count: number,
-    /** Called after each batch reaches the disk, with the last inSeq written for each direction. */
-    private readonly onDurable: (durable: Partial<Record<Direction, number>>) => void,
+    private readonly onDurable: OnDurable,
     private readonly onError: (error: Error) => void,
-    /** Tests only (BrokerOptions.recordDelayMs): extra wait before each batch is written. */
-    private readonly delayMs = 0,
-  ) {}
+  ) {
+    this.appended = count;
+    this.reportedCount = count >>> 0;
+  }
 
-  /** Opens for appending; `continued` is the chain and count of a record read back after a restart. */
-  static async open(path: string, continued: { head: Buffer; entries: number }, onDurable: RecordWriter['onDurable'], onError: RecordWriter['onError'], delayMs = 0): Promise<RecordWriter> {
-    await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
-    const file = await open(path, 'a', 0o600);
-    return new RecordWriter(file, continued.head, continued.entries, onDurable, onError, delayMs);
+  /**
+   * Opens for appending; `continued` is the chain and count of a record read back after a
+   * restart. Tests only: `delayMs` (BrokerOptions.recordDelayMs) more before each batch is written.
+   */
+  static async open(path: string, continued: { head: Buffer; entries: number }, onDurable: OnDurable, onError: (error: Error) => void, delayMs = 0): Promise<RecordWriter> {
+    const thread = RecordThread.shared();
+    const writer = new RecordWriter(thread, continued.head, continued.entries, onDurable, onError);
+    const slot = thread.allocate(writer.client, continued.entries);
+    try {
+      const reply = await thread.open(slot, { path, head: continued.head.toString('hex'), entries: continued.entries, delayMs });
+      if (reply.kind === 'refused') {
+        const error: NodeJS.ErrnoException = new Error(reply.message);
+        if (reply.code !== undefined) error.code = reply.code;
+        throw error;
+      }
+    } catch (error) {
+      thread.release(slot);
+      throw error;
+    }
+    writer.slot = slot;
+    return writer;
   }
 
   /**
    * A writer that keeps nothing and says each batch is durable at once, as a batch written would
    * be: what a session costs without its record. Benchmarks only (BrokerOptions.unrecorded).
    */
-  static unrecorded(onDurable: RecordWriter['onDurable']): RecordWriter {
+  static unrecorded(onDurable: OnDurable): RecordWriter {
     return new RecordWriter(undefined, GENESIS, 0, onDurable, () => undefined);
   }
 
-  /** The chain hash of the last entry appended (written or not). */
+  /** The chain hash of the last entry on disk when settled() last resolved. */
   get chainHead(): Buffer {
     return this.head;
   }
 
+  /** The entries on disk when settled() last resolved. */
   get entryCount(): number {
     return this.count;
   }
 
   append(entry: RecordEntry): void {
-    if (this.closed) return;
-    if (this.file === undefined) {
+    if (this.closed || this.failed !== undefined) return;
+    const { thread } = this;
+    if (thread === undefined) {
       this.pendingDurable[entry.direction] = entry.inSeq;
-      this.writing ??= this.acknowledgeOnly();
+      this.acknowledging ??= this.acknowledgeOnly();
       return;
     }
-    const { pieces, hash } = encodeEntry(entry, this.head);
-    this.head = hash;
-    this.count += 1;
-    for (const piece of pieces) this.pending.push(piece);
-    this.pendingDurable[entry.direction] = entry.inSeq;
-    this.writing ??= this.drain();
+    thread.append(this.slot, entry);
+    this.appended += 1;
+    if (!this.watching) {
+      this.watching = true;
+      thread.watch(this.client);
+    }
+    // Passing by anyway: what the worker has finished since is taken once this turn is done.
+    if (!this.pollQueued && thread.read(this.slot, Slot.Count) !== this.reportedCount) {
+      this.pollQueued = true;
+      queueMicrotask(() => {
+        this.pollQueued = false;
+        this.poll();
+      });
+    }
   }
 
   /** Everything appended so far, on disk. */
   async settled(): Promise<void> {
-    while (this.writing !== undefined) await this.writing;
+    const { thread } = this;
+    if (thread === undefined) {
+      while (this.acknowledging !== undefined) await this.acknowledging;
+      return;
+    }
+    this.throwIfFailed();
+    const reply = await thread.sync(this.slot);
+    this.throwIfFailed();
+    if (reply.kind === 'synced') {
+      this.head = Buffer.from(reply.head, 'hex');
+      this.count = reply.entries;
+    }
+    this.poll();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shut();
+    return this.closing;
+  }
+
+  private async shut(): Promise<void> {
+    await this.settled().catch(() => undefined);
+    this.closed = true;
+    const { thread } = this;
+    if (thread === undefined) return;
+    this.watching = false;
+    try {
+      await thread.close(this.slot);
+    } catch {
+      // The thread stopped: the file went with it.
+    } finally {
+      thread.release(this.slot);
+    }
+  }
+
+  private throwIfFailed(): void {
     if (this.failed !== undefined) throw this.failed;
   }
 
-  async close(): Promise<void> {
-    await this.settled().catch(() => undefined);
-    this.closed = true;
-    await this.file?.close();
+  /** Passes on how far the record is on disk, if further than last time. */
+  private poll(): void {
+    const { thread, slot } = this;
+    if (thread === undefined || this.closed || this.failed !== undefined) return;
+    thread.clearWake(slot);
+    const bytes = thread.read(slot, Slot.Bytes);
+    const count = thread.read(slot, Slot.Count);
+    thread.reported(slot, bytes);
+    if (count === this.appended >>> 0 && this.watching) {
+      this.watching = false;
+      thread.unwatch(this.client);
+    }
+    if (count === this.reportedCount) return;
+    this.reportedCount = count;
+    const durable: Partial<Record<Direction, number>> = {};
+    for (const [direction, word] of [['input', Slot.Input], ['output', Slot.Output]] as const) {
+      const seq = thread.read(slot, word);
+      if (seq !== this.reportedSeq[direction]) durable[direction] = this.reportedSeq[direction] = seq;
+    }
+    this.onDurable(durable);
+  }
+
+  private fail(error: Error): void {
+    if (this.failed !== undefined || this.closed) return;
+    this.failed = error;
+    if (this.watching) this.thread?.unwatch(this.client);
+    this.watching = false;
+    this.onError(error);
   }
 
   /** Unrecorded: the batch is "durable" after the same turn a written one would wait for. */
@@ -146,36 +218,8 @@ export class RecordWriter {
     await new Promise<void>((resolve) => setImmediate(resolve));
     const durable = this.pendingDurable;
     this.pendingDurable = {};
-    this.writing = undefined;
+    this.acknowledging = undefined;
     this.onDurable(durable);
-  }
-
-  private async drain(): Promise<void> {
-    const file = this.file;
-    if (file === undefined) return;
-    // Group commit: what comes in the next GROUP_COMMIT_MS joins the batch. A keystroke's echo
-    // comes back in well under that, so it passes while no write is under way, and the keystroke
-    // and its echo share one fdatasync; only the acknowledgement waits, never the forwarding.
-    await new Promise<void>((resolve) => setTimeout(resolve, GROUP_COMMIT_MS + this.delayMs));
-    while (this.pending.length > 0 && this.failed === undefined) {
-      const batch = this.pending;
-      const durable = this.pendingDurable;
-      this.pending = [];
-      this.pendingDurable = {};
-      try {
-        // libuv goes on after partial writes and past IOV_MAX; a short count is a full disk.
-        const { bytesWritten } = await file.writev(batch);
-        const expected = batch.reduce((sum, piece) => sum + piece.length, 0);
-        if (bytesWritten !== expected) throw new Error(`the record took ${bytesWritten} of ${expected} bytes (is the disk full?)`);
-        await file.datasync();
-      } catch (error) {
-        this.failed = error instanceof Error ? error : new Error(String(error));
-        this.onError(this.failed);
-        break;
-      }
-      this.onDurable(durable);
-    }
-    this.writing = undefined;
   }
 }
 

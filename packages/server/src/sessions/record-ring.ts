@@ -1,0 +1,99 @@
+/**
+ * What the broker's thread and the record's worker thread share (record-thread.ts, record-worker.ts):
+ * the entry format on disk, and three SharedArrayBuffers.
+ *
+ * - `control` (Int32Array): the ring's head (next byte the broker writes) and tail (next byte the
+ *   worker reads; everything before it is on disk), and a flag the broker raises when the ring is
+ *   full and it waits for room.
+ * - `slots` (Uint32Array, SLOT_WORDS per open record): what the worker last made durable (the
+ *   last inSeq of each direction, the entry count, the payload bytes), and the broker's note of
+ *   what it has acknowledged from, so the worker can tell when a wake-up is worth a message.
+ * - `ring`: a byte ring of frames, each FRAME bytes (kind, slot, body length, token, all u32
+ *   little-endian) and a body, 8-byte aligned. A frame that would pass the end is put at the
+ *   start, after a Wrap frame. The broker writes only at the head, the worker reads and writes
+ *   only between tail and head (it puts each entry's chain hash in the space left for it, and
+ *   writes the entry to the file from the ring itself).
+ */
+import { data } from '@airlock/protocol';
+
+export type Direction = 'input' | 'output';
+
+export interface RecordEntry {
+  readonly direction: Direction;
+  readonly type: data.FrameType;
+  readonly flags: number;
+  readonly stream: number;
+  /** Its number on the hop it arrived on, and on the hop it was passed to. */
+  readonly inSeq: number;
+  readonly outSeq: number;
+  readonly time: number;
+  readonly payload: Uint8Array;
+  /** The frame's bytes were withheld (input at a password prompt): payload is empty. */
+  readonly withheld?: boolean;
+}
+
+/** An entry on disk: u32 length, then FIXED bytes of header, the payload, and the HASH. */
+export const FIXED = 1 + 1 + 1 + 1 + 4 + 4 + 4 + 8;
+export const HASH = 32;
+/** The marks bit of a withheld entry. */
+export const WITHHELD = 0x01;
+
+/** How long the first entries of a small batch wait for others before the worker writes and syncs it. */
+export const GROUP_COMMIT_MS = 2;
+
+export const RING_BYTES = 16 * 1024 * 1024;
+/** Records open at once in one process. */
+export const MAX_SLOTS = 16_384;
+export const FRAME = 16;
+
+export const Control = { Head: 0, Tail: 1, WantRoom: 2, Nap: 3 } as const;
+export const CONTROL_WORDS = 4;
+
+export const Slot = { Input: 0, Output: 1, Count: 2, Bytes: 3, ReportedBytes: 4, WakePosted: 5 } as const;
+export const SLOT_WORDS = 8;
+
+export const Kind = { Entry: 1, Open: 2, Sync: 3, Close: 4, Wrap: 5 } as const;
+
+/** Bytes of the ring a frame with a body of `body` bytes takes. */
+export function frameBytes(body: number): number {
+  return (FRAME + body + 7) & ~7;
+}
+
+/** Bytes of an entry on disk (and of its frame's body). */
+export function entryBytes(payload: number): number {
+  return 4 + FIXED + payload + HASH;
+}
+
+export interface SharedMemory {
+  readonly control: SharedArrayBuffer;
+  readonly slots: SharedArrayBuffer;
+  readonly ring: SharedArrayBuffer;
+}
+
+/** Opening a record (the body of an Open frame). */
+export interface OpenRequest {
+  readonly path: string;
+  /** The chain head and entry count to go on from (hex; a record read back after a restart). */
+  readonly head: string;
+  readonly entries: number;
+  /** Tests only: how long each batch waits before its write. */
+  readonly delayMs: number;
+}
+
+/** What the worker posts to the broker's thread. */
+export type WorkerMessage =
+  | { readonly kind: 'opened'; readonly token: number }
+  | { readonly kind: 'refused'; readonly token: number; readonly message: string; readonly code: string | undefined }
+  | { readonly kind: 'synced'; readonly token: number; readonly head: string; readonly entries: number }
+  | { readonly kind: 'closed'; readonly token: number }
+  | { readonly kind: 'failed'; readonly slot: number; readonly message: string; readonly code: string | undefined }
+  /** Some record's sender has enough unacknowledged bytes on disk now that its acknowledgement should not wait. */
+  | { readonly kind: 'durable' }
+  /** The ring has room again. */
+  | { readonly kind: 'room' };
+
+/**
+ * Payload bytes made durable since the broker last looked, past which the worker wakes it: as
+ * many as make an Ack urgent, so a sender that waits for its window is never left waiting.
+ */
+export const WAKE_AT_BYTES = data.ACK_AT_BYTES;

@@ -1,0 +1,196 @@
+/**
+ * The record's worker thread (one per server process, started by record-thread.ts): takes the
+ * entries the broker's thread puts in the shared ring, chains each to its record's last by
+ * SHA-256, writes them from the ring to their files and fdatasyncs, then says in the shared slots
+ * how far each record is on disk. The broker's thread reads that when it comes by anyway; only
+ * when a sender has enough bytes waiting for acknowledgement does the worker post it a message.
+ * Everything here is synchronous: the thread sleeps in Atomics.wait until there is work.
+ *
+ * Group commit: a batch that is small when the worker wakes waits GROUP_COMMIT_MS for more (a
+ * keystroke's echo comes back in well under that, so both share one fdatasync). Nobody waits for
+ * this but the acknowledgements: forwarding went on when the entry was put in the ring.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, fdatasyncSync, mkdirSync, openSync, writevSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { Control, FIXED, FRAME, GROUP_COMMIT_MS, HASH, Kind, RING_BYTES, Slot, SLOT_WORDS, WAKE_AT_BYTES, frameBytes, type OpenRequest, type SharedMemory, type WorkerMessage } from './record-ring.js';
+
+/** A batch this big goes at once, without waiting GROUP_COMMIT_MS. */
+const GROUP_BYTES = 64 * 1024;
+
+interface OpenRecord {
+  readonly fd: number;
+  head: Buffer;
+  count: number;
+  /** Payload bytes made durable (u32, wrapping). */
+  bytes: number;
+  readonly delayMs: number;
+  failed: boolean;
+}
+
+/** One record's part of a batch. */
+interface Part {
+  readonly record: OpenRecord;
+  readonly pieces: Buffer[];
+  size: number;
+  payload: number;
+  input: number | undefined;
+  output: number | undefined;
+}
+
+const shared = workerData as SharedMemory;
+const control = new Int32Array(shared.control);
+const slots = new Uint32Array(shared.slots);
+const ring = Buffer.from(shared.ring);
+const port = parentPort;
+if (port === null) throw new Error('record-worker.js runs as a worker thread (record-thread.ts starts it)');
+const post = (message: WorkerMessage): void => {
+  port.postMessage(message);
+};
+
+const records = new Map<number, OpenRecord>();
+/** The longest test-only delay among the open records. */
+let delayMs = 0;
+
+function nap(ms: number): void {
+  if (ms > 0) Atomics.wait(control, Control.Nap, 0, ms);
+}
+
+function errorOf(error: unknown): { message: string; code: string | undefined } {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return { message: error instanceof Error ? error.message : String(error), code: typeof code === 'string' ? code : undefined };
+}
+
+function open(slot: number, token: number, request: OpenRequest): void {
+  try {
+    mkdirSync(dirname(request.path), { recursive: true, mode: 0o700 });
+    const fd = openSync(request.path, 'a', 0o600);
+    records.set(slot, { fd, head: Buffer.from(request.head, 'hex'), count: request.entries, bytes: 0, delayMs: request.delayMs, failed: false });
+    delayMs = Math.max(delayMs, request.delayMs);
+    post({ kind: 'opened', token });
+  } catch (error) {
+    post({ kind: 'refused', token, ...errorOf(error) });
+  }
+}
+
+function close(slot: number, token: number): void {
+  const record = records.get(slot);
+  records.delete(slot);
+  if (record !== undefined) {
+    closeSync(record.fd);
+    if (record.delayMs === delayMs) delayMs = Math.max(0, ...[...records.values()].map((open) => open.delayMs));
+  }
+  post({ kind: 'closed', token });
+}
+
+/** Chains the entry at `body` (its hash goes in the space left for it) and adds it to its record's part of the batch. */
+function take(parts: Map<number, Part>, slot: number, body: number, length: number): void {
+  const record = records.get(slot);
+  if (record === undefined || record.failed) return;
+  const hashAt = body + length - HASH;
+  const hash = createHash('sha256').update(record.head).update(ring.subarray(body, hashAt)).digest();
+  hash.copy(ring, hashAt);
+  record.head = hash;
+  record.count += 1;
+  let part = parts.get(slot);
+  if (part === undefined) {
+    part = { record, pieces: [], size: 0, payload: 0, input: undefined, output: undefined };
+    parts.set(slot, part);
+  }
+  part.pieces.push(ring.subarray(body, body + length));
+  part.size += length;
+  part.payload += length - 4 - FIXED - HASH;
+  const inSeq = ring.readUInt32BE(body + 12);
+  if (ring[body + 4] === 0) part.input = inSeq;
+  else part.output = inSeq;
+}
+
+/** Writes and syncs each record's part, then publishes how far each is on disk. */
+function commit(parts: Map<number, Part>): void {
+  let wake = false;
+  for (const [slot, part] of parts) {
+    const { record } = part;
+    try {
+      // libuv goes on after partial writes and past IOV_MAX; a short count is a full disk.
+      const written = writevSync(record.fd, part.pieces);
+      if (written !== part.size) throw new Error(`the record took ${written} of ${part.size} bytes (is the disk full?)`);
+      fdatasyncSync(record.fd);
+    } catch (error) {
+      record.failed = true;
+      post({ kind: 'failed', slot, ...errorOf(error) });
+      continue;
+    }
+    const base = slot * SLOT_WORDS;
+    record.bytes = (record.bytes + part.payload) >>> 0;
+    if (part.input !== undefined) Atomics.store(slots, base + Slot.Input, part.input);
+    if (part.output !== undefined) Atomics.store(slots, base + Slot.Output, part.output);
+    Atomics.store(slots, base + Slot.Bytes, record.bytes);
+    Atomics.store(slots, base + Slot.Count, record.count >>> 0);
+    // Stored before these are read, as the broker clears WakePosted before it reads the above:
+    // one of the two sees the other, so a wake-up is not lost between them.
+    if (Atomics.load(slots, base + Slot.WakePosted) === 0 && (record.bytes - Atomics.load(slots, base + Slot.ReportedBytes)) >>> 0 >= WAKE_AT_BYTES) {
+      Atomics.store(slots, base + Slot.WakePosted, 1);
+      wake = true;
+    }
+  }
+  parts.clear();
+  if (wake) post({ kind: 'durable' });
+}
+
+/** Takes the frames from `tail` to `head`; returns where it stopped (`head`). */
+function batch(tail: number, head: number): number {
+  const parts = new Map<number, Part>();
+  let at = tail;
+  while (at !== head) {
+    const kind = ring.readUInt32LE(at);
+    if (kind === Kind.Wrap) {
+      at = 0;
+      continue;
+    }
+    const slot = ring.readUInt32LE(at + 4);
+    const length = ring.readUInt32LE(at + 8);
+    const token = ring.readUInt32LE(at + 12);
+    const body = at + FRAME;
+    if (kind === Kind.Entry) {
+      take(parts, slot, body, length);
+    } else {
+      // What came before a request is on disk before it is answered.
+      commit(parts);
+      if (kind === Kind.Open) {
+        open(slot, token, JSON.parse(ring.toString('utf8', body, body + length)) as OpenRequest);
+      } else if (kind === Kind.Sync) {
+        const record = records.get(slot);
+        post({ kind: 'synced', token, head: record?.head.toString('hex') ?? '', entries: record?.count ?? 0 });
+      } else if (kind === Kind.Close) {
+        close(slot, token);
+      } else {
+        throw new Error(`the record ring holds a frame of unknown kind ${kind} at ${at}`);
+      }
+    }
+    at = (at + frameBytes(length)) % RING_BYTES;
+  }
+  commit(parts);
+  return at;
+}
+
+let tail = Atomics.load(control, Control.Tail);
+for (;;) {
+  let head = Atomics.load(control, Control.Head);
+  if (head === tail) {
+    Atomics.wait(control, Control.Head, head);
+    continue;
+  }
+  const waiting = (head - tail + RING_BYTES) % RING_BYTES;
+  if (delayMs > 0 || waiting < GROUP_BYTES) {
+    nap(GROUP_COMMIT_MS + delayMs);
+    head = Atomics.load(control, Control.Head);
+  }
+  tail = batch(tail, head);
+  Atomics.store(control, Control.Tail, tail);
+  // Stored before this is read, as the broker raises WantRoom before it looks at the tail again.
+  if (Atomics.load(control, Control.WantRoom) === 1) {
+    Atomics.store(control, Control.WantRoom, 0);
+    post({ kind: 'room' });
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The record's writer and its worker thread (record.ts, record-thread.ts, record-worker.ts),
+ * without a server: what is appended reaches the file, chained as readRecord checks it, and is
+ * said durable (by direction, up to the last inSeq) without anything else appended; records
+ * interleave; more than the shared ring holds waits for room and keeps its order; a continued
+ * record chains on; a write that fails fails that record clearly, not the others; a path that
+ * cannot be opened is refused.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { data } from '@airlock/protocol';
+import { GENESIS, readRecord, RecordWriter, type Direction, type RecordEntry } from '@airlock/server/sessions/record';
+import { RING_BYTES } from '@airlock/server/sessions/record-ring';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'airlock-record-writer-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const entry = (direction: Direction, inSeq: number, payload: Uint8Array): RecordEntry => ({ direction, type: data.FrameType.Data, flags: 0, stream: 0, inSeq, outSeq: inSeq + 100, time: 1_700_000_000_000 + inSeq, payload });
+
+/** A writer whose onDurable calls are kept, and a promise for a direction reaching a seq. */
+async function opened(path: string, continued: { head: Buffer; entries: number } = { head: GENESIS, entries: 0 }) {
+  const durable: Record<Direction, number> = { input: 0, output: 0 };
+  const errors: Error[] = [];
+  let waiter: (() => void) | undefined;
+  const writer = await RecordWriter.open(
+    path,
+    continued,
+    (moved) => {
+      for (const [direction, seq] of Object.entries(moved) as [Direction, number][]) {
+        assert.ok(seq > durable[direction], `durable ${direction} went from ${durable[direction]} to ${seq}`);
+        durable[direction] = seq;
+      }
+      waiter?.();
+    },
+    (error) => errors.push(error),
+  );
+  const reaches = (direction: Direction, seq: number, ms = 10_000): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`${direction} durable at ${durable[direction]} after ${ms} ms, not ${seq}`));
+      }, ms);
+      const check = (): void => {
+        if (durable[direction] < seq) return;
+        clearTimeout(timer);
+        waiter = undefined;
+        resolve();
+      };
+      waiter = check;
+      check();
+    });
+  return { writer, durable, errors, reaches };
+}
+
+test('entries appended reach the file chained and are said durable by direction, with nothing more appended', async () => {
+  const path = join(dir, 'one', 'a.rec');
+  const { writer, durable, errors, reaches } = await opened(path);
+  const appended = [entry('input', 1, Buffer.from('l')), entry('output', 1, Buffer.from('l')), entry('input', 2, Buffer.from('s')), entry('output', 2, Buffer.from('s\r\n'))];
+  for (const one of appended) writer.append(one);
+  // Small entries: nobody wakes the broker's thread, its poll finds them on disk.
+  await reaches('output', 2);
+  assert.equal(durable.input, 2);
+  await writer.settled();
+  const read = await readRecord(path);
+  assert.equal(read.brokenAt, undefined);
+  assert.equal(read.tornBytes, 0);
+  assert.deepEqual(
+    read.entries.map((one) => ({ ...one, payload: Buffer.from(one.payload).toString() })),
+    appended.map((one) => ({ ...one, payload: Buffer.from(one.payload).toString() })),
+  );
+  assert.equal(writer.chainHead.toString('hex'), read.head.toString('hex'));
+  assert.equal(writer.entryCount, 4);
+  await writer.close();
+  assert.deepEqual(errors, []);
+
+  // Continued after a "restart": the chain goes on from the head read back.
+  const again = await opened(path, { head: read.head, entries: read.entries.length });
+  again.writer.append(entry('input', 3, Buffer.from('x')));
+  await again.writer.settled();
+  await again.writer.close();
+  const reread = await readRecord(path);
+  assert.equal(reread.brokenAt, undefined);
+  assert.equal(reread.entries.length, 5);
+  assert.equal(again.writer.chainHead.toString('hex'), reread.head.toString('hex'));
+  assert.equal(again.writer.entryCount, 5);
+});
+
+test('interleaved records, more than the shared ring holds in one turn: each whole, in order, and durable without another append', async () => {
+  const records = await Promise.all(['b', 'c', 'd'].map((name) => opened(join(dir, 'many', `${name}.rec`))));
+  const chunk = (seq: number, record: number): Uint8Array => Buffer.alloc(data.MAX_PAYLOAD, (seq * 7 + record) % 251);
+  // 3 × 120 × 64 KiB = 22.5 MiB in one turn of the event loop: the ring (16 MiB) fills and the rest waits for room.
+  const perRecord = 120;
+  assert.ok(records.length * perRecord * data.MAX_PAYLOAD > RING_BYTES);
+  for (let seq = 1; seq <= perRecord; seq++) {
+    records.forEach((record, index) => {
+      record.writer.append(entry('output', seq, chunk(seq, index)));
+    });
+  }
+  // Big entries: the worker wakes the broker's thread; no settled() or append needed.
+  await Promise.all(records.map((record) => record.reaches('output', perRecord, 60_000)));
+  for (const [index, record] of records.entries()) {
+    await record.writer.close();
+    assert.deepEqual(record.errors, []);
+    const read = await readRecord(join(dir, 'many', `${['b', 'c', 'd'][index] ?? ''}.rec`));
+    assert.equal(read.brokenAt, undefined);
+    assert.equal(read.entries.length, perRecord);
+    read.entries.forEach((one, at) => {
+      assert.equal(one.inSeq, at + 1);
+      assert.ok(Buffer.from(one.payload).equals(Buffer.from(chunk(at + 1, index))), `entry ${at + 1} of record ${index} holds its own bytes`);
+    });
+  }
+});
+
+test('a write that fails fails its record, saying why, and not the others', async () => {
+  // /dev/full takes the open and refuses every write (ENOSPC).
+  const full = await opened('/dev/full');
+  const fine = await opened(join(dir, 'fine.rec'));
+  full.writer.append(entry('output', 1, Buffer.from('lost')));
+  fine.writer.append(entry('output', 1, Buffer.from('kept')));
+  await assert.rejects(full.writer.settled(), (error: NodeJS.ErrnoException) => error.code === 'ENOSPC');
+  assert.equal(full.errors.length, 1);
+  assert.equal((full.errors[0] as NodeJS.ErrnoException).code, 'ENOSPC');
+  assert.equal(full.durable.output, 0, 'nothing said durable');
+  // Appending to a failed record is ignored; closing it works.
+  full.writer.append(entry('output', 2, Buffer.from('more')));
+  await full.writer.close();
+  await fine.writer.settled();
+  assert.equal(fine.durable.output, 1);
+  await fine.writer.close();
+  assert.deepEqual(fine.errors, []);
+  assert.equal((await readRecord(join(dir, 'fine.rec'))).entries.length, 1);
+});
+
+test('a record whose file cannot be opened is refused', async () => {
+  const file = join(dir, 'a-file');
+  await writeFile(file, 'not a directory');
+  await assert.rejects(opened(join(file, 'records', 'x.rec')), (error: NodeJS.ErrnoException) => error.code === 'ENOTDIR' || error.code === 'EEXIST');
+});
