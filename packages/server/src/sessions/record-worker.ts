@@ -6,7 +6,7 @@
  * when a sender has enough bytes waiting for acknowledgement does the worker post it a message.
  * Everything here is synchronous: the thread sleeps in Atomics.wait until there is work.
  *
- * Group commit: a batch that is small when the worker wakes waits GROUP_COMMIT_MS for more (a
+ * Group commit: a batch that is small when the worker wakes from idle waits GROUP_COMMIT_MS for more (a
  * keystroke's echo comes back in well under that, so both share one fdatasync). Nobody waits for
  * this but the acknowledgements: forwarding went on when the entry was put in the ring.
  */
@@ -175,17 +175,21 @@ function batch(tail: number, head: number): number {
 }
 
 let tail = Atomics.load(control, Control.Tail);
+/** The worker has just woken from having nothing to do: a small batch waits for company. */
+let woke = true;
 for (;;) {
   let head = Atomics.load(control, Control.Head);
   if (head === tail) {
     Atomics.wait(control, Control.Head, head);
+    woke = true;
     continue;
   }
   const waiting = (head - tail + RING_BYTES) % RING_BYTES;
-  if (delayMs > 0 || waiting < GROUP_BYTES) {
+  if (delayMs > 0 || (woke && waiting < GROUP_BYTES)) {
     nap(GROUP_COMMIT_MS + delayMs);
     head = Atomics.load(control, Control.Head);
   }
+  woke = false;
   tail = batch(tail, head);
   Atomics.store(control, Control.Tail, tail);
   // Stored before this is read, as the broker raises WantRoom before it looks at the tail again.
