@@ -124,6 +124,12 @@ export function boundBench(name, seconds) {
   }, seconds * 1000);
   deadline.unref();
   process.once('SIGINT', () => void shutdown(130));
+  // An error nobody awaited (sshd missing: its spawn's 'error' event) stops what was started too,
+  // rather than leaving a server and an agent running with the bench gone.
+  process.once('uncaughtException', (error) => {
+    console.error(`${name}: ${error?.stack ?? error}`);
+    void shutdown(2);
+  });
 }
 
 /** Runs a bench's body; a failure stops what it started and exits 2. */
