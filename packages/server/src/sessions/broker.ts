@@ -4,9 +4,11 @@
  * and come back without the other noticing: frames wait, unacknowledged, and are sent again.
  *
  * Flow control: a frame from one side is acknowledged (its sender may forget it and send more)
- * only once it has been passed to the other side's link and that link has room. A reader that
- * stops therefore stops the writer at the window, and the node holds at most about one window
- * per direction for a session, however long a shell prints.
+ * only once the other side has acknowledged it: the broker passes every frame on one for one and
+ * injects none while the session runs, so a frame has the same number on both hops. A reader
+ * that stops therefore stops the writer at the window, the node holds at most about one window
+ * per direction for a session, however long a shell prints, and each end holds whatever the
+ * other has not got (what a takeover by another node rebuilds the session from: `adopt`).
  *
  * Recording: every frame passed on is appended to the session's record (record.ts), and a frame
  * is acknowledged to its sender only once the record holding it is on disk. Passing it on is not
@@ -234,6 +236,8 @@ export class LiveSession {
         this.inputHidden = data.hidesInput(data.readMode(frame.payload));
       }
       const passed = this.queue(other, { type: frame.type, flags: frame.flags, stream: frame.stream, payload: frame.payload });
+      // End-to-end acknowledgement reads one hop's numbers in the other's: they must not drift.
+      if (passed.seq !== frame.seq) throw new Error(`session ${this.id}: the ${side}'s frame ${frame.seq} went on as ${passed.seq}`);
       // Typed at a password prompt: the agent gets the bytes, the record only that there were some.
       const withheld = side === 'client' && this.inputHidden && frame.type === data.FrameType.Data && frame.stream === 0;
       const entry: RecordEntry = { direction: DIRECTION[side], type: frame.type, flags: frame.flags, stream: frame.stream, inSeq: frame.seq, outSeq: passed.seq, time: this.broker.now(), ...(withheld ? { payload: WITHHELD, withheld } : { payload: frame.payload }) };
@@ -256,12 +260,18 @@ export class LiveSession {
     this.settle(side === 'client' ? 'agent' : 'client');
   }
 
-  /** Acknowledges what `side` sent and was passed on, if the other side's link has room for more. */
+  /**
+   * Acknowledges what `side` sent once it is in the record on disk **and** the other side has
+   * acknowledged it (end to end): frames keep their numbers across the broker, so the other
+   * side's `delivered` is in the sender's numbering. Each end therefore holds whatever the other
+   * has not got, which is what lets a node that never saw the session take it over from the two
+   * ends alone (`adopt`), and it bounds what the node holds to a window per direction.
+   */
   private settle(side: Side): void {
     const hop = this.hops[side];
     const other = this.hops[side === 'client' ? 'agent' : 'client'];
-    const handedOn = Math.min(hop.passedOn, hop.durable);
-    if (handedOn > hop.link.consumedSeq && !other.link.full) {
+    const handedOn = Math.min(hop.passedOn, hop.durable, other.link.delivered);
+    if (handedOn > hop.link.consumedSeq) {
       hop.link.consume(handedOn);
       hop.unacknowledgedBytes = 0;
       this.scheduleFlush();
