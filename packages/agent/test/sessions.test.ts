@@ -2,8 +2,9 @@
  * The agent's side of sessions, against a small data-channel server (data-hub.ts) over real
  * WebSockets, with real PTYs (node-pty), real processes and real TCP: the shell and its user,
  * resize, Unicode cut between frames, a command's exit status, port forwarding with half-close
- * and a refused connection, Run As, a dropped data channel resumed without loss or duplicates,
- * and the process tree killed when the session ends.
+ * and a refused connection, Run As, a dropped data channel resumed without loss or duplicates
+ * (and told again that the terminal hides its input), and the process tree killed when the
+ * session ends.
  */
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -268,6 +269,33 @@ describe('the data channel', () => {
     assert.equal(numbers.length, expected.length, 'as many bytes as seq printed');
     assert.equal(createHash('sha256').update(numbers).digest('hex'), createHash('sha256').update(expected).digest('hex'));
     assert.equal(peer.connections, 7, 'redialed after each drop');
+    peer.end('done');
+    await session.done;
+  });
+
+  test('resumed while the terminal hides its input: the Mode is said again (the server may be another node), and not once echo is back', { timeout: 20_000 }, async () => {
+    const { hub: peer, session } = open(onPty('stty -echo; echo HIDING; read answer; stty echo; echo "got=$answer"; read next; echo "next=$next"'));
+    const modes = (): data.TerminalMode[] => peer.frames.filter((frame) => frame.type === data.FrameType.Mode).map((frame) => data.readMode(frame.payload));
+    const resume = async (): Promise<void> => {
+      const before = peer.connections;
+      peer.drop();
+      await waitFor(() => peer.connections > before, 'the agent to come back');
+    };
+    await peer.waitForText('HIDING');
+    assert.deepEqual(modes(), [{ echo: false, canonical: true }], 'stty -echo: told once');
+    await resume();
+    // The hub keeps its Link across connections, so a frame it already took is not counted twice: this one is new.
+    await waitFor(() => modes().length === 2, `the mode said again after the resume (so far ${JSON.stringify(modes())})`);
+    assert.deepEqual(modes()[1], { echo: false, canonical: true });
+    peer.input('typed-unseen\r');
+    await peer.waitForText('got=typed-unseen');
+    assert.equal(peer.text().split('typed-unseen').length, 2, 'the terminal did not echo it (only the shell printed it)');
+    assert.deepEqual(modes().slice(2), [{ echo: true, canonical: true }], 'stty echo: told once');
+    await resume();
+    // Echoed output typed after the resume comes after anything the agent sent at its Ready.
+    peer.input('seen\r');
+    await peer.waitForText('next=seen');
+    assert.equal(modes().length, 3, 'echo on, whole lines (what a server assumes): nothing said on the resume');
     peer.end('done');
     await session.done;
   });

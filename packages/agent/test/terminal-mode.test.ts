@@ -1,7 +1,8 @@
 /**
  * The terminal-mode watch: the addon reads a real PTY's mode as the program sets it (bash's
- * readline, `read -s`, back to readline); ModeWatch tells each change once, in order, and finds
- * a silent change by polling; an agent whose addon cannot load says so loudly and still works.
+ * readline, `read -s`, back to readline); ModeWatch tells each change once, in order, finds
+ * a silent change by polling, and says a mode other than the initial one again on request (a
+ * resumed data channel); an agent whose addon cannot load says so loudly and still works.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -73,6 +74,38 @@ test('ModeWatch tells each change once and in order, finds a silent change by po
     await sleep(ACTIVE_POLL_MS * 5);
     watch.check();
     assert.equal(sent.length, 2, 'nothing after stop');
+  } finally {
+    watch.stop();
+  }
+});
+
+test('ModeWatch.resend says the last mode again for a server that may not know it, and nothing while it is the initial one', () => {
+  let current: data.TerminalMode = { echo: true, canonical: true };
+  const sent: data.TerminalMode[] = [];
+  const watch = new ModeWatch(
+    () => current,
+    (mode) => sent.push(mode),
+  );
+  try {
+    watch.resend();
+    assert.deepEqual(sent, [], 'echo on, whole lines: what a server assumes, nothing to correct');
+    current = { echo: false, canonical: true };
+    watch.check();
+    watch.resend();
+    assert.deepEqual(sent, [{ echo: false, canonical: true }, { echo: false, canonical: true }], 'a password prompt: said again');
+    current = { echo: false, canonical: false };
+    watch.check();
+    watch.resend();
+    assert.deepEqual(sent.slice(2), [{ echo: false, canonical: false }, { echo: false, canonical: false }], 'a line editor: said again too');
+    current = { echo: true, canonical: true };
+    watch.check();
+    watch.resend();
+    assert.deepEqual(sent.slice(4), [{ echo: true, canonical: true }], 'back to the initial mode: sent once as a change, not again');
+    current = { echo: false, canonical: true };
+    watch.check();
+    watch.stop();
+    watch.resend();
+    assert.equal(sent.length, 6, 'nothing after stop');
   } finally {
     watch.stop();
   }

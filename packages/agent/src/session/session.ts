@@ -9,8 +9,8 @@
  *   server → agent  Data (input), Close Fin (the end of a command's input), Resize (PTY),
  *                   Open/Data/Window/Close on streams n ≥ 1 (port), End
  *   agent → server  Data (output), Exit (status, reason) when the program ends, Mode when the
- *                   terminal's line mode changes (terminal-mode.ts); Open Ok/Close/Data/Window on
- *                   streams n ≥ 1
+ *                   terminal's line mode changes (terminal-mode.ts), and again on a resumed
+ *                   channel unless it is the initial one; Open Ok/Close/Data/Window on streams n ≥ 1
  */
 import type { KeyObject } from 'node:crypto';
 import { data, type control } from '@airlock/protocol';
@@ -254,6 +254,10 @@ export class Session {
         },
         onGone: (reason) => {
           void this.end(reason);
+        },
+        onReady: (resumed) => {
+          // The node now carrying the session may not know the terminal hides its input.
+          if (resumed) this.#modes?.resend();
         },
       },
     );

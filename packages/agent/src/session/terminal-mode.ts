@@ -60,10 +60,11 @@ export function modeReader(): ModeReader {
 
 /** What a session's terminal starts as, and the server assumes until told otherwise. */
 const INITIAL: data.TerminalMode = { echo: true, canonical: true };
+const sameMode = (a: data.TerminalMode, b: data.TerminalMode): boolean => a.echo === b.echo && a.canonical === b.canonical;
 
 /**
  * Watches one terminal: `read` gives its mode now (undefined once it is gone), `send` is called
- * with each change, in order with the session's other frames.
+ * with each change, in order with the session's other frames, and by `resend`.
  */
 export class ModeWatch {
   #sent: data.TerminalMode = INITIAL;
@@ -92,9 +93,18 @@ export class ModeWatch {
       // The terminal is closing: nothing is typed into it any more.
       mode = undefined;
     }
-    if (mode === undefined || (mode.echo === this.#sent.echo && mode.canonical === this.#sent.canonical)) return;
+    if (mode === undefined || sameMode(mode, this.#sent)) return;
     this.#sent = mode;
     this.send(mode);
+  }
+
+  /**
+   * The data channel was resumed, perhaps at a server node that has never seen this session and
+   * assumes the initial mode: says the last mode sent again, unless it is the initial one.
+   */
+  resend(): void {
+    if (this.#stopped || sameMode(this.#sent, INITIAL)) return;
+    this.send(this.#sent);
   }
 
   /** `bytes` of output are about to be passed on: a change of mode goes before them. */
