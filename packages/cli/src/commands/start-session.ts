@@ -41,9 +41,9 @@ function sessionApi(flags: FlagReader, first: AirlockClient): SessionApi {
   return {
     async resume(sessionId) {
       try {
-        const { TokenValue } = await call((api) => api.call(sessions.ResumeSession, { SessionId: sessionId }));
+        const { TokenValue, StreamUrl } = await call((api) => api.call(sessions.ResumeSession, { SessionId: sessionId }));
         if (TokenValue === '') throw new ResumeRefused(`Session: ${sessionId} timed out.`);
-        return TokenValue;
+        return { token: TokenValue, streamUrl: StreamUrl };
       } catch (error) {
         if (error instanceof AirlockApiError && !PASSING.has(error.code) && !(error.code === 'HttpError' && error.status >= 500)) {
           throw new ResumeRefused(`ResumeSession: ${error.message}`);

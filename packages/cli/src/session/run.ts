@@ -5,7 +5,7 @@
  * nothing but the session's bytes goes to stdout.
  */
 import type { Io } from '../command.js';
-import { SessionConnection, type ConnectionOptions } from '@airlock/client/session';
+import { SessionConnection, type ConnectionOptions, type StreamGrant } from '@airlock/client/session';
 import { SESSION_FAILED_EXIT, type Outcome, type SessionContext, type SignalSource } from './context.js';
 import type { SessionMode } from './mode.js';
 import { runPortForward } from './port-forward.js';
@@ -21,8 +21,8 @@ export interface StartedSession {
 
 /** The session operations the client needs after StartSession. */
 export interface SessionApi {
-  /** ssm:ResumeSession's TokenValue; ResumeRefused when the session cannot be resumed. */
-  resume(sessionId: string): Promise<string>;
+  /** ssm:ResumeSession's TokenValue and StreamUrl (another node's once the session moved); ResumeRefused when the session cannot be resumed. */
+  resume(sessionId: string): Promise<StreamGrant>;
   terminate(sessionId: string): Promise<void>;
 }
 

@@ -8,8 +8,12 @@ export interface RetryPolicy {
   readonly attempts: number;
 }
 
-/** 100–200 ms, ×2, at most 5 s, 8 attempts: about 20 seconds in all. */
-export const DEFAULT_RETRY: RetryPolicy = { initialMs: 100, factor: 2, maxMs: 5_000, attempts: 8 };
+/**
+ * 100–200 ms, ×2, at most 5 s, 14 attempts: 46–51 seconds in all. Enough to ride out a node's
+ * death: ResumeSession answers the dead node's URL until its heartbeat is 15 s old, then a live
+ * node takes the session over.
+ */
+export const DEFAULT_RETRY: RetryPolicy = { initialMs: 100, factor: 2, maxMs: 5_000, attempts: 14 };
 
 /** One delay per attempt. */
 export function* backoffDelays(policy: RetryPolicy, random: () => number = Math.random): Generator<number> {

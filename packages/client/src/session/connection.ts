@@ -2,9 +2,9 @@
  * A session's data channel at the client, for every mode: dials the StreamUrl, presents the
  * token in an Auth frame, waits for Ready, then carries frames through a Link (numbering,
  * acknowledgement, resend). A connection that drops is resumed: ssm:ResumeSession for a new
- * token (backoff 100–200 ms, ×2, at most 5 s, a bounded number of attempts), the original
- * StreamUrl dialled again, Auth with the last frame taken, and everything the server had not
- * taken sent again; nothing is lost and nothing doubled.
+ * token and StreamUrl (backoff 100–200 ms, ×2, at most 5 s, a bounded number of attempts), that
+ * StreamUrl dialled (another node's, once the session moved there), Auth with the last frame
+ * taken, and everything the server had not taken sent again; nothing is lost and nothing doubled.
  *
  * Flow control: `send` returns false once the Link's window is full (stop reading the source
  * until `onWritable`); frames are acknowledged only when the mode says it handed them on (the
@@ -38,13 +38,21 @@ export class ResumeRefused extends Error {
   override readonly name = 'ResumeRefused';
 }
 
+/** Where and with what to dial the session: ssm:ResumeSession's TokenValue and StreamUrl. */
+export interface StreamGrant {
+  readonly token: string;
+  /** The node carrying the session now: another than before once the session moved. */
+  readonly streamUrl: string;
+}
+
 export interface ConnectionOptions {
   readonly dial: Dialer;
+  /** The StreamUrl of StartSession: the first dial's. */
   readonly streamUrl: string;
   /** The TokenValue of StartSession. */
   readonly token: string;
-  /** A new token for the same session (ssm:ResumeSession); ResumeRefused when there is none to have. */
-  readonly resume: () => Promise<string>;
+  /** A new grant for the same session (ssm:ResumeSession); ResumeRefused when there is none to have. */
+  readonly resume: () => Promise<StreamGrant>;
   readonly retry?: Partial<RetryPolicy>;
   /** How long the dial and the server's Ready may take. */
   readonly readyTimeoutMs?: number;
@@ -56,8 +64,6 @@ export type ConnectionNotice = { readonly kind: 'reconnecting'; readonly reason:
 class DialError extends Error {
   constructor(
     message: string,
-    /** The token was presented: the next attempt needs a new one. */
-    readonly tokenSpent: boolean,
     readonly final = false,
   ) {
     super(message);
@@ -81,7 +87,8 @@ export class SessionConnection {
   private ready = false;
   private closing = false;
   private blocked = false;
-  private freshToken: string | undefined;
+  /** StartSession's grant until the first dial; after that each attempt asks ResumeSession. */
+  private firstGrant: StreamGrant | undefined;
   private readonly backlog: data.Outgoing[] = [];
   private outbox: data.Frame[] = [];
   private flushQueued = false;
@@ -98,7 +105,7 @@ export class SessionConnection {
     this.ackTimer = new streams.AckTimer(this.link, (ackNow) => {
       this.flush(ackNow);
     });
-    this.freshToken = options.token;
+    this.firstGrant = { token: options.token, streamUrl: options.streamUrl };
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.lost = new Promise((resolve) => (this.markLost = resolve));
   }
@@ -152,13 +159,14 @@ export class SessionConnection {
       if (attempt++ > 0 || firstReason !== undefined) await sleep(delay);
       if (this.closing) return undefined;
       try {
-        const token = this.freshToken ?? (await this.options.resume());
-        this.freshToken = token;
-        await this.dial(token);
+        // A new grant even when the last token was never presented: the URL that just failed may
+        // be a dead node's, and ResumeSession answers the live one's once the session moved.
+        const grant = this.firstGrant ?? (await this.options.resume());
+        this.firstGrant = undefined;
+        await this.dial(grant);
         return undefined;
       } catch (error) {
         if (error instanceof ResumeRefused || (error instanceof DialError && error.final)) return error.message;
-        if (error instanceof DialError && error.tokenSpent) this.freshToken = undefined;
         reason = error instanceof Error ? error.message : String(error);
       }
     }
@@ -166,9 +174,8 @@ export class SessionConnection {
   }
 
   /** One dial: resolves at Ready; the socket then belongs to the connection. */
-  private dial(token: string): Promise<void> {
+  private dial({ token, streamUrl }: StreamGrant): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      let authSent = false;
       let settled = false;
       let socket: SessionSocket | undefined;
       const fail = (message: string, final = false): void => {
@@ -176,16 +183,15 @@ export class SessionConnection {
         settled = true;
         clearTimeout(timer);
         socket?.terminate();
-        reject(new DialError(message, authSent, final));
+        reject(new DialError(message, final));
       };
       const timer = setTimeout(() => {
-        fail(`no answer from ${this.options.streamUrl} within ${this.readyTimeoutMs} ms`);
+        fail(`no answer from ${streamUrl} within ${this.readyTimeoutMs} ms`);
       }, this.readyTimeoutMs);
       const events: SocketEvents = {
           onOpen: () => {
             const auth: data.AuthMessage = { role: 'client', token, lastReceived: this.link.received, version: data.DATA_PROTOCOL_VERSION };
             socket?.send(data.encodeFrame({ type: data.FrameType.Auth, flags: 0, stream: 0, seq: 0, ack: 0, payload: data.jsonPayload(auth) }));
-            authSent = true;
           },
           onMessage: (bytes) => {
             if (!settled) {
@@ -218,13 +224,13 @@ export class SessionConnection {
           },
           onError: (message) => {
             // A close follows once the socket was open; before that, this is the dial's failure.
-            if (!settled && socket?.isOpen !== true) fail(`cannot connect to ${this.options.streamUrl}: ${message}`);
+            if (!settled && socket?.isOpen !== true) fail(`cannot connect to ${streamUrl}: ${message}`);
           },
       };
       try {
-        socket = this.options.dial(this.options.streamUrl, events, { handshakeTimeoutMs: this.readyTimeoutMs });
+        socket = this.options.dial(streamUrl, events, { handshakeTimeoutMs: this.readyTimeoutMs });
       } catch (error) {
-        fail(`cannot dial ${this.options.streamUrl}: ${error instanceof Error ? error.message : String(error)}`, true);
+        fail(`cannot dial ${streamUrl}: ${error instanceof Error ? error.message : String(error)}`, true);
       }
     });
   }
@@ -237,7 +243,6 @@ export class SessionConnection {
   private attach(socket: SessionSocket, ready: data.ReadyMessage): void {
     this.socket = socket;
     this.ready = true;
-    this.freshToken = undefined;
     this.outbox = this.link.resendAfter(ready.lastReceived);
     this.flush();
     this.drainBacklog();

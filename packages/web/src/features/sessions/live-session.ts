@@ -6,7 +6,7 @@
  * with ResumeSession (the connection does it; this reports it).
  */
 import { AirlockApiError } from '@airlock/client';
-import { browserDialer, ResumeRefused, SessionConnection } from '@airlock/client/session';
+import { browserDialer, ResumeRefused, SessionConnection, type StreamGrant } from '@airlock/client/session';
 import { data, sessions, streams } from '@airlock/protocol';
 import type { Terminal } from '@xterm/xterm';
 import { call } from '../../app/api';
@@ -27,11 +27,12 @@ export interface LiveSession {
 
 const encoder = new TextEncoder();
 
-/** The session's refusals that no retry mends: the session is over, or the caller may not resume it. */
-function resumeToken(sessionId: string): () => Promise<string> {
+/** ssm:ResumeSession's token and StreamUrl (another node's once the session moved); ResumeRefused for the refusals that no retry mends: the session is over, or the caller may not resume it. */
+function resumeGrant(sessionId: string): () => Promise<StreamGrant> {
   return async () => {
     try {
-      return (await call(sessions.ResumeSession, { SessionId: sessionId })).TokenValue;
+      const { TokenValue, StreamUrl } = await call(sessions.ResumeSession, { SessionId: sessionId });
+      return { token: TokenValue, streamUrl: StreamUrl };
     } catch (error) {
       if (error instanceof AirlockApiError && error.code !== 'NetworkError' && error.status < 500) throw new ResumeRefused(error.message);
       throw error;
@@ -71,7 +72,7 @@ export function startLiveSession(terminal: Terminal, input: { readonly Target: s
     }
     sessionId = started.SessionId;
     if (page.closed) return;
-    const open = new SessionConnection({ dial: browserDialer, streamUrl: started.StreamUrl, token: started.TokenValue, resume: resumeToken(started.SessionId) });
+    const open = new SessionConnection({ dial: browserDialer, streamUrl: started.StreamUrl, token: started.TokenValue, resume: resumeGrant(started.SessionId) });
     connection = open;
     open.onNotice = (notice) => {
       if (ended || sessionId === undefined) return;
