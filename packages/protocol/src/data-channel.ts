@@ -268,9 +268,21 @@ export function readWindow(payload: Uint8Array): number {
 /** What the connecting side says first. */
 export type AuthMessage =
   /** A client: the TokenValue of StartSession or ResumeSession. */
-  | { readonly role: 'client'; readonly token: string; readonly lastReceived: number; readonly version: number }
+  | ({ readonly role: 'client'; readonly token: string } & AuthPosition)
   /** An agent: its signature over agentDataChallenge(sessionId, instanceId, nonce) with its registration key. */
-  | { readonly role: 'agent'; readonly sessionId: string; readonly instanceId: string; readonly nonce: string; readonly signature: string; readonly lastReceived: number; readonly version: number };
+  | ({ readonly role: 'agent'; readonly sessionId: string; readonly instanceId: string; readonly nonce: string; readonly signature: string } & AuthPosition);
+
+/** Where a peer stands in its session, said in its Auth. */
+export interface AuthPosition {
+  /** The last of the other end's frames this peer has taken. */
+  readonly lastReceived: number;
+  /**
+   * The last of this peer's own frames acknowledged to it (it holds every later one): what a node
+   * taking over a session whose node died resumes it from. Absent from peers older than it.
+   */
+  readonly lastAcknowledged?: number;
+  readonly version: number;
+}
 
 /** The server's answer: where to resume from, and the session it is. */
 export interface ReadyMessage {
@@ -298,12 +310,14 @@ function json(payload: Uint8Array): unknown {
 export function readAuth(payload: Uint8Array): AuthMessage | undefined {
   const value = json(payload);
   if (!isRecord(value) || !isSeq(value['lastReceived']) || typeof value['version'] !== 'number') return undefined;
-  const { lastReceived, version } = value;
-  if (value['role'] === 'client') return isText(value['token'], 512) ? { role: 'client', token: value['token'], lastReceived, version } : undefined;
+  const { lastReceived, lastAcknowledged, version } = value;
+  if (lastAcknowledged !== undefined && !isSeq(lastAcknowledged)) return undefined;
+  const position: AuthPosition = { lastReceived, version, ...(lastAcknowledged === undefined ? {} : { lastAcknowledged }) };
+  if (value['role'] === 'client') return isText(value['token'], 512) ? { role: 'client', token: value['token'], ...position } : undefined;
   if (value['role'] !== 'agent') return undefined;
   const { sessionId, instanceId, nonce, signature } = value;
   if (!isText(sessionId, 128) || !isText(instanceId, 64) || !isText(nonce, 256) || !isText(signature, 256)) return undefined;
-  return { role: 'agent', sessionId, instanceId, nonce, signature, lastReceived, version };
+  return { role: 'agent', sessionId, instanceId, nonce, signature, ...position };
 }
 
 export function readReady(payload: Uint8Array): ReadyMessage | undefined {

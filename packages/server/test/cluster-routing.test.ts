@@ -5,8 +5,9 @@
  * Node C is killed with SIGKILL: the agent comes back through the balancer to B, the shell on A
  * goes on, ResumeSession served by B sends the client to A; an instance left on C goes
  * ConnectionLost once C's lease runs out. C starts again under its name and rejoins: a session
- * started through C reaches the agent now held by B. C is killed again while carrying it: the
- * session waits for C and goes on once C is back.
+ * started through C reaches the agent now held by B. C is killed again while carrying it: once
+ * C's heartbeat has lapsed, ResumeSession through A moves the session to A, which takes it up
+ * from its two ends (nothing lost or doubled); back again, C leaves it to A.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -130,32 +131,51 @@ test('three nodes: a client on A reaches an agent held by C; C killed, its lease
   thirdClient.sendText('echo six-$((6*7))\n');
   await thirdClient.waitFor(() => thirdClient.text().includes('six-42'), 'the third session', 20_000);
 
-  // C dies again, now carrying that session: it waits for C (its record is on C's disk), and
-  // resumes once C is back, whichever node serves ResumeSession (even with output the client has
-  // and C's record lacks: the agent sends it again, docs/sessions.md).
+  // C dies again, now carrying that session, just after it printed. Once C's heartbeat is 15 s
+  // old, ResumeSession through A moves the session to A, which takes it up from its two ends:
+  // the shell goes on, no byte lost or doubled.
+  second.sendText('echo five-$((6*7)); sleep 0.3; echo after-$((2+3))\n');
+  await second.waitFor(() => second.text().includes('five-42'), 'the shell before C dies again', 10_000);
   await c.kill();
-  // Until C's heartbeat is 15 s old, A still takes C for alive and answers C's URL.
+  const diedAt = Date.now();
+  // Until then A still takes C for alive and answers C's URL.
+  let moved = { StreamUrl: '', TokenValue: '' };
   await eventually(
-    () => rootOn(a).call(sessions.ResumeSession, { SessionId: throughC.SessionId }).then(() => false, (error: unknown) => /carried by node c, which is not running/.test(String(error))),
-    'ResumeSession saying C is not running',
-    25_000,
+    async () => {
+      moved = await rootOn(a).call(sessions.ResumeSession, { SessionId: throughC.SessionId });
+      return moved.StreamUrl.startsWith(a.url.replace(/^http/, 'ws'));
+    },
+    'ResumeSession through A moving the session to A',
+    30_000,
   );
+  t.diagnostic(`the session moved to A ${Date.now() - diedAt} ms after C's kill (heartbeat TTL 15 s)`);
+  const { rows: movedRow } = await database.query<{ node_id: string; status: string }>('select node_id, status from sessions where session_id = $1', [throughC.SessionId]);
+  assert.equal(movedRow[0]?.node_id, 'a');
+  second.drop();
+  await second.connect(moved.StreamUrl, { role: 'client', token: moved.TokenValue });
+  second.sendText('echo moved-$((6*7))\n');
+  await second.waitFor(() => second.text().includes('moved-42'), 'the shell on A after the takeover', 30_000);
+  for (const line of ['five-42', 'after-5', 'moved-42']) assert.equal(second.text().split(line).length - 1, 1, `${line} arrived once: ${JSON.stringify(second.text().slice(-300))}`);
+  assert.match(second.text(), /four-42[\s\S]*five-42[\s\S]*after-5[\s\S]*moved-42/);
+  // A's record of the session holds what was typed and printed after the takeover.
+  const recording = await rootOn(a).call(sessions.GetSessionRecording, { SessionId: throughC.SessionId, Format: 'transcript' });
+  assert.match(recording.Content, /moved-42/);
+
+  // A third session on C, terminated through B while C is down: C ends and seals it once back.
   const sessionState = async (sessionId: string, state: 'Active' | 'History'): Promise<{ Status?: string; Details?: string } | undefined> =>
     (await rootOn(b).call(sessions.DescribeSessions, { State: state, Filters: [{ key: 'SessionId', value: sessionId }] })).Sessions[0];
   await rootOn(b).call(sessions.TerminateSession, { SessionId: third.SessionId });
   assert.equal((await sessionState(third.SessionId, 'Active'))?.Status, 'Terminating', 'Terminating while C is down');
   await c.start();
-  // Back, C ends it and seals its record.
   await eventually(async () => (await sessionState(third.SessionId, 'History'))?.Details === 'terminated by root', 'the third session Terminated once C is back', 30_000);
   const sealed = async (): Promise<boolean> =>
     (await database.query("select 1 from audit_events where event_name = 'SealSessionRecord' and record like $1", [`%${third.SessionId}%`])).rowCount === 1;
   await eventually(sealed, "the third session's record sealed on C", 30_000);
-  const back = await rootOn(a).call(sessions.ResumeSession, { SessionId: throughC.SessionId });
-  assert.ok(back.StreamUrl.startsWith(c.url.replace(/^http/, 'ws')));
-  await second.connect(back.StreamUrl, { role: 'client', token: back.TokenValue });
-  second.sendText('echo five-$((6*7))\n');
-  await second.waitFor(() => second.text().includes('five-42'), 'the shell after its node came back', 30_000);
-  assert.match(second.text(), /four-42[\s\S]*five-42/);
+  // Back, C does not take up the session it lost: it stays on A and goes on.
+  const { rows: stillA } = await database.query<{ node_id: string }>('select node_id from sessions where session_id = $1', [throughC.SessionId]);
+  assert.equal(stillA[0]?.node_id, 'a');
+  second.sendText('echo seven-$((6*7))\n');
+  await second.waitFor(() => second.text().includes('seven-42'), 'the shell on A after C is back', 10_000);
 
   await rootOn(b).call(sessions.TerminateSession, { SessionId: throughC.SessionId });
   await second.waitFor(() => second.closed !== undefined, 'the session ended by C when B was asked', 10_000);

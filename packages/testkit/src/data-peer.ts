@@ -69,7 +69,7 @@ export class DataPeer {
     });
     const auth: data.AuthMessage =
       credentials.role === 'client'
-        ? { role: 'client', token: credentials.token, lastReceived: this.link.received, version: data.DATA_PROTOCOL_VERSION }
+        ? { role: 'client', token: credentials.token, lastReceived: this.link.received, lastAcknowledged: this.link.delivered, version: data.DATA_PROTOCOL_VERSION }
         : {
             role: 'agent',
             sessionId: credentials.sessionId,
@@ -77,6 +77,7 @@ export class DataPeer {
             nonce: credentials.nonce,
             signature: sign(null, Buffer.from(data.agentDataChallenge(credentials.sessionId, credentials.instanceId, credentials.nonce)), credentials.privateKey).toString('base64'),
             lastReceived: this.link.received,
+            lastAcknowledged: this.link.delivered,
             version: data.DATA_PROTOCOL_VERSION,
           };
     socket.send(data.encodeFrame({ type: data.FrameType.Auth, flags: 0, stream: 0, seq: 0, ack: 0, payload: data.jsonPayload(auth) }));

@@ -4,7 +4,7 @@
  * @airlock/protocol's data-channel.ts numbered by a Link.
  *
  *   agent → server  Auth (seq 0) {role: 'agent', sessionId, instanceId, nonce, signature,
- *                   lastReceived, version}: signature = base64 Ed25519 over
+ *                   lastReceived, lastAcknowledged, version}: signature = base64 Ed25519 over
  *                   agentDataChallenge(sessionId, instanceId, nonce) with the instance key
  *   server → agent  Ready {sessionId, lastReceived}; then both resend what the other has not taken
  *
@@ -231,6 +231,7 @@ export class DataLink {
         nonce,
         signature: signDataChallenge(privateKey, sessionId, instanceId, nonce),
         lastReceived: this.link.received,
+        lastAcknowledged: this.link.delivered,
         version: data.DATA_PROTOCOL_VERSION,
       };
       socket.send(data.encodeFrame({ type: data.FrameType.Auth, flags: 0, stream: 0, seq: 0, ack: 0, payload: data.jsonPayload(auth) }));

@@ -190,7 +190,7 @@ export class SessionConnection {
       }, this.readyTimeoutMs);
       const events: SocketEvents = {
           onOpen: () => {
-            const auth: data.AuthMessage = { role: 'client', token, lastReceived: this.link.received, version: data.DATA_PROTOCOL_VERSION };
+            const auth: data.AuthMessage = { role: 'client', token, lastReceived: this.link.received, lastAcknowledged: this.link.delivered, version: data.DATA_PROTOCOL_VERSION };
             socket?.send(data.encodeFrame({ type: data.FrameType.Auth, flags: 0, stream: 0, seq: 0, ack: 0, payload: data.jsonPayload(auth) }));
           },
           onMessage: (bytes) => {

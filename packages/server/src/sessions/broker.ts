@@ -34,7 +34,7 @@ import type { AgentHub } from '../fleet/agents.js';
 import { ANONYMOUS } from '../identity/principal.js';
 import type { Db } from '../storage/db.js';
 import type { SessionsTable } from '../storage/schema.js';
-import { GENESIS, readRecord, recordPath, RecordWriter, type Direction, type RecordEntry } from './record.js';
+import { GENESIS, readRecord, recordPath, RecordWriter, type Direction, type ReadRecord, type RecordEntry } from './record.js';
 
 export type Side = 'client' | 'agent';
 type EndStatus = Extract<SessionsTable['status'], 'Terminated' | 'Failed'>;
@@ -69,6 +69,8 @@ export const DEFAULT_BROKER_OPTIONS: BrokerOptions = { agentGraceMs: 60_000, age
 /** Close codes on the data channel. */
 export const DataCloseCode = {
   Normal: 1000,
+  /** Not this node's any more: resume (ResumeSession says where). */
+  GoingAway: 1001,
   Malformed: 4400,
   Unauthorized: 4401,
   NotHere: 4404,
@@ -126,8 +128,19 @@ export interface SessionPlan {
 
 export const newNonce = (): string => randomBytes(32).toString('base64');
 
+/** A data channel authenticated and not yet Ready: an end of a session taken over, waiting for the other end. */
+interface WaitingEnd {
+  readonly socket: WebSocket;
+  readonly position: data.AuthPosition;
+}
+
 export class LiveSession {
-  readonly hops: Record<Side, Hop>;
+  hops: Record<Side, Hop>;
+  /**
+   * Taken over from a node that died (`SessionBroker.adopt`): nothing of the links is known here
+   * until both ends have said where they stand, so each waits, without Ready, for the other.
+   */
+  private awaiting: Partial<Record<Side, WaitingEnd>> | undefined;
   lastActivityAt: number;
   ended = false;
   /** The agent's last Mode says the terminal hides input (a password prompt): the client's keystrokes are recorded withheld. */
@@ -145,25 +158,38 @@ export class LiveSession {
     links: Record<Side, data.Link>,
     now: number,
   ) {
-    const hop = (link: data.Link): Hop => {
-      const made: Hop = {
-        link,
-        socket: undefined,
-        outbox: [],
-        passedOn: link.received,
-        awaySince: now,
-        unacknowledgedBytes: 0,
-        durable: link.received,
-        joined: link.received > 0 || link.delivered > 0,
-        ackTimer: new streams.AckTimer(link, (ackNow) => {
-          if (!this.ended) this.write(made, ackNow);
-        }),
-        ahead: undefined,
-      };
-      return made;
-    };
-    this.hops = { client: hop(links.client), agent: hop(links.agent) };
+    this.hops = { client: this.hop(links.client, now), agent: this.hop(links.agent, now) };
     this.lastActivityAt = now;
+  }
+
+  private hop(link: data.Link, now: number | undefined): Hop {
+    const made: Hop = {
+      link,
+      socket: undefined,
+      outbox: [],
+      passedOn: link.received,
+      awaySince: now,
+      unacknowledgedBytes: 0,
+      durable: link.received,
+      joined: link.received > 0 || link.delivered > 0,
+      ackTimer: new streams.AckTimer(link, (ackNow) => {
+        if (!this.ended) this.write(made, ackNow);
+      }),
+      ahead: undefined,
+    };
+    return made;
+  }
+
+  /** Taken over: the agent has had the session (it resumes, never starts it anew), and each end waits for the other. */
+  awaitEnds(): void {
+    this.awaiting = {};
+    this.hops.agent.joined = true;
+    this.hops.client.joined = true;
+  }
+
+  /** The agent's data channel is here (if only waiting for the client's, after a takeover). */
+  get agentHere(): boolean {
+    return this.hops.agent.socket !== undefined || this.awaiting?.agent !== undefined;
   }
 
   get id(): string {
@@ -182,8 +208,13 @@ export class LiveSession {
     this.settle('agent');
   }
 
-  /** A side's data channel is open and authenticated: it resumes from `peerReceived`. */
-  attach(side: Side, socket: WebSocket, peerReceived: number): void {
+  /** A side's data channel is open and authenticated: it resumes from where it says it stands. */
+  attach(side: Side, socket: WebSocket, position: data.AuthPosition): void {
+    if (this.awaiting !== undefined) {
+      this.waitForOtherEnd(side, { socket, position });
+      return;
+    }
+    const peerReceived = position.lastReceived;
     const hop = this.hops[side];
     const sent = hop.link.sent;
     // The other side holds at most a window of unacknowledged bytes, so it cannot send again more
@@ -207,8 +238,46 @@ export class LiveSession {
     if (side === 'client' && this.exited !== undefined) this.broker.end(this, 'Terminated', this.exited.reason);
   }
 
+  /**
+   * After a takeover: each end, once both are here, resumes from what the other has had
+   * acknowledged. Every frame acknowledged was in the dead node's record on disk and at the far
+   * end (end to end); every later one its sender still holds and sends again, and this node
+   * records it, passing on only what the far end says it lacks (`ahead`, as after a restart).
+   */
+  private waitForOtherEnd(side: Side, end: WaitingEnd): void {
+    const awaiting = this.awaiting ?? {};
+    if (end.position.lastAcknowledged === undefined) {
+      end.socket.close(DataCloseCode.NotHere, 'this session moved to another node, and this version of the software cannot resume it there: start a new session');
+      return;
+    }
+    const previous = awaiting[side]?.socket;
+    if (previous !== undefined && previous !== end.socket) previous.close(DataCloseCode.Replaced, 'replaced by a newer connection');
+    awaiting[side] = end;
+    if (side === 'agent') this.hops.agent.awaySince = undefined;
+    const { client, agent } = awaiting;
+    const clientAcknowledged = client?.position.lastAcknowledged;
+    const agentAcknowledged = agent?.position.lastAcknowledged;
+    if (client === undefined || agent === undefined || clientAcknowledged === undefined || agentAcknowledged === undefined) return;
+    this.awaiting = undefined;
+    const window = this.hops.client.link.window;
+    // Each hop: the end's own frames taken up to what it had acknowledged, the far end's numbered on from theirs.
+    const link = (taken: number, farAcknowledged: number): data.Link => data.Link.restore({ window, received: taken, nextSeq: farAcknowledged + 1, unacked: [] });
+    for (const old of Object.values(this.hops)) old.ackTimer.cancel();
+    this.hops = { client: this.hop(link(clientAcknowledged, agentAcknowledged), undefined), agent: this.hop(link(agentAcknowledged, clientAcknowledged), undefined) };
+    this.hops.client.joined = true;
+    this.hops.agent.joined = true;
+    this.attach('client', client.socket, client.position);
+    this.attach('agent', agent.socket, agent.position);
+  }
+
   /** The side's socket closed: frames for it wait in its link. */
   detach(side: Side, socket: WebSocket): void {
+    if (this.awaiting?.[side]?.socket === socket) {
+      const { [side]: _gone, ...rest } = this.awaiting;
+      this.awaiting = rest;
+      if (side === 'agent') this.hops.agent.awaySince = this.broker.now();
+      return;
+    }
     const hop = this.hops[side];
     if (hop.socket !== socket) return;
     hop.socket = undefined;
@@ -221,6 +290,7 @@ export class LiveSession {
   /** Frames that arrived from `side`, in one message. Throws FrameError for a broken peer. */
   receive(side: Side, frames: readonly data.Frame[]): void {
     if (this.ended) return;
+    if (this.awaiting !== undefined) throw new data.FrameError('wait for Ready before sending frames');
     const hop = this.hops[side];
     const other = this.hops[side === 'client' ? 'agent' : 'client'];
     for (const received of frames) {
@@ -311,6 +381,18 @@ export class LiveSession {
       hop.ahead = undefined;
       this.detach(side, socket);
       socket.close(DataCloseCode.Malformed, `you acknowledged frame ${ahead.seq}; this session has sent ${hop.link.sent}`);
+    }
+  }
+
+  /** Closes both sides' channels (and any waiting end's) without a word about the session's end: they call ResumeSession and find where it is. */
+  disconnect(reason: string): void {
+    for (const end of Object.values(this.awaiting ?? {})) end.socket.close(DataCloseCode.GoingAway, reason);
+    this.awaiting = undefined;
+    for (const side of ['client', 'agent'] as const) {
+      const hop = this.hops[side];
+      hop.ackTimer.cancel();
+      hop.socket?.close(DataCloseCode.GoingAway, reason);
+      hop.socket = undefined;
     }
   }
 
@@ -456,7 +538,7 @@ export class SessionBroker {
     session.askedAt = this.now();
     const agent = this.deps.agents.get(session.plan.instanceId);
     // A session that has had its agent before asks only to resume: a restarted agent must not start a fresh program in it.
-    const resume = session.hops.agent.link.received > 0 || session.hops.agent.link.delivered > 0;
+    const resume = session.hops.agent.joined;
     const { cluster } = this.deps;
     const url = cluster?.advertiseUrl();
     const message = { type: 'session-open' as const, sessionId: session.id, nonce: session.nonce, work: session.plan.work, ...(url === undefined ? {} : { endpointUrl: url }) };
@@ -480,23 +562,12 @@ export class SessionBroker {
     const rows = await query.execute();
     let revived = 0;
     for (const row of rows) {
-      const path = recordPath(this.deps.dataDir, row.session_id);
-      const read = row.agent_nonce === null ? undefined : await readRecord(path);
+      const read = row.agent_nonce === null ? undefined : await this.ownRecord(row.session_id);
       if (read === undefined || read.brokenAt !== undefined || read.entries.length === 0) {
         await this.recordEnd(row.session_id, 'Failed', read?.brokenAt !== undefined ? 'its record does not verify after a restart' : 'the Airlock server restarted during the session');
         continue;
       }
-      // A crash mid-write left part of an entry: it was never acknowledged, so its sender has it.
-      if (read.tornBytes > 0) await truncate(path, (await stat(path)).size - read.tornBytes);
-      const plan: SessionPlan = {
-        sessionId: row.session_id,
-        instanceId: row.target,
-        work: JSON.parse(row.work) as control.SessionWork,
-        startedAt: row.started_at,
-        idleTimeoutMs: row.idle_timeout_ms,
-        maxDurationMs: row.max_duration_ms,
-        nonce: row.agent_nonce ?? '',
-      };
+      const plan = planOfRow(row);
       const session = await this.live(plan, restoredLinks(read.entries, this.window), { head: read.head, entries: read.entries.length });
       const lastMode = read.entries.filter((entry) => entry.direction === 'output' && entry.type === data.FrameType.Mode).at(-1);
       if (lastMode !== undefined) session.inputHidden = data.hidesInput(data.readMode(lastMode.payload));
@@ -513,16 +584,57 @@ export class SessionBroker {
         this.endAtStart.push({ session, reason: row.details ?? 'terminated while its node was down' });
         continue;
       }
-      await this.deps.db.updateTable('sessions').set({ status: 'Disconnected', node_id: nodeId }).where('session_id', '=', row.session_id).execute();
+      await this.deps.db.updateTable('sessions').set({ status: 'Disconnected', node_id: nodeId }).where('session_id', '=', row.session_id).where('node_id', '=', row.node_id).execute();
     }
     return revived;
+  }
+
+  /**
+   * This node's record of a session, whole entries only: a crash mid-write left part of one,
+   * never acknowledged (its sender has it), so it is cut off.
+   */
+  private async ownRecord(sessionId: string): Promise<ReadRecord> {
+    const path = recordPath(this.deps.dataDir, sessionId);
+    const read = await readRecord(path);
+    if (read.tornBytes > 0) await truncate(path, (await stat(path)).size - read.tornBytes);
+    return read;
+  }
+
+  /**
+   * Several nodes: takes over a session whose node died, once ResumeSession has moved it here
+   * (one conditional update of its node). Nothing of it is here but its plan: its two ends
+   * rebuild the links when both have said where they stand (`LiveSession.awaitEnds`), and its
+   * record goes on in a segment on this node's disk (after any earlier one of it here).
+   */
+  async adopt(row: SessionsTable): Promise<LiveSession> {
+    const open = this.sessions.get(row.session_id);
+    if (open !== undefined) return open;
+    const read = await this.ownRecord(row.session_id);
+    if (read.brokenAt !== undefined) throw new Error(`the record of ${row.session_id} on this node does not verify from entry ${read.brokenAt}`);
+    const fresh = (): data.Link => new data.Link(this.window);
+    const session = await this.live(planOfRow(row), { client: fresh(), agent: fresh() }, { head: read.head, entries: read.entries.length });
+    const raced = this.sessions.get(row.session_id);
+    if (raced !== undefined) {
+      await session.record.close();
+      return raced;
+    }
+    session.awaitEnds();
+    this.sessions.set(row.session_id, session);
+    this.askAgent(session);
+    return session;
   }
 
   /** An agent's control channel came (back): it is asked again to open this node's sessions that have no data channel from it. */
   agentConnected(instanceId: string): void {
     for (const session of this.sessions.values()) {
-      if (session.plan.instanceId === instanceId && session.hops.agent.socket === undefined) this.askAgent(session);
+      if (session.plan.instanceId === instanceId && !session.agentHere) this.askingAgent(session);
     }
+  }
+
+  private askingAgent(session: LiveSession): void {
+    this.askAgentIfOurs(session).catch((error: unknown) => {
+      if (!this.closed) this.deps.log.error(`sessions: asking the agent of ${session.id} to dial failed`, error);
+    });
   }
 
   attached(session: LiveSession, side: Side): void {
@@ -543,26 +655,56 @@ export class SessionBroker {
     this.recordEnd(session.id, status, reason)
       .catch((error: unknown) => {
         if (!this.closed) this.deps.log.error(`sessions: recording the end of ${session.id} failed`, error);
+        return true;
       })
-      .then(() => {
+      .then((ours) => {
+        if (!ours) return this.letGo(session);
         session.close(reason);
         this.deps.agents.get(session.plan.instanceId)?.send({ type: 'session-close', sessionId: session.id, reason });
         // Rules may notify on a session's end (the Session Manager Session State-change Notification).
         this.onEnded(session.id, status, reason);
-        return this.seal(session);
+        return this.seal(session).then(() => this.onSealed(session.id));
       })
-      .then(() => this.onSealed(session.id))
       .catch((error: unknown) => {
         if (!this.closed) this.deps.log.error(`sessions: sealing or delivering the record of ${session.id} failed`, error);
       });
   }
 
-  private async recordEnd(sessionId: string, status: EndStatus, reason: string): Promise<void> {
-    await this.deps.db
-      .updateTable('sessions')
-      .set({ status, details: reason, ended_at: this.now(), token_hash: null, token_expires_at: null })
-      .where('session_id', '=', sessionId)
-      .execute();
+  /** False: another node carries the session now (it took it over while this one was thought dead), so nothing was written. */
+  private async recordEnd(sessionId: string, status: EndStatus, reason: string): Promise<boolean> {
+    const result = await this.ours(this.deps.db.updateTable('sessions').set({ status, details: reason, ended_at: this.now(), token_hash: null, token_expires_at: null }).where('session_id', '=', sessionId)).executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** Several nodes: a write about a session goes through only while this node carries it. */
+  private ours<Query extends { where(column: 'node_id', operator: '=', value: string): Query }>(query: Query): Query {
+    return this.deps.cluster === undefined ? query : query.where('node_id', '=', this.deps.agents.nodeId);
+  }
+
+  /**
+   * Several nodes: another node took the session over (this one's heartbeat had lapsed). This
+   * node stops carrying it, telling neither end it ended; its record so far stays on this disk.
+   */
+  private async letGo(session: LiveSession): Promise<void> {
+    session.ended = true;
+    this.sessions.delete(session.id);
+    this.deps.log.warn(`sessions: ${session.id} is carried by another node now; this node lets it go (its record so far stays in ${recordPath(this.deps.dataDir, session.id)})`);
+    session.disconnect('the session moved to another node');
+    await session.record.close();
+  }
+
+  /** Asks the agent to dial, unless (several nodes) another node has taken the session over meanwhile. */
+  private async askAgentIfOurs(session: LiveSession): Promise<void> {
+    if (this.deps.cluster !== undefined) {
+      session.askedAt = this.now();
+      const row = await this.deps.db.selectFrom('sessions').select('node_id').where('session_id', '=', session.id).executeTakeFirst();
+      if (session.ended) return;
+      if (row !== undefined && row.node_id !== this.deps.agents.nodeId) {
+        await this.letGo(session);
+        return;
+      }
+    }
+    this.askAgent(session);
   }
 
   /** The record, complete, and its chain head in the audit trail: a later edit of either shows. */
@@ -586,7 +728,7 @@ export class SessionBroker {
 
   private async setStatus(session: LiveSession, status: 'Connected' | 'Disconnected'): Promise<void> {
     try {
-      await this.deps.db.updateTable('sessions').set({ status }).where('session_id', '=', session.id).where('status', 'in', ['Connecting', 'Connected', 'Disconnected']).execute();
+      await this.ours(this.deps.db.updateTable('sessions').set({ status }).where('session_id', '=', session.id).where('status', 'in', ['Connecting', 'Connected', 'Disconnected'])).execute();
     } catch (error) {
       if (!this.closed) this.deps.log.error(`sessions: recording that ${session.id} is ${status} failed`, error);
     }
@@ -623,7 +765,7 @@ export class SessionBroker {
       } else if (agentAway !== undefined && now - agentAway >= this.settings.agentGraceMs) {
         this.end(session, 'Failed', `the agent on ${plan.instanceId} went away and did not come back within ${Math.round(this.settings.agentGraceMs / 1000)} seconds`);
       } else if (agentAway !== undefined && this.deps.cluster !== undefined && now - session.askedAt >= ASK_AGAIN_MS) {
-        this.askAgent(session);
+        this.askingAgent(session);
       }
     }
   }
@@ -640,6 +782,19 @@ export class SessionBroker {
     this.sessions.clear();
     await Promise.all(open.map((session) => session.record.close()));
   }
+}
+
+/** What a session's row says it runs (a revived or taken-over session's plan). */
+function planOfRow(row: SessionsTable): SessionPlan {
+  return {
+    sessionId: row.session_id,
+    instanceId: row.target,
+    work: JSON.parse(row.work) as control.SessionWork,
+    startedAt: row.started_at,
+    idleTimeoutMs: row.idle_timeout_ms,
+    maxDurationMs: row.max_duration_ms,
+    nonce: row.agent_nonce ?? '',
+  };
 }
 
 function minutes(ms: number): string {

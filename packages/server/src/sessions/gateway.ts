@@ -64,7 +64,7 @@ export class DataGateway {
     }, AUTH_TIMEOUT_MS);
     timer.unref();
 
-    const join = (found: LiveSession, peerReceived: number): void => {
+    const join = (found: LiveSession, position: data.AuthPosition): void => {
       if (phase !== 'checking') return;
       if (found.ended) {
         close(DataCloseCode.NotHere, 'the session has ended');
@@ -73,7 +73,7 @@ export class DataGateway {
       phase = 'joined';
       clearTimeout(timer);
       session = found;
-      found.attach(expected, socket, peerReceived);
+      found.attach(expected, socket, position);
     };
 
     const authenticate = async (auth: data.AuthMessage): Promise<void> => {
@@ -103,7 +103,7 @@ export class DataGateway {
           close(DataCloseCode.NotHere, 'the session is not open on this node');
           return;
         }
-        join(found, auth.lastReceived);
+        join(found, auth);
         return;
       }
       const found = this.broker.get(auth.sessionId);
@@ -116,7 +116,7 @@ export class DataGateway {
         close(DataCloseCode.Unauthorized, `the signature is not ${auth.instanceId}'s over this session's challenge`);
         return;
       }
-      join(found, auth.lastReceived);
+      join(found, auth);
     };
 
     socket.on('message', (message: RawData, isBinary: boolean) => {

@@ -13,6 +13,7 @@ import { bind, type BoundOperation, type CallContext } from '../registry/handler
 import type { Services } from '../services.js';
 import type { SessionsTable } from '../storage/schema.js';
 import { newNonce } from './broker.js';
+import { takeOver } from './takeover.js';
 import { recordingPlan } from './recording.js';
 import { accountPreferences, loadSessionDocument } from './document-store.js';
 import { REPLAY_OPERATIONS } from './replay.js';
@@ -115,16 +116,18 @@ async function startSession(input: InputOf<typeof api.StartSession>, { services,
 
 /* ---------------------------------------------------------------- one session */
 
-async function resumeSession(input: InputOf<typeof api.ResumeSession>, { services, principal, now }: CallContext) {
-  const row = await findSession(services, principal, input.SessionId);
+async function resumeSession(input: InputOf<typeof api.ResumeSession>, context: CallContext) {
+  const { services, principal, now } = context;
+  const found = await findSession(services, principal, input.SessionId);
+  const moved = await carriedHereIfItsNodeDied(services, found, now);
+  const row = moved ?? found;
   const live = services.sessions.get(row.session_id);
   // Terminating: ended through another node while its own was down; it is sealed when that node is back.
   const over = ENDED.includes(row.status) || row.status === 'Terminating';
-  // Several nodes: a session carried by another live node resumes there (its record and links are there).
+  // Several nodes: a session carried by another live node resumes there (its links are there).
   const elsewhere = over || live !== undefined ? undefined : await carrierUrl(services, row);
   if (!over && live === undefined && elsewhere === undefined && services.cluster !== undefined && row.node_id !== services.agents.nodeId) {
-    // Its record and streams are on that node's disk: it resumes once that node is back.
-    throw new ApiError('DoesNotExistException', `Session ${input.SessionId} is carried by node ${row.node_id}, which is not running: resume it once that node is back.`);
+    throw new ApiError('InternalServerException', `Session ${input.SessionId} is moving from node ${row.node_id}, which is not running, to another node: try again in a few seconds.`);
   }
   if (over || (live === undefined && elsewhere === undefined)) {
     throw new ApiError('DoesNotExistException', `Session ${input.SessionId} has ended${row.details === null ? '' : ` (${row.details})`}: start a new one.`);
@@ -132,6 +135,25 @@ async function resumeSession(input: InputOf<typeof api.ResumeSession>, { service
   const token = newToken('alt_');
   await services.db.updateTable('sessions').set({ token_hash: hashToken(token), token_expires_at: now + TOKEN_TTL_MS }).where('session_id', '=', row.session_id).execute();
   return { SessionId: row.session_id, TokenValue: token, StreamUrl: streamUrl(services, row.session_id, elsewhere) };
+}
+
+/**
+ * Several nodes: a session whose node is not running moves here (takeover.ts) and this node
+ * takes it up from its two ends; its row as it now stands. Undefined: nothing moved.
+ */
+async function carriedHereIfItsNodeDied(services: Services, row: SessionsTable, now: number): Promise<SessionsTable | undefined> {
+  const { cluster } = services;
+  const here = services.agents.nodeId;
+  if (cluster === undefined || row.node_id === here || ENDED.includes(row.status) || row.status === 'Terminating' || row.agent_nonce === null) return undefined;
+  if ((await cluster.nodes.liveUrl(row.node_id)) !== undefined) return undefined;
+  const taken = await takeOver(services.db, row, here, now);
+  if (taken === undefined) {
+    // Another node took it first (or its node came back): the row says where it is now.
+    return services.db.selectFrom('sessions').selectAll().where('session_id', '=', row.session_id).executeTakeFirst();
+  }
+  services.log.warn(`Sessions: ${row.session_id} was carried by node ${row.node_id}, which is not running; this node takes it over.`);
+  await services.sessions.adopt(taken);
+  return taken;
 }
 
 async function terminateSession(input: InputOf<typeof api.TerminateSession>, { services, principal }: CallContext) {
