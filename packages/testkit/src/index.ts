@@ -10,7 +10,7 @@ export { startServerProcess, type Restartable, type ServerProcess } from './serv
 export { startCluster, type Cluster, type ClusterNode, type ClusterOptions } from './cluster.js';
 export { quietLogger, type CapturedLog } from './log.js';
 export { createPerson, goodPassword, invitedUser, roleSession, signIn, signInToken, TEST_PASSWORD, type Invited } from './people.js';
-export { refused } from './refused.js';
+export { refused, stillMoving } from './refused.js';
 export { guidePolicy, setUpGuide, type GuideSetup } from './guide.js';
 export { sessionPreferences } from './preferences.js';
 export {

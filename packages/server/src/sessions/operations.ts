@@ -116,10 +116,9 @@ async function startSession(input: InputOf<typeof api.StartSession>, { services,
 
 /* ---------------------------------------------------------------- one session */
 
-async function resumeSession(input: InputOf<typeof api.ResumeSession>, context: CallContext) {
-  const { services, principal, now } = context;
+async function resumeSession(input: InputOf<typeof api.ResumeSession>, { services, principal, now }: CallContext) {
   const found = await findSession(services, principal, input.SessionId);
-  const moved = await carriedHereIfItsNodeDied(services, found, now);
+  const moved = await carriedHereIfItsNodeDied(services, found);
   const row = moved ?? found;
   const live = services.sessions.get(row.session_id);
   // Terminating: ended through another node while its own was down; it is sealed when that node is back.
@@ -141,12 +140,13 @@ async function resumeSession(input: InputOf<typeof api.ResumeSession>, context: 
  * Several nodes: a session whose node is not running moves here (takeover.ts) and this node
  * takes it up from its two ends; its row as it now stands. Undefined: nothing moved.
  */
-async function carriedHereIfItsNodeDied(services: Services, row: SessionsTable, now: number): Promise<SessionsTable | undefined> {
+async function carriedHereIfItsNodeDied(services: Services, row: SessionsTable): Promise<SessionsTable | undefined> {
   const { cluster } = services;
   const here = services.agents.nodeId;
   if (cluster === undefined || row.node_id === here || ENDED.includes(row.status) || row.status === 'Terminating' || row.agent_nonce === null) return undefined;
   if ((await cluster.nodes.liveUrl(row.node_id)) !== undefined) return undefined;
-  const taken = await takeOver(services.db, row, here, now);
+  // The clock read now, not at the request's start: the same moment the node was found dead.
+  const taken = await takeOver(services.db, row, here, services.clock.now());
   if (taken === undefined) {
     // Another node took it first (or its node came back): the row says where it is now.
     return services.db.selectFrom('sessions').selectAll().where('session_id', '=', row.session_id).executeTakeFirst();
