@@ -44,6 +44,7 @@ import { SessionBroker, type BrokerOptions } from './sessions/broker.js';
 import { DataGateway, dataDoor, dataServerOptions } from './sessions/gateway.js';
 import { DOCUMENT_OPERATIONS } from './sessions/document-operations.js';
 import { SESSION_OPERATIONS } from './sessions/operations.js';
+import { handOverLeftBehind } from './sessions/record-segments.js';
 import { deliverRecording, LogStreamer } from './sessions/recording.js';
 import { askElsewhere, serveRelay } from './sessions/routing.js';
 import { registerScimRoutes } from './scim/routes.js';
@@ -161,6 +162,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       await streamer.finish(sessionId);
       await deliverRecording(delivery, sessionId);
     };
+    if (cluster !== undefined) {
+      // Sessions that moved off this node while it was down: its segments of their records join the others.
+      for (const sessionId of await handOverLeftBehind(sessions.segmentDeps())) {
+        log.info(`Sessions: ${sessionId} moved to another node while this one was down; its record here is handed over.`);
+        await sessions.onSealed(sessionId);
+      }
+    }
     sessions.onEnded = (sessionId, status, reason) => {
       void events.sessionEnded(sessionId, status, reason);
     };

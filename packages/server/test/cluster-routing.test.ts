@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { AirlockClient } from '@airlock/client';
 import { sessions } from '@airlock/protocol';
-import { DataPeer, eventually, stillMoving, SimulatedAgent, startFailoverProxy, startNamedCluster } from '@airlock/testkit';
+import { auditVerify, DataPeer, eventually, stillMoving, SimulatedAgent, startFailoverProxy, startNamedCluster } from '@airlock/testkit';
 import { startRealAgent } from '@airlock/testkit/real-agent';
 
 const SSM_USER = `airlock-n${randomBytes(3).toString('hex')}`;
@@ -178,5 +178,34 @@ test('three nodes: a client on A reaches an agent held by C; C killed, its lease
   await second.waitFor(() => second.text().includes('seven-42'), 'the shell on A after C is back', 10_000);
 
   await rootOn(b).call(sessions.TerminateSession, { SessionId: throughC.SessionId });
-  await second.waitFor(() => second.closed !== undefined, 'the session ended by C when B was asked', 10_000);
+  await second.waitFor(() => second.closed !== undefined, 'the session ended by A when B was asked', 10_000);
+  // Its record is in two segments, C's (handed over when C came back) and A's (sealed at the end),
+  // read merged through any node: every line once, in order.
+  let whole = '';
+  await eventually(
+    async () => {
+      whole = (await rootOn(b).call(sessions.GetSessionRecording, { SessionId: throughC.SessionId, Format: 'transcript' })).Content;
+      return whole.includes('seven-42');
+    },
+    "the moved session's record with A's segment",
+    10_000,
+  );
+  for (const line of ['four-42', 'five-42', 'after-5', 'moved-42', 'seven-42']) assert.equal(whole.split(line).length - 1, 1, `${line} once in the record`);
+  assert.match(whole, /four-42[\s\S]*five-42[\s\S]*after-5[\s\S]*moved-42[\s\S]*seven-42/);
+  const segmentSeals = await database.query<{ record: string }>("select record from audit_events where event_name = 'SealSessionRecord' and record like $1", [`%${throughC.SessionId}%`]);
+  assert.deepEqual(segmentSeals.rows.map((row) => (JSON.parse(row.record) as { responseElements: { node?: string } }).responseElements.node).sort(), ['a', 'c'], 'a seal for each segment');
+  // Read from the database: any node's, or an auditor's, data directory will do.
+  const auditorDir = await cluster.directory();
+  const verified = await auditVerify(throughC.SessionId, { dataDir: auditorDir, databaseUrl: cluster.databaseUrl });
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+  // An edited entry in C's segment shows, named by its node.
+  const { rows: parts } = await database.query<{ body: string }>("select body from record_segments where session_id = $1 and node_id = 'c' and part = 0", [throughC.SessionId]);
+  const bytes = Buffer.from(parts[0]?.body ?? '', 'base64');
+  const at = bytes.indexOf('four-42');
+  assert.ok(at > 0, "C's segment holds four-42");
+  bytes.write('FOUR', at);
+  await database.query("update record_segments set body = $1 where session_id = $2 and node_id = 'c' and part = 0", [bytes.toString('base64'), throughC.SessionId]);
+  const tampered = await auditVerify(throughC.SessionId, { dataDir: auditorDir, databaseUrl: cluster.databaseUrl });
+  assert.equal(tampered.code, 1);
+  assert.match(tampered.stdout, /node c's segment: entry \d+ does not chain/);
 });

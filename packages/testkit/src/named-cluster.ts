@@ -19,6 +19,8 @@ export interface NamedCluster {
   readonly c: NamedNode;
   /** A connection to the cluster's schema, for a test to read rows (instances, nodes, sessions). */
   readonly database: pg.Client;
+  /** The URL of the cluster's schema (what the nodes were started with). */
+  readonly databaseUrl: string;
   /** The root user's client on `node`. */
   readonly rootOn: (node: NamedNode) => AirlockClient;
   /** The instance's PingStatus as `node` answers DescribeInstanceInformation. */
@@ -65,6 +67,7 @@ export async function startNamedCluster(): Promise<NamedCluster> {
       a,
       b,
       c,
+      databaseUrl: schema.url,
       database,
       rootOn,
       pingStatus: async (on, instanceId) => {

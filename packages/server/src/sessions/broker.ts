@@ -25,16 +25,17 @@
  * get an End frame, the agent a session-close, and the record is sealed: its chain head goes to
  * the audit trail.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { stat, truncate } from 'node:fs/promises';
 import { data, streams, type control } from '@airlock/protocol';
 import { WebSocket } from 'ws';
 import type { AuditTrail } from '../audit/trail.js';
 import type { AgentHub } from '../fleet/agents.js';
-import { ANONYMOUS } from '../identity/principal.js';
 import type { Db } from '../storage/db.js';
 import type { SessionsTable } from '../storage/schema.js';
 import { GENESIS, readRecord, recordPath, RecordWriter, type Direction, type ReadRecord, type RecordEntry } from './record.js';
+import { sealRecord } from './record-seal.js';
+import { handedOverHead, handOverSegment, type SegmentDeps } from './record-segments.js';
 
 export type Side = 'client' | 'agent';
 type EndStatus = Extract<SessionsTable['status'], 'Terminated' | 'Failed'>;
@@ -611,8 +612,10 @@ export class SessionBroker {
     if (open !== undefined) return open;
     const read = await this.ownRecord(row.session_id);
     if (read.brokenAt !== undefined) throw new Error(`the record of ${row.session_id} on this node does not verify from entry ${read.brokenAt}`);
+    // Carried here before and handed over: the new file continues that segment's chain.
+    const continued = read.entries.length > 0 ? { head: read.head, entries: read.entries.length } : await handedOverHead(this.deps.db, row.session_id, this.deps.agents.nodeId);
     const fresh = (): data.Link => new data.Link(this.window);
-    const session = await this.live(planOfRow(row), { client: fresh(), agent: fresh() }, { head: read.head, entries: read.entries.length });
+    const session = await this.live(planOfRow(row), { client: fresh(), agent: fresh() }, continued);
     const raced = this.sessions.get(row.session_id);
     if (raced !== undefined) {
       await session.record.close();
@@ -690,7 +693,12 @@ export class SessionBroker {
     this.sessions.delete(session.id);
     this.deps.log.warn(`sessions: ${session.id} is carried by another node now; this node lets it go (its record so far stays in ${recordPath(this.deps.dataDir, session.id)})`);
     session.disconnect('the session moved to another node');
+    await session.record.settled();
     await session.record.close();
+    // What it recorded of the session is a segment of its record now: sealed, handed over, and
+    // delivered with the others once the session has ended.
+    await handOverSegment(this.segmentDeps(), session.id);
+    await this.onSealed(session.id);
   }
 
   /** Asks the agent to dial, unless (several nodes) another node has taken the session over meanwhile. */
@@ -712,18 +720,22 @@ export class SessionBroker {
     await session.record.settled();
     const head = session.record.chainHead.toString('hex');
     await session.record.close();
-    await this.deps.audit.record({
-      service: 'ssm',
-      operation: 'SealSessionRecord',
-      readOnly: false,
-      principal: ANONYMOUS,
-      sourceIp: '',
-      userAgent: 'airlock-server',
-      requestId: randomUUID(),
-      time: this.now(),
-      requestParameters: { sessionId: session.id },
-      responseElements: { chainHead: head, entries: session.record.entryCount },
-    });
+    // A session that moved between nodes: this node's segment is sealed and joins the others.
+    if (await this.moved(session.id)) {
+      await handOverSegment(this.segmentDeps(), session.id);
+      return;
+    }
+    await sealRecord(this.deps.audit, session.id, { chainHead: head, entries: session.record.entryCount }, this.now());
+  }
+
+  private async moved(sessionId: string): Promise<boolean> {
+    if (this.deps.cluster === undefined) return false;
+    const row = await this.deps.db.selectFrom('sessions').select('carriers').where('session_id', '=', sessionId).executeTakeFirst();
+    return row?.carriers != null;
+  }
+
+  segmentDeps(): SegmentDeps {
+    return { db: this.deps.db, audit: this.deps.audit, dataDir: this.deps.dataDir, node: this.deps.agents.nodeId, now: () => this.now() };
   }
 
   private async setStatus(session: LiveSession, status: 'Connected' | 'Disconnected'): Promise<void> {

@@ -104,6 +104,8 @@ async function startSession(input: InputOf<typeof api.StartSession>, { services,
     token_expires_at: now + TOKEN_TTL_MS,
     agent_nonce: nonce,
     recording: JSON.stringify(recording),
+    carriers: null,
+    segments_delivered_at: null,
   };
   await services.db.insertInto('sessions').values(session).execute();
   const live = await services.sessions.open({ sessionId, instanceId: input.Target, work, startedAt: now, idleTimeoutMs: session.idle_timeout_ms, maxDurationMs: session.max_duration_ms, nonce });

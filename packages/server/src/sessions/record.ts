@@ -242,6 +242,11 @@ export async function readRecord(path: string): Promise<ReadRecord> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], head: GENESIS, tornBytes: 0, brokenAt: undefined };
     throw error;
   }
+  return parseRecord(bytes);
+}
+
+/** A record's bytes, read whole, its chain checked. */
+export function parseRecord(bytes: Buffer): ReadRecord {
   const entries: RecordEntry[] = [];
   let head = GENESIS;
   let offset = 0;

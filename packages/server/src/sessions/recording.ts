@@ -12,6 +12,7 @@ import type { Db } from '../storage/db.js';
 import type { SessionsTable } from '../storage/schema.js';
 import type { Preferences } from './documents.js';
 import { readRecord, recordPath, type RecordEntry } from './record.js';
+import { segmentedRecord } from './record-segments.js';
 import { asciicast, logEvents, transcript, type SessionFacts } from './transcripts.js';
 
 /** Kept with the session at its start. */
@@ -54,7 +55,8 @@ export async function deliverRecording(deps: DeliveryDeps, sessionId: string): P
   const plan = row === undefined ? undefined : planOf(row);
   if (row === undefined || plan === undefined) return;
   if (plan.logGroupName === undefined && plan.bucket === undefined) return;
-  const { entries } = await readRecord(recordPath(deps.dataDir, sessionId));
+  const entries = await deliverableEntries(deps, row);
+  if (entries === undefined) return;
   const facts = factsOf(row);
   if (plan.logGroupName !== undefined) {
     await ensureLogGroup(deps.db, { accountId: row.account_id, logGroupName: plan.logGroupName, now: deps.now() });
@@ -65,6 +67,20 @@ export async function deliverRecording(deps: DeliveryDeps, sessionId: string): P
     }
   }
   for (const object of recordingObjects(plan, facts, entries)) await deps.objects.enqueue(object);
+}
+
+/**
+ * The entries to deliver: the record here; for a session that moved between nodes, its segments
+ * merged, once it has ended and every carrier has handed its segment over, by the one node that
+ * claims the delivery (undefined for the others, and until then).
+ */
+async function deliverableEntries(deps: DeliveryDeps, row: SessionsTable): Promise<readonly RecordEntry[] | undefined> {
+  if (row.carriers === null) return (await readRecord(recordPath(deps.dataDir, row.session_id))).entries;
+  if (row.status !== 'Terminated' && row.status !== 'Failed') return undefined;
+  const record = await segmentedRecord(deps.db, row);
+  if (record.missing.length > 0) return undefined;
+  const claimed = await deps.db.updateTable('sessions').set({ segments_delivered_at: deps.now() }).where('session_id', '=', row.session_id).where('segments_delivered_at', 'is', null).executeTakeFirst();
+  return claimed.numUpdatedRows > 0n ? record.entries : undefined;
 }
 
 /** The plan a session was started with; undefined: it records nowhere but its record. */

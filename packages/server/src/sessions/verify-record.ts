@@ -1,18 +1,23 @@
 /**
  * Checks a session's record against itself and against its seal: every entry chains to the one
  * before (an edited entry breaks the chain there), and the chain head and entry count equal what
- * the audit trail recorded when the session ended (entries cut off or added afterwards show).
+ * the audit trail recorded when the session ended (entries cut off or added afterwards show). A
+ * session that moved between nodes is checked segment by segment, each against its node's seal.
  */
 import type { Db } from '../storage/db.js';
-import { readRecord, recordPath, type RecordEntry } from './record.js';
+import { readRecord, recordPath, type ReadRecord, type RecordEntry } from './record.js';
+import { sealsOf, type Seal } from './record-seal.js';
+import { segmentedRecord } from './record-segments.js';
 
-export type RecordProblem =
+/** `node`: the problem is in that node's segment of a moved session. */
+export type RecordProblem = (
   | { readonly kind: 'missing' }
   | { readonly kind: 'broken'; readonly entry: number }
   | { readonly kind: 'torn'; readonly bytes: number }
   | { readonly kind: 'unsealed' }
   | { readonly kind: 'head'; readonly sealed: string; readonly found: string }
-  | { readonly kind: 'count'; readonly sealed: number; readonly found: number };
+  | { readonly kind: 'count'; readonly sealed: number; readonly found: number }
+) & { readonly node?: string };
 
 export interface RecordVerification {
   readonly entries: number;
@@ -22,43 +27,48 @@ export interface RecordVerification {
   readonly problems: readonly RecordProblem[];
 }
 
-interface Seal {
-  readonly chainHead: string;
-  readonly entries: number;
-}
-
-/** The seal the audit trail holds for the session, if it was sealed. */
-async function sealOf(db: Db, sessionId: string): Promise<Seal | undefined> {
-  const rows = await db.selectFrom('audit_events').select('record').where('event_name', '=', 'SealSessionRecord').where('record', 'like', `%${sessionId}%`).execute();
-  for (const row of rows) {
-    const record = JSON.parse(row.record) as { requestParameters?: { sessionId?: string }; responseElements?: Partial<Seal> };
-    const seal = record.responseElements;
-    if (record.requestParameters?.sessionId === sessionId && typeof seal?.chainHead === 'string' && typeof seal.entries === 'number') return { chainHead: seal.chainHead, entries: seal.entries };
-  }
-  return undefined;
-}
-
-export async function verifySessionRecord(db: Db, dataDir: string, sessionId: string): Promise<RecordVerification> {
-  const path = recordPath(dataDir, sessionId);
-  const read = await readRecord(path);
+/** A record (or segment) against its chain and its seal. */
+function check(read: ReadRecord, seal: Seal | undefined): RecordProblem[] {
   const head = read.head.toString('hex');
   const problems: RecordProblem[] = [];
-  if (read.entries.length === 0 && read.tornBytes === 0) problems.push({ kind: 'missing' });
   if (read.brokenAt !== undefined) problems.push({ kind: 'broken', entry: read.brokenAt });
   if (read.tornBytes > 0) problems.push({ kind: 'torn', bytes: read.tornBytes });
-  const seal = await sealOf(db, sessionId);
   if (seal === undefined) problems.push({ kind: 'unsealed' });
   else {
     if (seal.chainHead !== head) problems.push({ kind: 'head', sealed: seal.chainHead, found: head });
     if (seal.entries !== read.entries.length) problems.push({ kind: 'count', sealed: seal.entries, found: read.entries.length });
   }
-  return { entries: read.entries.length, recorded: read.entries, head, problems };
+  return problems;
+}
+
+export async function verifySessionRecord(db: Db, dataDir: string, sessionId: string): Promise<RecordVerification> {
+  const seals = await sealsOf(db, sessionId);
+  const row = await db.selectFrom('sessions').selectAll().where('session_id', '=', sessionId).executeTakeFirst();
+  if (row?.carriers != null) {
+    const record = await segmentedRecord(db, row);
+    const problems: RecordProblem[] = record.missing.map((node) => ({ kind: 'missing', node }));
+    for (const { node, read } of record.segments) {
+      const seal = seals.filter((each) => each.node === node).at(-1);
+      problems.push(...check(read, seal).map((problem) => ({ ...problem, node })));
+    }
+    const heads = record.segments.map(({ node, read }) => `${node}:${read.head.toString('hex')}`).join(' ');
+    return { entries: record.entries.length, recorded: record.entries, head: heads, problems };
+  }
+  const read = await readRecord(recordPath(dataDir, sessionId));
+  const empty: RecordProblem[] = read.entries.length === 0 && read.tornBytes === 0 ? [{ kind: 'missing' }] : [];
+  const problems = [...empty, ...check(read, seals.find((seal) => seal.node === undefined))];
+  return { entries: read.entries.length, recorded: read.entries, head: read.head.toString('hex'), problems };
 }
 
 export function describeRecordProblem(problem: RecordProblem): string {
+  const where = problem.node === undefined ? '' : `node ${problem.node}'s segment: `;
+  return where + describe(problem);
+}
+
+function describe(problem: RecordProblem): string {
   switch (problem.kind) {
     case 'missing':
-      return 'there is no record of this session in this data directory';
+      return problem.node === undefined ? 'there is no record of this session in this data directory' : 'not handed over yet (that node has not been back since the session moved)';
     case 'broken':
       return `entry ${problem.entry} does not chain to the one before: it (or the one before) was edited`;
     case 'torn':

@@ -506,6 +506,21 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('auth_flows').addColumn('webauthn_challenge', 'text').execute();
     },
   },
+  /** Several nodes: a session that moved off a dead node has its record in segments, one per carrier, gathered here (docs/fleet.md). */
+  '0022-record-segments': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('sessions').addColumn('carriers', 'text').execute();
+      await db.schema.alterTable('sessions').addColumn('segments_delivered_at', 'bigint').execute();
+      await db.schema
+        .createTable('record_segments')
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('node_id', 'text', (c) => c.notNull())
+        .addColumn('part', 'integer', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('record_segments_pk', ['session_id', 'node_id', 'part'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

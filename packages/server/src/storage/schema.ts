@@ -331,6 +331,18 @@ export interface SessionsTable {
   agent_nonce: string | null;
   /** recording.ts's RecordingPlan as JSON; null for sessions from before it. */
   recording: string | null;
+  /** Several nodes: the nodes that carried the session before `node_id`, in order, as a JSON array; null while it never moved (record-segments.ts). */
+  carriers: string | null;
+  /** When a moved session's merged record was delivered (by the one node that claims it). */
+  segments_delivered_at: number | null;
+}
+
+/** A part of one node's segment of a moved session's record (record-segments.ts): the record file's bytes, base64. */
+export interface RecordSegmentsTable {
+  session_id: string;
+  node_id: string;
+  part: number;
+  body: string;
 }
 
 /** A Session document of an account (CreateDocument); AWS's own are not stored. */
@@ -559,6 +571,7 @@ export interface Database {
   nodes: NodesTable;
   instance_tags: InstanceTagsTable;
   sessions: SessionsTable;
+  record_segments: RecordSegmentsTable;
   session_documents: SessionDocumentsTable;
   session_document_versions: SessionDocumentVersionsTable;
   object_outbox: ObjectOutboxTable;

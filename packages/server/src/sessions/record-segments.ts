@@ -1,0 +1,123 @@
+/**
+ * Several nodes: a session that moved off a node (takeover.ts) has its record in segments, one
+ * per node that carried it, each hash-chained on its own. A carrier done with the session (it
+ * ended there, the node let it go, or the node found at its start that the session had moved
+ * away while it was down) seals its segment in the audit trail and hands it to the database in
+ * parts, then removes its file. Once every carrier's segment is there and the session has
+ * ended, the record is delivered from them merged (recording.ts): a frame sent again after a
+ * move is in two segments and counts once (by its direction and number).
+ */
+import { readFile, rm } from 'node:fs/promises';
+import type { AuditTrail } from '../audit/trail.js';
+import type { Db } from '../storage/db.js';
+import type { SessionsTable } from '../storage/schema.js';
+import { GENESIS, parseRecord, recordPath, type ReadRecord, type RecordEntry } from './record.js';
+import { sealRecord } from './record-seal.js';
+import { carriersOf } from './takeover.js';
+
+/** Bytes of a segment per row. */
+const PART_BYTES = 4 * 1024 * 1024;
+
+export interface SegmentDeps {
+  readonly db: Db;
+  readonly audit: AuditTrail;
+  readonly dataDir: string;
+  /** This node's name. */
+  readonly node: string;
+  readonly now: () => number;
+}
+
+/** A node's segment of a session as handed over (the bytes of its record file). */
+async function storedSegment(db: Db, sessionId: string, node: string): Promise<Buffer> {
+  const parts = await db.selectFrom('record_segments').select('body').where('session_id', '=', sessionId).where('node_id', '=', node).orderBy('part').execute();
+  return Buffer.concat(parts.map((part) => Buffer.from(part.body, 'base64')));
+}
+
+/**
+ * Where this node's record of a session taken over goes on from: the chain of the segment it
+ * handed over when it carried the session before, if it did (its new file continues that chain,
+ * and is appended to that segment when handed over).
+ */
+export async function handedOverHead(db: Db, sessionId: string, node: string): Promise<{ head: Buffer; entries: number }> {
+  const read = parseRecord(await storedSegment(db, sessionId, node));
+  return { head: read.entries.length === 0 ? GENESIS : read.head, entries: read.entries.length };
+}
+
+/** Seals this node's segment of a moved session and hands it to the database; its file goes. */
+export async function handOverSegment(deps: SegmentDeps, sessionId: string): Promise<void> {
+  const path = recordPath(deps.dataDir, sessionId);
+  const local = await readFile(path).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+    throw error;
+  });
+  const earlier = await storedSegment(deps.db, sessionId, deps.node);
+  const fresh = local.subarray(0, local.length - parseRecord(local).tornBytes);
+  // Handed over already (a stop between the database and the removal of the file): not twice.
+  const whole = fresh.length > 0 && earlier.subarray(earlier.length - fresh.length).equals(fresh) ? earlier : Buffer.concat([earlier, fresh]);
+  const read = parseRecord(whole);
+  await sealRecord(deps.audit, sessionId, { chainHead: read.head.toString('hex'), entries: read.entries.length, node: deps.node }, deps.now());
+  await deps.db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('record_segments').where('session_id', '=', sessionId).where('node_id', '=', deps.node).execute();
+    for (let part = 0; part === 0 || part * PART_BYTES < whole.length; part++) {
+      const body = whole.subarray(part * PART_BYTES, (part + 1) * PART_BYTES).toString('base64');
+      await trx.insertInto('record_segments').values({ session_id: sessionId, node_id: deps.node, part, body }).execute();
+    }
+  });
+  await rm(path, { force: true });
+}
+
+/**
+ * At a node's start: the moved sessions it carried before and has not handed its segment of
+ * over (it was down when they moved). Their ids, handed over.
+ */
+export async function handOverLeftBehind(deps: SegmentDeps): Promise<string[]> {
+  const moved = await deps.db.selectFrom('sessions').select(['session_id', 'node_id', 'carriers']).where('carriers', 'is not', null).where('node_id', '!=', deps.node).execute();
+  const mine = moved.filter((row) => carriersOf(row).includes(deps.node));
+  const handed: string[] = [];
+  for (const { session_id: sessionId } of mine) {
+    const local = await readFile(recordPath(deps.dataDir, sessionId)).catch(() => undefined);
+    if (local === undefined) continue;
+    await handOverSegment(deps, sessionId);
+    handed.push(sessionId);
+  }
+  return handed;
+}
+
+export interface SegmentedRecord {
+  /** Every carrier's segment as read, in the order they carried the session. */
+  readonly segments: readonly { readonly node: string; readonly read: ReadRecord }[];
+  /** Carriers whose segment is not handed over yet. */
+  readonly missing: readonly string[];
+  /** The entries of all segments, each frame once, in time order. */
+  readonly entries: readonly RecordEntry[];
+}
+
+/** A moved session's record from the segments handed over (and `local`, this node's not yet handed over). */
+export async function segmentedRecord(db: Db, row: SessionsTable, local?: { node: string; read: ReadRecord }): Promise<SegmentedRecord> {
+  const carriers = [...new Set([...carriersOf(row), row.node_id])];
+  const segments: { node: string; read: ReadRecord }[] = [];
+  const missing: string[] = [];
+  for (const node of carriers) {
+    const bytes = await storedSegment(db, row.session_id, node);
+    if (bytes.length > 0 || (await db.selectFrom('record_segments').select('part').where('session_id', '=', row.session_id).where('node_id', '=', node).executeTakeFirst()) !== undefined) {
+      segments.push({ node, read: parseRecord(bytes) });
+    } else if (local?.node === node && local.read.entries.length > 0) segments.push(local);
+    else missing.push(node);
+  }
+  return { segments, missing, entries: mergeSegments(segments.map((segment) => segment.read.entries)) };
+}
+
+/** Entries of several segments, each frame once (its direction and number), in time order. */
+export function mergeSegments(segments: readonly (readonly RecordEntry[])[]): RecordEntry[] {
+  const seen = new Set<string>();
+  const merged: RecordEntry[] = [];
+  for (const entries of segments) {
+    for (const entry of entries) {
+      const key = `${entry.direction}:${entry.inSeq}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      merged.push(entry);
+    }
+  }
+  return merged.sort((x, y) => x.time - y.time);
+}
