@@ -6,7 +6,8 @@
  * times spread by the agents' full jitter; each client drops and resumes through another node
  * (C's sessions move to it once C's heartbeat has lapsed), and every session's numbered lines
  * arrive once each, in order, to the end (and so in the records of a few, read with
- * GetSessionRecording). C's lease runs out; C restarts, rejoins, and leaves its moved sessions be.
+ * GetSessionRecording). C's lease runs out; C restarts, rejoins, leaves its moved sessions be and
+ * hands over its segments of their records: a few, ended, read whole, every line once.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -155,7 +156,7 @@ test('three nodes, fifty live sessions: C killed, its agents back on A and B wit
   for (const { client, tag } of live) assert.deepEqual(numbered(client.text(), tag), oneToLines, `${tag}: each line once, in order`);
 
   // The records hold every line once too (a few sessions, ended first so their records are sealed).
-  // (C's moved sessions: the new node's record starts where they moved; docs/fleet.md "Not yet".)
+  // (C's moved sessions: once C is back and has handed its segments over, below.)
   for (const { sessionId, carrier, other, client, tag } of live.filter((session) => session.carrier !== c).slice(0, 4)) {
     await rootOn(other).call(sessions.TerminateSession, { SessionId: sessionId });
     await client.waitFor(() => client.closed !== undefined, `${tag} ended`, 10_000);
@@ -176,6 +177,13 @@ test('three nodes, fifty live sessions: C killed, its agents back on A and B wit
   const movedAway = live.filter((session) => session.carrier === c).map((session) => session.sessionId);
   const { rows: nowOn } = await database.query<{ node_id: string }>('select node_id from sessions where session_id = any($1)', [movedAway]);
   assert.ok(nowOn.length === movedAway.length && nowOn.every((row) => row.node_id !== 'c'), `C's moved sessions stay away: ${nowOn.map((row) => row.node_id).join(',')}`);
+  // Their records are whole: C's segments, handed over at its start, merged with the new carriers'.
+  for (const { sessionId, other, client, tag } of live.filter((session) => session.carrier === c).slice(0, 3)) {
+    await rootOn(a).call(sessions.TerminateSession, { SessionId: sessionId });
+    await client.waitFor(() => client.closed !== undefined, `${tag} ended`, 10_000);
+    const { Content } = await rootOn(other).call(sessions.GetSessionRecording, { SessionId: sessionId, Format: 'transcript' });
+    assert.deepEqual(numbered(Content, tag), oneToLines, `${tag}'s record from two segments: each line once, in order`);
+  }
   const throughC = await rootOn(c).call(sessions.StartSession, { Target: cHeld[0] ?? '' });
   const viaC = new DataPeer();
   cluster.onStop(() => {

@@ -16,7 +16,7 @@ import { AuditTrail } from '@airlock/server/audit/trail';
 import { ObjectService } from '@airlock/server/objects/service';
 import { GENESIS, parseRecord, recordPath, RecordWriter, type Direction, type RecordEntry } from '@airlock/server/sessions/record';
 import { HASH } from '@airlock/server/sessions/record-ring';
-import { handedOverHead, handOverLeftBehind, handOverSegment, segmentedRecord, type SegmentDeps } from '@airlock/server/sessions/record-segments';
+import { handOverLeftBehind, handOverSegment, segmentedRecord, segmentHere, type SegmentDeps } from '@airlock/server/sessions/record-segments';
 import { deliverRecording, type RecordingPlan } from '@airlock/server/sessions/recording';
 import { describeRecordProblem, verifySessionRecord } from '@airlock/server/sessions/verify-record';
 import { openDatabase, type Db, type OpenDb } from '@airlock/server/storage/db';
@@ -235,9 +235,12 @@ for (const backend of BACKENDS) {
       assert.equal(once.read.brokenAt, undefined);
 
       // c takes the session back later: its new file continues the handed-over chain and is appended to it.
-      const head = await handedOverHead(db, sessionId, 'c');
-      assert.equal(head.entries, 6);
-      await record(dir, sessionId, frames(7, 8), head);
+      const before = await segmentHere(db, dir, sessionId, 'c');
+      assert.equal(before.entries.length, 6);
+      await record(dir, sessionId, frames(7, 8), { head: before.head, entries: before.entries.length });
+      const here = await segmentHere(db, dir, sessionId, 'c');
+      assert.deepEqual(said(here.entries), said([...frames(1, 3), ...frames(7, 8)]), 'read here as one chain before it is handed over (what a revive goes on from)');
+      assert.equal(here.brokenAt, undefined);
       await handOverSegment(await deps('c'), sessionId);
       const appended = (await segmentedRecord(db, await row(sessionId))).segments[0];
       assert.equal(appended?.node, 'c');

@@ -35,7 +35,7 @@ import type { Db } from '../storage/db.js';
 import type { SessionsTable } from '../storage/schema.js';
 import { GENESIS, readRecord, recordPath, RecordWriter, type Direction, type ReadRecord, type RecordEntry } from './record.js';
 import { sealRecord } from './record-seal.js';
-import { handedOverHead, handOverSegment, type SegmentDeps } from './record-segments.js';
+import { handOverSegment, segmentHere, type SegmentDeps } from './record-segments.js';
 
 export type Side = 'client' | 'agent';
 type EndStatus = Extract<SessionsTable['status'], 'Terminated' | 'Failed'>;
@@ -563,7 +563,7 @@ export class SessionBroker {
     const rows = await query.execute();
     let revived = 0;
     for (const row of rows) {
-      const read = row.agent_nonce === null ? undefined : await this.ownRecord(row.session_id);
+      const read = row.agent_nonce === null ? undefined : await this.ownRecord(row.session_id, row.carriers !== null);
       if (read === undefined || read.brokenAt !== undefined || read.entries.length === 0) {
         await this.recordEnd(row.session_id, 'Failed', read?.brokenAt !== undefined ? 'its record does not verify after a restart' : 'the Airlock server restarted during the session');
         continue;
@@ -594,11 +594,12 @@ export class SessionBroker {
    * This node's record of a session, whole entries only: a crash mid-write left part of one,
    * never acknowledged (its sender has it), so it is cut off.
    */
-  private async ownRecord(sessionId: string): Promise<ReadRecord> {
+  private async ownRecord(sessionId: string, moved: boolean): Promise<ReadRecord> {
     const path = recordPath(this.deps.dataDir, sessionId);
     const read = await readRecord(path);
     if (read.tornBytes > 0) await truncate(path, (await stat(path)).size - read.tornBytes);
-    return read;
+    // A moved session this node carried before and handed over: its file continues that segment's chain.
+    return moved && this.deps.cluster !== undefined ? segmentHere(this.deps.db, this.deps.dataDir, sessionId, this.deps.agents.nodeId) : read;
   }
 
   /**
@@ -610,12 +611,10 @@ export class SessionBroker {
   async adopt(row: SessionsTable): Promise<LiveSession> {
     const open = this.sessions.get(row.session_id);
     if (open !== undefined) return open;
-    const read = await this.ownRecord(row.session_id);
+    const read = await this.ownRecord(row.session_id, true);
     if (read.brokenAt !== undefined) throw new Error(`the record of ${row.session_id} on this node does not verify from entry ${read.brokenAt}`);
-    // Carried here before and handed over: the new file continues that segment's chain.
-    const continued = read.entries.length > 0 ? { head: read.head, entries: read.entries.length } : await handedOverHead(this.deps.db, row.session_id, this.deps.agents.nodeId);
     const fresh = (): data.Link => new data.Link(this.window);
-    const session = await this.live(planOfRow(row), { client: fresh(), agent: fresh() }, continued);
+    const session = await this.live(planOfRow(row), { client: fresh(), agent: fresh() }, { head: read.head, entries: read.entries.length });
     const raced = this.sessions.get(row.session_id);
     if (raced !== undefined) {
       await session.record.close();

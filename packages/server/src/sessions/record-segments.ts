@@ -11,7 +11,7 @@ import { readFile, rm } from 'node:fs/promises';
 import type { AuditTrail } from '../audit/trail.js';
 import type { Db } from '../storage/db.js';
 import type { SessionsTable } from '../storage/schema.js';
-import { GENESIS, parseRecord, recordPath, type ReadRecord, type RecordEntry } from './record.js';
+import { parseRecord, recordPath, type ReadRecord, type RecordEntry } from './record.js';
 import { sealRecord } from './record-seal.js';
 import { carriersOf } from './takeover.js';
 
@@ -33,27 +33,36 @@ async function storedSegment(db: Db, sessionId: string, node: string): Promise<B
   return Buffer.concat(parts.map((part) => Buffer.from(part.body, 'base64')));
 }
 
+/** A record file's bytes; none when there is no file. */
+async function fileBytes(path: string): Promise<Buffer> {
+  return readFile(path).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+    throw error;
+  });
+}
+
 /**
- * Where this node's record of a session taken over goes on from: the chain of the segment it
- * handed over when it carried the session before, if it did (its new file continues that chain,
- * and is appended to that segment when handed over).
+ * This node's segment of a moved session as one chain: what it handed over before (it carried
+ * the session before), then its file, whose entries continue that chain. Without both, the bytes
+ * read whole; a file is not counted twice (see below).
  */
-export async function handedOverHead(db: Db, sessionId: string, node: string): Promise<{ head: Buffer; entries: number }> {
-  const read = parseRecord(await storedSegment(db, sessionId, node));
-  return { head: read.entries.length === 0 ? GENESIS : read.head, entries: read.entries.length };
+async function segmentBytes(db: Db, dataDir: string, sessionId: string, node: string): Promise<Buffer> {
+  const local = await fileBytes(recordPath(dataDir, sessionId));
+  const earlier = await storedSegment(db, sessionId, node);
+  const fresh = local.subarray(0, local.length - parseRecord(local).tornBytes);
+  // Handed over already (a stop between the database and the removal of the file): not twice.
+  return fresh.length > 0 && earlier.subarray(earlier.length - fresh.length).equals(fresh) ? earlier : Buffer.concat([earlier, fresh]);
+}
+
+/** This node's segment of a moved session so far, read (what a revived or taken-back session goes on from). */
+export async function segmentHere(db: Db, dataDir: string, sessionId: string, node: string): Promise<ReadRecord> {
+  return parseRecord(await segmentBytes(db, dataDir, sessionId, node));
 }
 
 /** Seals this node's segment of a moved session and hands it to the database; its file goes. */
 export async function handOverSegment(deps: SegmentDeps, sessionId: string): Promise<void> {
   const path = recordPath(deps.dataDir, sessionId);
-  const local = await readFile(path).catch((error: unknown) => {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
-    throw error;
-  });
-  const earlier = await storedSegment(deps.db, sessionId, deps.node);
-  const fresh = local.subarray(0, local.length - parseRecord(local).tornBytes);
-  // Handed over already (a stop between the database and the removal of the file): not twice.
-  const whole = fresh.length > 0 && earlier.subarray(earlier.length - fresh.length).equals(fresh) ? earlier : Buffer.concat([earlier, fresh]);
+  const whole = await segmentBytes(deps.db, deps.dataDir, sessionId, deps.node);
   const read = parseRecord(whole);
   await sealRecord(deps.audit, sessionId, { chainHead: read.head.toString('hex'), entries: read.entries.length, node: deps.node }, deps.now());
   await deps.db.transaction().execute(async (trx) => {
