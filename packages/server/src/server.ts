@@ -44,7 +44,7 @@ import { SessionBroker, type BrokerOptions } from './sessions/broker.js';
 import { DataGateway, dataDoor, dataServerOptions } from './sessions/gateway.js';
 import { DOCUMENT_OPERATIONS } from './sessions/document-operations.js';
 import { SESSION_OPERATIONS } from './sessions/operations.js';
-import { handOverLeftBehind } from './sessions/record-segments.js';
+import { handOverLeftBehind, undeliveredMoved } from './sessions/record-segments.js';
 import { deliverRecording, LogStreamer } from './sessions/recording.js';
 import { askElsewhere, serveRelay } from './sessions/routing.js';
 import { registerScimRoutes } from './scim/routes.js';
@@ -167,6 +167,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       for (const sessionId of await handOverLeftBehind(sessions.segmentDeps())) {
         log.info(`Sessions: ${sessionId} moved to another node while this one was down; its record here is handed over.`);
         await sessions.onSealed(sessionId);
+      }
+      for (const sessionId of await undeliveredMoved(db)) {
+        await deliverRecording(delivery, sessionId).catch((error: unknown) => {
+          log.error(`Sessions: delivering the record of ${sessionId} failed; the next start tries again`, error);
+        });
       }
     }
     sessions.onEnded = (sessionId, status, reason) => {

@@ -16,7 +16,7 @@ import { AuditTrail } from '@airlock/server/audit/trail';
 import { ObjectService } from '@airlock/server/objects/service';
 import { GENESIS, parseRecord, recordPath, RecordWriter, type Direction, type RecordEntry } from '@airlock/server/sessions/record';
 import { HASH } from '@airlock/server/sessions/record-ring';
-import { handOverLeftBehind, handOverSegment, segmentedRecord, segmentHere, type SegmentDeps } from '@airlock/server/sessions/record-segments';
+import { handOverLeftBehind, handOverSegment, segmentedRecord, segmentHere, undeliveredMoved, type SegmentDeps } from '@airlock/server/sessions/record-segments';
 import { deliverRecording, type RecordingPlan } from '@airlock/server/sessions/recording';
 import { describeRecordProblem, verifySessionRecord } from '@airlock/server/sessions/verify-record';
 import { openDatabase, type Db, type OpenDb } from '@airlock/server/storage/db';
@@ -250,6 +250,27 @@ for (const backend of BACKENDS) {
         (await sealsOf(sessionId)).map((seal) => seal.entries),
         [6, 6, 10],
       );
+    });
+
+    test('an ended moved session whose delivery is not done is listed for the next start; one that goes nowhere is done once handed over', async () => {
+      const plan: RecordingPlan = { logGroupName: LOG_GROUP, keyPrefix: '', encrypted: false };
+      const waiting = await session('a', ['c'], 'Terminated', plan);
+      await record((await deps('c')).dataDir, waiting, frames(1, 2));
+      await handOverSegment(await deps('c'), waiting);
+      const nowhere = await session('a', ['c'], 'Terminated');
+      for (const node of ['c', 'a']) {
+        await record((await deps(node)).dataDir, nowhere, frames(1, 2));
+        await handOverSegment(await deps(node), nowhere);
+      }
+      const delivery = { db, objects, dataDir: (await deps('a')).dataDir, now: () => START + 70_000 };
+      await deliverRecording(delivery, nowhere);
+      const listed = await undeliveredMoved(db);
+      assert.ok(listed.includes(waiting), 'missing a segment: listed');
+      assert.ok(!listed.includes(nowhere), 'nothing to deliver to, all segments in: done');
+      await record((await deps('a')).dataDir, waiting, frames(2, 3));
+      await handOverSegment(await deps('a'), waiting);
+      await deliverRecording(delivery, waiting);
+      assert.ok(!(await undeliveredMoved(db)).includes(waiting), 'delivered: no longer listed');
     });
 
     test('at its start a node hands over only the sessions that moved off it and that it has a file of', async () => {

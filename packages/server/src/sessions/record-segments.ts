@@ -92,6 +92,12 @@ export async function handOverLeftBehind(deps: SegmentDeps): Promise<string[]> {
   return handed;
 }
 
+/** Moved sessions that ended and whose record is not delivered yet (a node that claimed it failed): each start tries again. */
+export async function undeliveredMoved(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom('sessions').select('session_id').where('carriers', 'is not', null).where('segments_delivered_at', 'is', null).where('status', 'in', ['Terminated', 'Failed']).execute();
+  return rows.map((row) => row.session_id);
+}
+
 export interface SegmentedRecord {
   /** Every carrier's segment as read, in the order they carried the session. */
   readonly segments: readonly { readonly node: string; readonly read: ReadRecord }[];

@@ -52,11 +52,24 @@ export interface DeliveryDeps {
 /** Sends an ended session's record to its log group and bucket. */
 export async function deliverRecording(deps: DeliveryDeps, sessionId: string): Promise<void> {
   const row = await deps.db.selectFrom('sessions').selectAll().where('session_id', '=', sessionId).executeTakeFirst();
-  const plan = row === undefined ? undefined : planOf(row);
-  if (row === undefined || plan === undefined) return;
-  if (plan.logGroupName === undefined && plan.bucket === undefined) return;
+  if (row === undefined) return;
+  const plan = planOf(row);
+  const nowhere = plan === undefined || (plan.logGroupName === undefined && plan.bucket === undefined);
+  // A moved session is claimed even when it goes nowhere: it is done with (no start looks at it again).
+  if (nowhere && row.carriers === null) return;
   const entries = await deliverableEntries(deps, row);
-  if (entries === undefined) return;
+  if (entries === undefined || plan === undefined || nowhere) return;
+  try {
+    await deliver(deps, row, plan, entries);
+  } catch (error) {
+    // Another try: the next node to start, or the next hand-over, delivers it (log events sent already may come twice).
+    if (row.carriers !== null) await deps.db.updateTable('sessions').set({ segments_delivered_at: null }).where('session_id', '=', sessionId).execute();
+    throw error;
+  }
+}
+
+async function deliver(deps: DeliveryDeps, row: SessionsTable, plan: RecordingPlan, entries: readonly RecordEntry[]): Promise<void> {
+  const sessionId = row.session_id;
   const facts = factsOf(row);
   if (plan.logGroupName !== undefined) {
     await ensureLogGroup(deps.db, { accountId: row.account_id, logGroupName: plan.logGroupName, now: deps.now() });
