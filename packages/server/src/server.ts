@@ -149,8 +149,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     if (revived > 0) log.info(`Sessions: ${revived} revived from their records; clients and agents resume them.`);
     const logRetention = new LogRetention({ db, clock, log });
     const objects = await ObjectService.open(config, { db, clock, log }, options.objects);
-    agents.onConnectionLost = (instanceId) => {
-      void events.instanceConnectionLost(instanceId, 'its control channel closed');
+    agents.onConnectionLost = (instanceId, reason) => {
+      void events.instanceConnectionLost(instanceId, reason);
     };
     const delivery = { db, objects, dataDir: config.dataDir, now: () => clock.now() };
     const streamer = new LogStreamer({ ...delivery, log, recorded: async (sessionId) => sessions.get(sessionId)?.record.settled() });

@@ -12,10 +12,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AirlockClient } from '@airlock/client';
-import { sessions } from '@airlock/protocol';
+import { events, sessions } from '@airlock/protocol';
 import { auditVerify, DataPeer, eventually, stillMoving, SimulatedAgent, startFailoverProxy, startNamedCluster } from '@airlock/testkit';
 import { startRealAgent } from '@airlock/testkit/real-agent';
 
@@ -61,6 +63,21 @@ test('three nodes: a client on A reaches an agent held by C; C killed, its lease
   });
   assert.equal((await holder(onlyC.instanceId)).node, 'c');
   assert.equal(await pingStatus(a, onlyC.instanceId), 'Online', 'A counts the instance C holds (its lease runs)');
+  // Rules hear when an instance loses its connection, also when the node holding it dies.
+  const lost: { detail: { 'instance-id': string; reason: string } }[] = [];
+  const hooks = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      lost.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as (typeof lost)[number]);
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
+  cluster.onStop(() => new Promise((resolve) => hooks.close(resolve)));
+  const { port } = hooks.address() as AddressInfo;
+  await rootOn(a).call(events.PutRule, { Name: 'connection-lost', EventPattern: JSON.stringify({ 'detail-type': ['Managed Instance Connection Lost'], detail: { 'instance-id': [onlyC.instanceId] } }) });
+  await rootOn(a).call(events.PutTargets, { Rule: 'connection-lost', Targets: [{ Id: 'hook', Arn: `http://127.0.0.1:${port}/lost` }] });
 
   // A client on A: the session lives on A, the agent held by C is told (through C) to dial A.
   const started = await rootOn(a).call(sessions.StartSession, { Target: agent.instanceId });
@@ -101,6 +118,11 @@ test('three nodes: a client on A reaches an agent held by C; C killed, its lease
   await eventually(async () => (await pingStatus(a, onlyC.instanceId)) === 'ConnectionLost', "the lease of dead C", 45_000);
   t.diagnostic(`C's instance read ConnectionLost ${Date.now() - killedAt} ms after C's kill (lease 30 s)`);
   assert.ok(Date.now() >= (lease.lease ?? 0), 'ConnectionLost only once the lease expired');
+  // One node cleared the dead node's lease and raised the event, once.
+  await eventually(() => Promise.resolve(lost.length > 0), 'Managed Instance Connection Lost for the instance C held', 30_000);
+  assert.equal(lost.length, 1);
+  assert.match(lost[0]?.detail.reason ?? '', /node holding its control channel \(c\) stopped/);
+  assert.equal((await holder(onlyC.instanceId)).node, null, "the dead node's lease cleared");
 
   // C starts again under its name and rejoins: its row is fresh, it takes its instance back, and
   // a session started through C reaches the agent now held by B.

@@ -22,6 +22,7 @@ import type { AuditTrail } from '../audit/trail.js';
 import { ANONYMOUS } from '../identity/principal.js';
 import type { Db } from '../storage/db.js';
 import type { InstancesTable } from '../storage/schema.js';
+import { NODE_TTL_MS } from './nodes.js';
 
 export interface FleetOptions {
   /** What the welcome tells agents; 30 s. */
@@ -49,6 +50,8 @@ export const DEFAULT_FLEET_OPTIONS: FleetOptions = {
 
 /** How often, at most, refusals for too many pending connections are logged (they are not audited one by one). */
 const PENDING_WARNING_INTERVAL_MS = 60_000;
+/** Several nodes: how often a node looks for leases left by a dead node. */
+const LAPSED_CHECK_MS = 10_000;
 
 /** Heartbeats an agent may miss before it is ConnectionLost. */
 export const MISSED_HEARTBEATS = 3;
@@ -155,6 +158,9 @@ export class AgentHub {
   private lastPendingWarning = -Infinity;
   /** When the leases of this node's connections were last renewed (services' clock). */
   private leasesRenewedAt = -Infinity;
+  /** Several nodes (a --node-name): leases are looked over for dead holders, every LAPSED_CHECK_MS. */
+  private readonly clustered: boolean;
+  private lapsedCheckedAt = -Infinity;
 
   constructor(
     private readonly deps: HubDeps,
@@ -162,6 +168,7 @@ export class AgentHub {
     nodeName?: string,
   ) {
     this.nodeId = nodeName ?? randomUUID();
+    this.clustered = nodeName !== undefined;
     this.settings = { ...DEFAULT_FLEET_OPTIONS, ...options };
     this.lastSweep = deps.clock.now();
   }
@@ -247,6 +254,7 @@ export class AgentHub {
       try {
         await this.flush();
         await this.renewLeases();
+        await this.clearLapsedLeases();
         await this.sweep();
         this.dropSilent();
       } catch (error) {
@@ -304,15 +312,15 @@ export class AgentHub {
     }
   }
 
-  /** Set by the server (the event bus): an instance's control channel closed and no other took its place. */
-  onConnectionLost: (instanceId: string) => void = () => undefined;
+  /** Set by the server (the event bus): an instance's control channel closed, or its node died, and no other took its place. */
+  onConnectionLost: (instanceId: string, reason: string) => void = () => undefined;
 
   /** The connection closed: forget it (unless a newer one took its place) and record when it was last seen. */
   async release(agent: LiveAgent): Promise<void> {
     if (this.agents.get(agent.instanceId) === agent) {
       this.agents.delete(agent.instanceId);
       // Not replaced, cut off or shut down: the instance lost its connection.
-      if (!this.closing) this.onConnectionLost(agent.instanceId);
+      if (!this.closing) this.onConnectionLost(agent.instanceId, 'its control channel closed');
     }
     try {
       await this.deps.db
@@ -434,6 +442,42 @@ export class AgentHub {
         .set({ lease_expires_at: now + this.settings.leaseMs })
         .where('connection_id', 'in', connectionIds.slice(start, start + 500))
         .execute();
+    }
+  }
+
+  /**
+   * Several nodes: instances whose lease ran out with their row still naming a node that is not
+   * running (it died), or this node in a life before a restart: their connection is gone with it.
+   * One node clears each row (a conditional update) and raises the loss, as a closed channel does.
+   * A running node's rows are left alone, however late its renewal: it still holds them.
+   */
+  private async clearLapsedLeases(): Promise<void> {
+    const now = this.now();
+    if (!this.clustered || now - this.lapsedCheckedAt < LAPSED_CHECK_MS) return;
+    this.lapsedCheckedAt = now;
+    const rows = await this.deps.db
+      .selectFrom('instances')
+      .select(['instance_id', 'connected_node'])
+      .where('connected_node', 'is not', null)
+      .where('lease_expires_at', '<', now)
+      .where('deregistered_at', 'is', null)
+      .where((eb) =>
+        eb.or([
+          eb('connected_node', '=', this.nodeId),
+          eb.not(eb.exists(eb.selectFrom('nodes').select('node_name').whereRef('nodes.node_name', '=', 'instances.connected_node').where('stopped_at', 'is', null).where('heartbeat_at', '>=', now - NODE_TTL_MS))),
+        ]),
+      )
+      .execute();
+    for (const row of rows) {
+      if (row.connected_node === null || this.agents.has(row.instance_id)) continue;
+      const cleared = await this.deps.db
+        .updateTable('instances')
+        .set({ connected_node: null, connection_id: null, lease_expires_at: null })
+        .where('instance_id', '=', row.instance_id)
+        .where('connected_node', '=', row.connected_node)
+        .where('lease_expires_at', '<', now)
+        .executeTakeFirst();
+      if (cleared.numUpdatedRows > 0n) this.onConnectionLost(row.instance_id, `the server node holding its control channel (${row.connected_node}) stopped`);
     }
   }
 
