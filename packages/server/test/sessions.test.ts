@@ -138,6 +138,25 @@ for (const backend of BACKENDS) {
       await user1.call(sessions.TerminateSession, { SessionId: started.SessionId });
     });
 
+    test('a client that had a full window and comes back saying so, sending nothing, frees the agent at once', async () => {
+      const started = await user1.call(sessions.StartSession, { Target: production.instanceId });
+      const { client, host } = await joinSession(server, production, started, { client: { autoAck: false } });
+      const chunk = new Uint8Array(data.MAX_PAYLOAD).fill(0x62);
+      while (!host.link.full) host.send({ type: data.FrameType.Data, payload: chunk });
+      const sent = host.link.sent;
+      await client.waitFor(() => client.link.received === sent, 'the whole window at the client');
+      // It drops before acknowledging any of it, and resumes having it all; then it sends nothing.
+      client.drop();
+      await client.waitFor(() => client.closed !== undefined, 'the drop');
+      client.link.consume(client.link.received);
+      const resumed = await user1.call(sessions.ResumeSession, { SessionId: started.SessionId });
+      await client.connect(resumed.StreamUrl, { role: 'client', token: resumed.TokenValue });
+      // End to end: what the client said it has is acknowledged to the agent without a frame from the client.
+      await host.waitFor(() => host.link.delivered === sent, 'the agent acknowledged for what the client had', 5_000);
+      assert.ok(!host.link.full);
+      await user1.call(sessions.TerminateSession, { SessionId: started.SessionId });
+    });
+
     test('a peer that sends past its window is cut off', async () => {
       const started = await user1.call(sessions.StartSession, { Target: production.instanceId });
       const { client, host } = await joinSession(server, production, started, { client: { autoAck: false } });

@@ -233,6 +233,9 @@ export class LiveSession {
     const ready: data.Frame = { type: data.FrameType.Ready, flags: 0, stream: 0, seq: 0, ack: 0, payload: data.jsonPayload({ sessionId: this.id, lastReceived: hop.link.received }) };
     // Whatever was queued for the old socket is in the link's resend list already.
     hop.outbox = [ready, ...hop.link.resendAfter(Math.min(peerReceived, sent))];
+    // What it says it has is acknowledged to the other side now (end to end), not at its next frame:
+    // a side that had everything and sends nothing would leave the other's window full for good.
+    this.settle(side === 'client' ? 'agent' : 'client');
     this.flush();
     this.broker.attached(this, side);
     // A client back after the program exited has just been sent the rest and the Exit: End follows.
