@@ -273,7 +273,7 @@ describe('the data channel', () => {
     await session.done;
   });
 
-  test('resumed while the terminal hides its input: the Mode is said again (the server may be another node), and not once echo is back', { timeout: 20_000 }, async () => {
+  test('resumed while the terminal hides its input: the Mode is said again (the server may be another node), and again once echo is back', { timeout: 20_000 }, async () => {
     const { hub: peer, session } = open(onPty('stty -echo; echo HIDING; read answer; stty echo; echo "got=$answer"; read next; echo "next=$next"'));
     const modes = (): data.TerminalMode[] => peer.frames.filter((frame) => frame.type === data.FrameType.Mode).map((frame) => data.readMode(frame.payload));
     const resume = async (): Promise<void> => {
@@ -295,7 +295,7 @@ describe('the data channel', () => {
     // Echoed output typed after the resume comes after anything the agent sent at its Ready.
     peer.input('seen\r');
     await peer.waitForText('next=seen');
-    assert.equal(modes().length, 3, 'echo on, whole lines (what a server assumes): nothing said on the resume');
+    assert.deepEqual(modes().slice(3), [{ echo: true, canonical: true }], 'echo on, whole lines: said again on the resume as well');
     peer.end('done');
     await session.done;
   });
@@ -333,6 +333,23 @@ describe('the data channel', () => {
     assert.deepEqual(hub.refusals.filter((refusal) => refusal.includes(id)), []);
     await slow.stopAll();
     assert.equal(await session.done, 'the agent stopped');
+  });
+
+  test('a session-open naming another node while the channel is up: the agent drops it and dials that node', { timeout: 15_000 }, async () => {
+    const other = await DataHub.start();
+    try {
+      const { hub: first, session, id } = open(command('echo started; sleep 30'));
+      await first.waitForText('started');
+      const nonce = first.nonce;
+      const second = other.expect(id, INSTANCE, nonce, publicKey);
+      assert.equal(manager.open({ type: 'session-open', sessionId: id, nonce, work: command('echo started; sleep 30'), endpointUrl: other.url, resume: true }), undefined, 'no second program');
+      await waitFor(() => second.connections === 1, 'the agent at the node now carrying the session');
+      await waitFor(() => first.socket === undefined, 'the channel to the old node closed');
+      second.end('done');
+      await session.done;
+    } finally {
+      await other.stop();
+    }
   });
 
   test('input that comes while the program is starting waits, unacknowledged, and the program takes it once it runs', { timeout: 15_000 }, async () => {

@@ -7,7 +7,8 @@
  * ConnectionLost once C's lease runs out. C starts again under its name and rejoins: a session
  * started through C reaches the agent now held by B. C is killed again while carrying it: once
  * C's heartbeat has lapsed, ResumeSession through A moves the session to A, which takes it up
- * from its two ends (nothing lost or doubled); back again, C leaves it to A.
+ * from its two ends (nothing lost or doubled); A restarts and takes it up again; back again, C
+ * leaves it to A and hands its segment of the record over: read whole, every line once.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -183,6 +184,25 @@ test('three nodes: a client on A reaches an agent held by C; C killed, its lease
   const recording = await rootOn(a).call(sessions.GetSessionRecording, { SessionId: throughC.SessionId, Format: 'transcript' });
   assert.match(recording.Content, /moved-42/);
 
+  // A is killed and restarts while carrying the moved session: it takes it up again from its two ends.
+  await a.kill();
+  await a.start();
+  await eventually(
+    async () => {
+      const again = await rootOn(b).call(sessions.ResumeSession, { SessionId: throughC.SessionId }).catch(stillMoving);
+      if (again === undefined) return false;
+      return second.connect(again.StreamUrl, { role: 'client', token: again.TokenValue }).then(
+        () => true,
+        () => false,
+      );
+    },
+    'the client back on the restarted A',
+    40_000,
+  );
+  second.sendText('echo restarted-$((6*7))\n');
+  await second.waitFor(() => second.text().includes('restarted-42'), 'the shell on A after its restart', 30_000);
+  for (const line of ['moved-42', 'restarted-42']) assert.equal(second.text().split(line).length - 1, 1, `${line} arrived once`);
+
   // A third session on C, terminated through B while C is down: C ends and seals it once back.
   const sessionState = async (sessionId: string, state: 'Active' | 'History'): Promise<{ Status?: string; Details?: string } | undefined> =>
     (await rootOn(b).call(sessions.DescribeSessions, { State: state, Filters: [{ key: 'SessionId', value: sessionId }] })).Sessions[0];
@@ -212,8 +232,8 @@ test('three nodes: a client on A reaches an agent held by C; C killed, its lease
     "the moved session's record with A's segment",
     10_000,
   );
-  for (const line of ['four-42', 'five-42', 'after-5', 'moved-42', 'seven-42']) assert.equal(whole.split(line).length - 1, 1, `${line} once in the record`);
-  assert.match(whole, /four-42[\s\S]*five-42[\s\S]*after-5[\s\S]*moved-42[\s\S]*seven-42/);
+  for (const line of ['four-42', 'five-42', 'after-5', 'moved-42', 'restarted-42', 'seven-42']) assert.equal(whole.split(line).length - 1, 1, `${line} once in the record`);
+  assert.match(whole, /four-42[\s\S]*five-42[\s\S]*after-5[\s\S]*moved-42[\s\S]*restarted-42[\s\S]*seven-42/);
   const segmentSeals = await database.query<{ record: string }>("select record from audit_events where event_name = 'SealSessionRecord' and record like $1", [`%${throughC.SessionId}%`]);
   assert.deepEqual(segmentSeals.rows.map((row) => (JSON.parse(row.record) as { responseElements: { node?: string } }).responseElements.node).sort(), ['a', 'c'], 'a seal for each segment');
   // Read from the database: any node's, or an auditor's, data directory will do.

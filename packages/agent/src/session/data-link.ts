@@ -174,7 +174,14 @@ export class DataLink {
   reopen(nonce: string, endpointUrl?: string): void {
     if (this.#phase === 'closed') return;
     this.#nonce = nonce;
+    const moved = endpointUrl !== undefined && dataUrl(endpointUrl) !== this.#url;
     if (endpointUrl !== undefined) this.#url = dataUrl(endpointUrl);
+    // Another node carries the session now (its node was taken for dead): a channel still open to
+    // the old one leads nowhere, so it is dropped and the new node dialled.
+    if (moved && this.#socket !== undefined) {
+      this.#socket.terminate();
+      return;
+    }
     if (this.#phase !== 'idle' || this.#retryTimer === undefined) return;
     clearTimeout(this.#retryTimer);
     this.#backoff.reset();

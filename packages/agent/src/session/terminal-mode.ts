@@ -99,11 +99,12 @@ export class ModeWatch {
   }
 
   /**
-   * The data channel was resumed, perhaps at a server node that has never seen this session and
-   * assumes the initial mode: says the last mode sent again, unless it is the initial one.
+   * The data channel was resumed, perhaps at a server node that has never seen this session: it
+   * withholds the client's keystrokes from its record until told the mode, so the last mode sent
+   * is said again, whatever it is.
    */
   resend(): void {
-    if (this.#stopped || sameMode(this.#sent, INITIAL)) return;
+    if (this.#stopped) return;
     this.send(this.#sent);
   }
 

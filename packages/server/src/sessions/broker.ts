@@ -181,9 +181,15 @@ export class LiveSession {
     return made;
   }
 
-  /** Taken over: the agent has had the session (it resumes, never starts it anew), and each end waits for the other. */
+  /**
+   * Taken over: the agent has had the session (it resumes, never starts it anew), and each end
+   * waits for the other. The terminal's mode is not known here until the agent says it again
+   * (it does on every resumed channel): till then the client's keystrokes are recorded withheld,
+   * since one may be a password typed at a prompt while the session was moving.
+   */
   awaitEnds(): void {
     this.awaiting = {};
+    this.inputHidden = true;
     this.hops.agent.joined = true;
     this.hops.client.joined = true;
   }
@@ -566,7 +572,15 @@ export class SessionBroker {
     const rows = await query.execute();
     let revived = 0;
     for (const row of rows) {
-      const read = row.agent_nonce === null ? undefined : await this.ownRecord(row.session_id, row.carriers !== null);
+      if (this.deps.cluster !== undefined && row.carriers !== null && row.agent_nonce !== null) {
+        // Taken over before the restart: its record here starts where its ends resumed then, not at
+        // its start, so its links are rebuilt from its two ends again, as at the takeover.
+        const session = await this.adopt(row, false);
+        revived += 1;
+        if (row.status === 'Terminating') this.endAtStart.push({ session, reason: row.details ?? 'terminated while its node was down' });
+        continue;
+      }
+      const read = row.agent_nonce === null ? undefined : await this.ownRecord(row.session_id, false);
       if (read === undefined || read.brokenAt !== undefined || read.entries.length === 0) {
         await this.recordEnd(row.session_id, 'Failed', read?.brokenAt !== undefined ? 'its record does not verify after a restart' : 'the Airlock server restarted during the session');
         continue;
@@ -611,7 +625,7 @@ export class SessionBroker {
    * rebuild the links when both have said where they stand (`LiveSession.awaitEnds`), and its
    * record goes on in a segment on this node's disk (after any earlier one of it here).
    */
-  async adopt(row: SessionsTable): Promise<LiveSession> {
+  async adopt(row: SessionsTable, askNow = true): Promise<LiveSession> {
     const open = this.sessions.get(row.session_id);
     if (open !== undefined) return open;
     const read = await this.ownRecord(row.session_id, true);
@@ -625,7 +639,8 @@ export class SessionBroker {
     }
     session.awaitEnds();
     this.sessions.set(row.session_id, session);
-    this.askAgent(session);
+    // At a restart the agent is asked when its control channel is back (agentConnected) or at the next tick.
+    if (askNow) this.askAgent(session);
     return session;
   }
 

@@ -154,7 +154,14 @@ async function carriedHereIfItsNodeDied(services: Services, row: SessionsTable):
     return services.db.selectFrom('sessions').selectAll().where('session_id', '=', row.session_id).executeTakeFirst();
   }
   services.log.warn(`Sessions: ${row.session_id} was carried by node ${row.node_id}, which is not running; this node takes it over.`);
-  await services.sessions.adopt(taken);
+  try {
+    await services.sessions.adopt(taken);
+  } catch (error) {
+    // Moved here but not taken up (its record here is unreadable): it ends rather than hang on a node that lacks it.
+    services.log.error(`Sessions: taking ${row.session_id} over failed; it ends`, error);
+    await services.db.updateTable('sessions').set({ status: 'Failed', details: 'the session could not be taken over by another node', ended_at: services.clock.now(), token_hash: null }).where('session_id', '=', row.session_id).where('node_id', '=', here).execute();
+    throw error;
+  }
   return taken;
 }
 
