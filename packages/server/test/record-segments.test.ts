@@ -273,16 +273,18 @@ for (const backend of BACKENDS) {
       assert.ok(!(await undeliveredMoved(db)).includes(waiting), 'delivered: no longer listed');
     });
 
-    test('at its start a node hands over only the sessions that moved off it and that it has a file of', async () => {
+    test('at its start a node hands over only the sessions that moved off it, or ended on it unhanded, and that it has a file of', async () => {
       const c = await deps('c');
       const movedOff = await session('a', ['c'], 'Connected');
       const movedNoFile = await session('a', ['c'], 'Connected');
       const backOnC = await session('c', ['c', 'a'], 'Connected');
+      const endedOnC = await session('c', ['a'], 'Terminated');
       const neverOnC = await session('a', ['b'], 'Connected');
       const neverMoved = await session('a', null, 'Connected');
-      for (const sessionId of [movedOff, backOnC, neverOnC, neverMoved]) await record(c.dataDir, sessionId, frames(1, 2));
+      for (const sessionId of [movedOff, backOnC, endedOnC, neverOnC, neverMoved]) await record(c.dataDir, sessionId, frames(1, 2));
 
-      assert.deepEqual(await handOverLeftBehind(c), [movedOff]);
+      assert.deepEqual((await handOverLeftBehind(c)).sort(), [movedOff, endedOnC].sort());
+      assert.equal(await exists(recordPath(c.dataDir, endedOnC)), false, 'a moved session that ended on C before its segment was handed over: handed over now');
       assert.equal(await exists(recordPath(c.dataDir, movedOff)), false);
       const stored = await segmentedRecord(db, await row(movedOff));
       assert.deepEqual(

@@ -51,7 +51,7 @@ async function segmentBytes(db: Db, dataDir: string, sessionId: string, node: st
   const earlier = await storedSegment(db, sessionId, node);
   const fresh = local.subarray(0, local.length - parseRecord(local).tornBytes);
   // Handed over already (a stop between the database and the removal of the file): not twice.
-  return fresh.length > 0 && earlier.subarray(earlier.length - fresh.length).equals(fresh) ? earlier : Buffer.concat([earlier, fresh]);
+  return fresh.length > 0 && fresh.length <= earlier.length && earlier.subarray(earlier.length - fresh.length).equals(fresh) ? earlier : Buffer.concat([earlier, fresh]);
 }
 
 /** This node's segment of a moved session so far, read (what a revived or taken-back session goes on from). */
@@ -77,11 +77,14 @@ export async function handOverSegment(deps: SegmentDeps, sessionId: string): Pro
 
 /**
  * At a node's start: the moved sessions it carried before and has not handed its segment of
- * over (it was down when they moved). Their ids, handed over.
+ * over (it was down when they moved), and those that ended here before it could. Their ids,
+ * handed over.
  */
 export async function handOverLeftBehind(deps: SegmentDeps): Promise<string[]> {
-  const moved = await deps.db.selectFrom('sessions').select(['session_id', 'node_id', 'carriers']).where('carriers', 'is not', null).where('node_id', '!=', deps.node).execute();
-  const mine = moved.filter((row) => carriersOf(row).includes(deps.node));
+  const moved = await deps.db.selectFrom('sessions').select(['session_id', 'node_id', 'carriers', 'status']).where('carriers', 'is not', null).execute();
+  // Moved off this node; or ended here with its segment not handed over (a stop in between).
+  const ended = (status: string): boolean => status === 'Terminated' || status === 'Failed';
+  const mine = moved.filter((row) => (row.node_id === deps.node ? ended(row.status) : carriersOf(row).includes(deps.node)));
   const handed: string[] = [];
   for (const { session_id: sessionId } of mine) {
     const local = await readFile(recordPath(deps.dataDir, sessionId)).catch(() => undefined);
