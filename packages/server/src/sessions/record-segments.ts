@@ -7,7 +7,7 @@
  * ended, the record is delivered from them merged (recording.ts): a frame sent again after a
  * move is in two segments and counts once (by its direction and number).
  */
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import type { AuditTrail } from '../audit/trail.js';
 import type { Db } from '../storage/db.js';
 import type { SessionsTable } from '../storage/schema.js';
@@ -81,14 +81,18 @@ export async function handOverSegment(deps: SegmentDeps, sessionId: string): Pro
  * handed over.
  */
 export async function handOverLeftBehind(deps: SegmentDeps): Promise<string[]> {
-  const moved = await deps.db.selectFrom('sessions').select(['session_id', 'node_id', 'carriers', 'status']).where('carriers', 'is not', null).execute();
+  // Once delivered, every carrier's segment was in: only the undelivered can have one left behind.
+  const moved = await deps.db.selectFrom('sessions').select(['session_id', 'node_id', 'carriers', 'status']).where('carriers', 'is not', null).where('segments_delivered_at', 'is', null).execute();
   // Moved off this node; or ended here with its segment not handed over (a stop in between).
   const ended = (status: string): boolean => status === 'Terminated' || status === 'Failed';
   const mine = moved.filter((row) => (row.node_id === deps.node ? ended(row.status) : carriersOf(row).includes(deps.node)));
   const handed: string[] = [];
   for (const { session_id: sessionId } of mine) {
-    const local = await readFile(recordPath(deps.dataDir, sessionId)).catch(() => undefined);
-    if (local === undefined) continue;
+    const here = await stat(recordPath(deps.dataDir, sessionId)).then(
+      () => true,
+      () => false,
+    );
+    if (!here) continue;
     await handOverSegment(deps, sessionId);
     handed.push(sessionId);
   }
