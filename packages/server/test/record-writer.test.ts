@@ -7,7 +7,7 @@
  * cannot be opened is refused.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -90,6 +90,32 @@ test('entries appended reach the file chained and are said durable by direction,
   assert.equal(reread.entries.length, 5);
   assert.equal(again.writer.chainHead.toString('hex'), reread.head.toString('hex'));
   assert.equal(again.writer.entryCount, 5);
+});
+
+test("a forwarded connection's data is recorded as its byte count, chained, and none of its bytes reach the file", async () => {
+  const path = join(dir, 'forward', 'a.rec');
+  const { writer, errors, reaches } = await opened(path);
+  const secret = Buffer.from('the bytes of a forwarded connection');
+  const forwarded: RecordEntry = { ...entry('output', 1, new Uint8Array(0)), stream: 1, elided: secret.length };
+  const open: RecordEntry = { ...entry('input', 1, new Uint8Array(0)), type: data.FrameType.Open, stream: 1 };
+  writer.append(open);
+  writer.append(forwarded);
+  writer.append({ ...forwarded, inSeq: 2, outSeq: 102, elided: 100_000 });
+  await reaches('output', 2);
+  await writer.settled();
+  await writer.close();
+  const read = await readRecord(path);
+  assert.equal(read.brokenAt, undefined);
+  assert.deepEqual(
+    read.entries.map((one) => [one.type, one.stream, one.payload.length, one.elided]),
+    [
+      [data.FrameType.Open, 1, 0, undefined],
+      [data.FrameType.Data, 1, 0, secret.length],
+      [data.FrameType.Data, 1, 0, 100_000],
+    ],
+  );
+  assert.equal((await readFile(path)).includes(secret), false);
+  assert.deepEqual(errors, []);
 });
 
 test('interleaved records, more than the shared ring holds in one turn: each whole, in order, and durable without another append', async () => {

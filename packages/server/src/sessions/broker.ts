@@ -110,8 +110,8 @@ interface Hop {
   ahead: { readonly seq: number; otherHereSince: number | undefined } | undefined;
 }
 
-/** The payload of a withheld entry. */
-const WITHHELD = new Uint8Array(0);
+/** The payload of an entry whose bytes the record does not hold (withheld or elided), and of a bare Ack. */
+const NO_BYTES = new Uint8Array(0);
 
 /** Frames from the client are the session's input, from the agent its output. */
 const DIRECTION: Record<Side, Direction> = { client: 'input', agent: 'output' };
@@ -151,6 +151,12 @@ export class LiveSession {
   private flushQueued = false;
   /** When the agent was last asked to dial (services' clock). */
   askedAt = -Infinity;
+  /**
+   * Rebuilt from its two ends (`awaitEnds`): the last frame of each side that this node's record
+   * holds already. Its sender may send it again (it had no acknowledgement yet): it is passed on
+   * as any other, not recorded twice.
+   */
+  private recordedThrough: Record<Side, number> = { client: 0, agent: 0 };
 
   constructor(
     readonly plan: SessionPlan,
@@ -182,13 +188,16 @@ export class LiveSession {
   }
 
   /**
-   * Taken over: the agent has had the session (it resumes, never starts it anew), and each end
-   * waits for the other. The terminal's mode is not known here until the agent says it again
+   * Taken over, or revived with a record that cannot say everything the ends may lack (its
+   * forwarded bytes are elided): the agent has had the session (it resumes, never starts it
+   * anew), and each end waits for the other. `recorded`: this node's record of it so far. The terminal's mode is not known here until the agent says it again
    * (it does on every resumed channel): till then the client's keystrokes are recorded withheld,
    * since one may be a password typed at a prompt while the session was moving.
    */
-  awaitEnds(): void {
+  awaitEnds(recorded: readonly RecordEntry[]): void {
     this.awaiting = {};
+    const last = (direction: Direction): number => recorded.reduce((max, entry) => (entry.direction === direction ? Math.max(max, entry.inSeq) : max), 0);
+    this.recordedThrough = { client: last('input'), agent: last('output') };
     this.inputHidden = true;
     this.hops.agent.joined = true;
     this.hops.client.joined = true;
@@ -209,8 +218,8 @@ export class LiveSession {
 
   /** The record reached the disk up to these frames: they may now be acknowledged. */
   recorded(durable: Partial<Record<Direction, number>>): void {
-    if (durable.input !== undefined) this.hops.client.durable = durable.input;
-    if (durable.output !== undefined) this.hops.agent.durable = durable.output;
+    if (durable.input !== undefined) this.hops.client.durable = Math.max(this.hops.client.durable, durable.input);
+    if (durable.output !== undefined) this.hops.agent.durable = Math.max(this.hops.agent.durable, durable.output);
     this.settle('client');
     this.settle('agent');
   }
@@ -257,7 +266,7 @@ export class LiveSession {
   private waitForOtherEnd(side: Side, end: WaitingEnd): void {
     const awaiting = this.awaiting ?? {};
     if (end.position.lastAcknowledged === undefined) {
-      end.socket.close(DataCloseCode.NotHere, 'this session moved to another node, and this version of the software cannot resume it there: start a new session');
+      end.socket.close(DataCloseCode.NotHere, 'this session resumes from what both of its ends hold (it moved, or its server restarted), and this version of the software cannot say that: start a new session');
       return;
     }
     const previous = awaiting[side]?.socket;
@@ -318,11 +327,14 @@ export class LiveSession {
       const passed = this.queue(other, { type: frame.type, flags: frame.flags, stream: frame.stream, payload: frame.payload });
       // End-to-end acknowledgement reads one hop's numbers in the other's: they must not drift.
       if (passed.seq !== frame.seq) throw new Error(`session ${this.id}: the ${side}'s frame ${frame.seq} went on as ${passed.seq}`);
-      // Typed at a password prompt: the agent gets the bytes, the record only that there were some.
-      const withheld = side === 'client' && this.inputHidden && frame.type === data.FrameType.Data && frame.stream === 0;
-      const entry: RecordEntry = { direction: DIRECTION[side], type: frame.type, flags: frame.flags, stream: frame.stream, inSeq: frame.seq, outSeq: passed.seq, time: this.broker.now(), ...(withheld ? { payload: WITHHELD, withheld } : { payload: frame.payload }) };
-      this.record.append(entry);
-      this.broker.onFrame(this.id, entry);
+      if (frame.seq <= this.recordedThrough[side]) {
+        // Sent again after a takeover or restart, and in this node's record already.
+        hop.durable = Math.max(hop.durable, frame.seq);
+      } else {
+        const entry: RecordEntry = { direction: DIRECTION[side], type: frame.type, flags: frame.flags, stream: frame.stream, inSeq: frame.seq, outSeq: passed.seq, time: this.broker.now(), ...this.recordedPayload(side, frame) };
+        this.record.append(entry);
+        this.broker.onFrame(this.id, entry);
+      }
       hop.passedOn = frame.seq;
       if (frame.type === data.FrameType.Exit) {
         const { status, reason } = data.readExit(frame.payload);
@@ -338,6 +350,19 @@ export class LiveSession {
     this.settle(side);
     // What `side` acknowledged may have made room for the other side's frames.
     this.settle(side === 'client' ? 'agent' : 'client');
+  }
+
+  /**
+   * What the record keeps of a frame's bytes. A keystroke typed at a password prompt: only that
+   * there was one (the agent gets the bytes). A forwarded connection's data: only how many bytes
+   * (a port session is recorded as its connections; each end holds its bytes until the far end
+   * has them, so a revived or taken-over session needs none of them from the record).
+   */
+  private recordedPayload(side: Side, frame: data.Frame): Pick<RecordEntry, 'payload' | 'withheld' | 'elided'> {
+    if (frame.type !== data.FrameType.Data) return { payload: frame.payload };
+    if (frame.stream !== 0) return { payload: NO_BYTES, elided: frame.payload.length };
+    if (side === 'client' && this.inputHidden) return { payload: NO_BYTES, withheld: true };
+    return { payload: frame.payload };
   }
 
   /**
@@ -363,7 +388,7 @@ export class LiveSession {
     const frame = hop.link.send(message);
     if (hop.ahead !== undefined && frame.seq <= hop.ahead.seq) {
       // The peer had this one before the crash: acknowledged at once, not sent again.
-      hop.link.take({ type: data.FrameType.Ack, flags: 0, stream: 0, seq: 0, ack: frame.seq, payload: WITHHELD });
+      hop.link.take({ type: data.FrameType.Ack, flags: 0, stream: 0, seq: 0, ack: frame.seq, payload: NO_BYTES });
       if (frame.seq === hop.ahead.seq) hop.ahead = undefined;
       this.scheduleFlush();
       return frame;
@@ -572,29 +597,8 @@ export class SessionBroker {
     const rows = await query.execute();
     let revived = 0;
     for (const row of rows) {
-      if (this.deps.cluster !== undefined && row.carriers !== null && row.agent_nonce !== null) {
-        // Taken over before the restart: its record here starts where its ends resumed then, not at
-        // its start, so its links are rebuilt from its two ends again, as at the takeover.
-        const session = await this.adopt(row, false);
-        revived += 1;
-        if (row.status === 'Terminating') this.endAtStart.push({ session, reason: row.details ?? 'terminated while its node was down' });
-        continue;
-      }
-      const read = row.agent_nonce === null ? undefined : await this.ownRecord(row.session_id, false);
-      if (read === undefined || read.brokenAt !== undefined || read.entries.length === 0) {
-        await this.recordEnd(row.session_id, 'Failed', read?.brokenAt !== undefined ? 'its record does not verify after a restart' : 'the Airlock server restarted during the session');
-        continue;
-      }
-      const plan = planOfRow(row);
-      const session = await this.live(plan, restoredLinks(read.entries, this.window), { head: read.head, entries: read.entries.length });
-      const lastMode = read.entries.filter((entry) => entry.direction === 'output' && entry.type === data.FrameType.Mode).at(-1);
-      if (lastMode !== undefined) session.inputHidden = data.hidesInput(data.readMode(lastMode.payload));
-      const exit = read.entries.find((entry) => entry.direction === 'output' && entry.type === data.FrameType.Exit);
-      if (exit !== undefined) {
-        const { status, reason } = data.readExit(exit.payload);
-        session.exited = { reason: reason === '' ? `the program exited with status ${status}` : reason, seq: exit.outSeq, at: this.now() };
-      }
-      this.sessions.set(plan.sessionId, session);
+      const session = await this.reviveOne(row);
+      if (session === undefined) continue;
       revived += 1;
       if (row.status === 'Terminating') {
         // Terminated through another node while this one was down: ended at start(), once the
@@ -605,6 +609,31 @@ export class SessionBroker {
       await this.deps.db.updateTable('sessions').set({ status: 'Disconnected', node_id: nodeId }).where('session_id', '=', row.session_id).where('node_id', '=', row.node_id).execute();
     }
     return revived;
+  }
+
+  /** One session open when the server stopped, back from its record or its two ends; undefined: it failed with the process. */
+  private async reviveOne(row: SessionsTable): Promise<LiveSession | undefined> {
+    // Taken over before the restart: its record here starts where its ends resumed then, not at
+    // its start, so its links are rebuilt from its two ends again, as at the takeover.
+    if (this.deps.cluster !== undefined && row.carriers !== null && row.agent_nonce !== null) return this.adopt(row, false);
+    const read = row.agent_nonce === null ? undefined : await this.ownRecord(row.session_id, false);
+    if (read === undefined || read.brokenAt !== undefined || read.entries.length === 0) {
+      await this.recordEnd(row.session_id, 'Failed', read?.brokenAt !== undefined ? 'its record does not verify after a restart' : 'the Airlock server restarted during the session');
+      return undefined;
+    }
+    // Its forwarded bytes are not in the record to send again: its links are rebuilt from its two ends, as at a takeover.
+    if (read.entries.some((entry) => entry.elided !== undefined)) return this.adopt(row, false, read);
+    const plan = planOfRow(row);
+    const session = await this.live(plan, restoredLinks(read.entries, this.window), { head: read.head, entries: read.entries.length });
+    const lastMode = read.entries.filter((entry) => entry.direction === 'output' && entry.type === data.FrameType.Mode).at(-1);
+    if (lastMode !== undefined) session.inputHidden = data.hidesInput(data.readMode(lastMode.payload));
+    const exit = read.entries.find((entry) => entry.direction === 'output' && entry.type === data.FrameType.Exit);
+    if (exit !== undefined) {
+      const { status, reason } = data.readExit(exit.payload);
+      session.exited = { reason: reason === '' ? `the program exited with status ${status}` : reason, seq: exit.outSeq, at: this.now() };
+    }
+    this.sessions.set(plan.sessionId, session);
+    return session;
   }
 
   /**
@@ -625,10 +654,10 @@ export class SessionBroker {
    * rebuild the links when both have said where they stand (`LiveSession.awaitEnds`), and its
    * record goes on in a segment on this node's disk (after any earlier one of it here).
    */
-  async adopt(row: SessionsTable, askNow = true): Promise<LiveSession> {
+  async adopt(row: SessionsTable, askNow = true, ownRecord?: ReadRecord): Promise<LiveSession> {
     const open = this.sessions.get(row.session_id);
     if (open !== undefined) return open;
-    const read = await this.ownRecord(row.session_id, true);
+    const read = ownRecord ?? (await this.ownRecord(row.session_id, true));
     if (read.brokenAt !== undefined) throw new Error(`the record of ${row.session_id} on this node does not verify from entry ${read.brokenAt}`);
     const fresh = (): data.Link => new data.Link(this.window);
     const session = await this.live(planOfRow(row), { client: fresh(), agent: fresh() }, { head: read.head, entries: read.entries.length });
@@ -637,7 +666,7 @@ export class SessionBroker {
       await session.record.close();
       return raced;
     }
-    session.awaitEnds();
+    session.awaitEnds(read.entries);
     this.sessions.set(row.session_id, session);
     // At a restart the agent is asked when its control channel is back (agentConnected) or at the next tick.
     if (askNow) this.askAgent(session);

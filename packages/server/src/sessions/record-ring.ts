@@ -30,6 +30,13 @@ export interface RecordEntry {
   readonly payload: Uint8Array;
   /** The frame's bytes were withheld (input at a password prompt): payload is empty. */
   readonly withheld?: boolean;
+  /**
+   * A forwarded connection's Data frame (a stream other than the terminal's): the record keeps
+   * how many bytes it carried, not the bytes (payload is empty). A port or SSH session is recorded
+   * as its connections, as issue 7 and DESIGN §7 say; the bytes stay with their senders until the
+   * far end has them (end-to-end acknowledgement), so nothing needs them from the record.
+   */
+  readonly elided?: number;
 }
 
 /** An entry on disk: u32 length, then FIXED bytes of header, the payload, and the HASH. */
@@ -37,6 +44,10 @@ export const FIXED = 1 + 1 + 1 + 1 + 4 + 4 + 4 + 8;
 export const HASH = 32;
 /** The marks bit of a withheld entry. */
 export const WITHHELD = 0x01;
+/** The marks bit of an elided entry: its payload on disk is the u32 count of the bytes the frame carried. */
+export const ELIDED = 0x02;
+/** The bytes on disk of an elided entry's payload. */
+export const ELIDED_BYTES = 4;
 
 /** How long the first entries of a small batch wait for others before the worker writes and syncs it. */
 export const GROUP_COMMIT_MS = 2;
@@ -62,6 +73,16 @@ export function frameBytes(body: number): number {
 /** Bytes of an entry on disk (and of its frame's body). */
 export function entryBytes(payload: number): number {
   return 4 + FIXED + payload + HASH;
+}
+
+/** Bytes of an entry's payload on disk: the count alone for an elided one. */
+export function storedPayloadBytes(entry: RecordEntry): number {
+  return entry.elided === undefined ? entry.payload.length : ELIDED_BYTES;
+}
+
+/** The marks byte of an entry on disk. */
+export function marksOf(entry: RecordEntry): number {
+  return (entry.withheld === true ? WITHHELD : 0) | (entry.elided === undefined ? 0 : ELIDED);
 }
 
 export interface SharedMemory {

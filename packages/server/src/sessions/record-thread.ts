@@ -11,7 +11,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { data } from '@airlock/protocol';
-import { Control, CONTROL_WORDS, FIXED, FRAME, Kind, MAX_SLOTS, RING_BYTES, Slot, SLOT_WORDS, WITHHELD, entryBytes, frameBytes, type OpenRequest, type RecordEntry, type WorkerMessage } from './record-ring.js';
+import { Control, CONTROL_WORDS, FIXED, FRAME, Kind, MAX_SLOTS, RING_BYTES, Slot, SLOT_WORDS, entryBytes, frameBytes, marksOf, storedPayloadBytes, type OpenRequest, type RecordEntry, type WorkerMessage } from './record-ring.js';
 
 /** How often records with entries not known to be on disk look again, at most (as a lone Ack waits). */
 export const POLL_MS = data.ACK_DELAY_MS;
@@ -248,7 +248,7 @@ export class RecordThread {
 
   /** Writes a frame at the head if there is room; false if there is not. */
   private write(frame: Waiting): boolean {
-    const length = frame.entry !== undefined ? entryBytes(frame.entry.payload.length) : (frame.body?.length ?? 0);
+    const length = frame.entry !== undefined ? entryBytes(storedPayloadBytes(frame.entry)) : (frame.body?.length ?? 0);
     const size = frameBytes(length);
     const at = this.reserve(size);
     if (at === undefined) return false;
@@ -265,12 +265,13 @@ export class RecordThread {
       ring[body + 4] = entry.direction === 'input' ? 0 : 1;
       ring[body + 5] = entry.type;
       ring[body + 6] = entry.flags;
-      ring[body + 7] = entry.withheld === true ? WITHHELD : 0;
+      ring[body + 7] = marksOf(entry);
       ring.writeUInt32BE(entry.stream, body + 8);
       ring.writeUInt32BE(entry.inSeq, body + 12);
       ring.writeUInt32BE(entry.outSeq, body + 16);
       ring.writeDoubleBE(entry.time, body + 20);
-      ring.set(entry.payload, body + 4 + FIXED);
+      if (entry.elided === undefined) ring.set(entry.payload, body + 4 + FIXED);
+      else ring.writeUInt32BE(entry.elided, body + 4 + FIXED);
     } else if (frame.body !== undefined) {
       frame.body.copy(ring, body);
     }

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fdatasyncSync, mkdirSync, openSync, writevSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Control, FIXED, FRAME, GROUP_COMMIT_MS, HASH, Kind, RING_BYTES, Slot, SLOT_WORDS, WAKE_AT_BYTES, frameBytes, type OpenRequest, type SharedMemory, type WorkerMessage } from './record-ring.js';
+import { Control, ELIDED, FIXED, FRAME, GROUP_COMMIT_MS, HASH, Kind, RING_BYTES, Slot, SLOT_WORDS, WAKE_AT_BYTES, frameBytes, type OpenRequest, type SharedMemory, type WorkerMessage } from './record-ring.js';
 
 /** A batch this big goes at once, without waiting GROUP_COMMIT_MS. */
 const GROUP_BYTES = 64 * 1024;
@@ -100,7 +100,8 @@ function take(parts: Map<number, Part>, slot: number, body: number, length: numb
   }
   part.pieces.push(ring.subarray(body, body + length));
   part.size += length;
-  part.payload += length - 4 - FIXED - HASH;
+  // What the sender waits for is the bytes the frame carried: an elided entry holds their count.
+  part.payload += (ring.readUInt8(body + 7) & ELIDED) === 0 ? length - 4 - FIXED - HASH : ring.readUInt32BE(body + 4 + FIXED);
   const inSeq = ring.readUInt32BE(body + 12);
   if (ring[body + 4] === 0) part.input = inSeq;
   else part.output = inSeq;

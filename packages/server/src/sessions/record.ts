@@ -13,18 +13,23 @@
  *
  * where the chain hash is SHA-256(previous hash ‖ the entry before its hash), from 32 zero
  * bytes. Marks: bit 0 (WITHHELD) says the frame's payload is not in the record: input typed at
- * a password prompt (the terminal's echo off, see data.hidesInput), recorded without its bytes. A torn tail (a crash mid-write) is cut off at the last whole entry when read.
+ * a password prompt (the terminal's echo off, see data.hidesInput), recorded without its bytes.
+ * Bit 1 (ELIDED): a forwarded connection's Data frame, whose payload in the record is the u32
+ * count of the bytes it carried (a port session is recorded as its connections: who, where, how
+ * many bytes each way, how long). A torn tail (a crash mid-write) is cut off at the last whole
+ * entry when read.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { data } from '@airlock/protocol';
-import { FIXED, HASH, Slot, WITHHELD, type Direction, type RecordEntry } from './record-ring.js';
+import { ELIDED, ELIDED_BYTES, FIXED, HASH, Slot, WITHHELD, type Direction, type RecordEntry } from './record-ring.js';
 import { RecordThread, type ThreadClient } from './record-thread.js';
 
 export type { Direction, RecordEntry } from './record-ring.js';
 
 export const GENESIS = Buffer.alloc(HASH);
+const NO_BYTES = new Uint8Array(0);
 
 export function recordPath(dataDir: string, sessionId: string): string {
   return join(dataDir, 'records', `${sessionId}.rec`);
@@ -245,6 +250,13 @@ export async function readRecord(path: string): Promise<ReadRecord> {
   return parseRecord(bytes);
 }
 
+/** An entry's payload as stored, by its marks: the bytes, none (withheld), or their count (elided). */
+function entryPayload(stored: Buffer, marks: number): Pick<RecordEntry, 'payload' | 'withheld' | 'elided'> {
+  const withheld = (marks & WITHHELD) === 0 ? {} : { withheld: true };
+  if ((marks & ELIDED) !== 0 && stored.length === ELIDED_BYTES) return { payload: NO_BYTES, elided: stored.readUInt32BE(0), ...withheld };
+  return { payload: Uint8Array.from(stored), ...withheld };
+}
+
 /** A record's bytes, read whole, its chain checked. */
 export function parseRecord(bytes: Buffer): ReadRecord {
   const entries: RecordEntry[] = [];
@@ -268,8 +280,7 @@ export function parseRecord(bytes: Buffer): ReadRecord {
       inSeq: bytes.readUInt32BE(offset + 12),
       outSeq: bytes.readUInt32BE(offset + 16),
       time: bytes.readDoubleBE(offset + 20),
-      payload: Uint8Array.from(bytes.subarray(offset + 4 + FIXED, end - HASH)),
-      ...((bytes.readUInt8(offset + 7) & WITHHELD) === 0 ? {} : { withheld: true }),
+      ...entryPayload(bytes.subarray(offset + 4 + FIXED, end - HASH), bytes.readUInt8(offset + 7)),
     });
     head = Buffer.from(hash);
     offset = end;

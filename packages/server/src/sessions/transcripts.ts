@@ -50,7 +50,7 @@ export function logEvents(facts: SessionFacts, entries: readonly RecordEntry[]):
     let connection = connections.get(entry.stream);
     if (entry.type === data.FrameType.Open && connection === undefined) connections.set(entry.stream, (connection = { opened: entry.time, input: 0, output: 0 }));
     if (connection === undefined) continue;
-    if (entry.type === data.FrameType.Data) connection[entry.direction === 'input' ? 'input' : 'output'] += entry.payload.length;
+    if (entry.type === data.FrameType.Data) connection[entry.direction === 'input' ? 'input' : 'output'] += entry.elided ?? entry.payload.length;
     if (entry.type === data.FrameType.Close) {
       connections.delete(entry.stream);
       events.push({
