@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { cloudtrail, sessions } from '@airlock/protocol';
+import { cloudtrail, data, sessions } from '@airlock/protocol';
 import { readFile, truncate, writeFile } from 'node:fs/promises';
-import { readRecord, recordPath } from '@airlock/server/sessions/record';
+import { readRecord, recordPath, type RecordEntry } from '@airlock/server/sessions/record';
 import { verifySessionRecord } from '@airlock/server/sessions/verify-record';
-import { BACKENDS, joinSession, recordedText, SimulatedAgent, startTestServer, type TestServer } from '@airlock/testkit';
+import { BACKENDS, joinSession, recordedText, SimulatedAgent, startTestServer, type DataPeer, type TestServer } from '@airlock/testkit';
 
 const chunk = (index: number): string => `output ${index} `.padEnd(1000, '.');
 
@@ -85,6 +85,65 @@ for (const backend of BACKENDS) {
       const cut = await verifySessionRecord(db, running.dataDir, started.SessionId);
       assert.deepEqual(cut.problems.map((problem) => problem.kind).sort(), ['count', 'head', 'torn']);
       await writeFile(path, original);
+      agent.disconnect();
+    });
+
+    test("a port session's forwarded bytes: counted, not kept, when both ends can resume without them; kept, and revived from, when an end is older; a shell's stream is never elided", async () => {
+      await server?.stop();
+      server = await startTestServer({ backend });
+      const agent = await SimulatedAgent.register(server);
+      await agent.connect(server);
+      const forward = { DocumentName: 'AWS-StartPortForwardingSession', Parameters: { portNumber: ['8080'] } };
+      const connect = async (session: { client: DataPeer; host: DataPeer }): Promise<void> => {
+        session.client.send({ type: data.FrameType.Open, stream: 1 });
+        await session.host.waitFor(() => session.host.frames.some((frame) => frame.type === data.FrameType.Open), 'the Open');
+        session.host.send({ type: data.FrameType.Open, stream: 1, flags: data.FrameFlag.Ok });
+      };
+      const forwarded = async (sessionId: string): Promise<RecordEntry[]> => {
+        const { entries } = await readRecord(recordPath(server?.dataDir ?? '', sessionId));
+        return entries.filter((entry) => entry.type === data.FrameType.Data && entry.stream === 1);
+      };
+
+      const current = await joinSession(server, agent, await server.root.call(sessions.StartSession, { Target: agent.instanceId, ...forward }));
+      await connect(current);
+      current.host.sendText('from the destination', 1);
+      await current.client.waitFor(() => current.client.text(1) === 'from the destination', 'the bytes');
+      // Acknowledged to its sender: in the record on disk.
+      await current.host.waitFor(() => current.host.link.delivered === current.host.link.sent, 'the acknowledgement');
+      const counted = await forwarded(current.sessionId);
+      assert.deepEqual(counted.map((entry) => [entry.payload.length, entry.elided]), [[0, 'from the destination'.length]]);
+
+      // A client that cannot say what of its own was acknowledged: the bytes stay in the record, which the session comes back from.
+      const older = await joinSession(server, agent, await server.root.call(sessions.StartSession, { Target: agent.instanceId, ...forward }), { client: { saysAcknowledged: false } });
+      await connect(older);
+      older.host.sendText('first ', 1);
+      older.client.sendText('request ', 1);
+      await older.client.waitFor(() => older.client.text(1) === 'first ', 'the first bytes');
+      await older.host.waitFor(() => older.host.text(1) === 'request ', 'the first request');
+      await older.host.waitFor(() => older.host.link.delivered === older.host.link.sent, "the destination's bytes acknowledged");
+      await older.client.waitFor(() => older.client.link.delivered === older.client.link.sent, "the client's bytes acknowledged");
+      assert.deepEqual((await forwarded(older.sessionId)).map((entry) => [data.fromUtf8(entry.payload), entry.elided]).sort(), [['first ', undefined], ['request ', undefined]]);
+      const port = new URL(server.url).port;
+      agent.disconnect();
+      server = await server.restart({ flags: { listen: `127.0.0.1:${port}` } });
+      older.host.sendText('second', 1);
+      older.client.sendText('again', 1);
+      await older.agentBack(server);
+      await older.hostBack();
+      await older.clientBack(server.root);
+      await older.client.waitFor(() => older.client.text(1) === 'first second', 'every byte from the destination, once');
+      await older.host.waitFor(() => older.host.text(1) === 'request again', 'every byte to it, once');
+
+      // A shell session has no forwarded connections: whatever comes on another stream is kept whole.
+      const shell = await joinSession(server, agent, await server.root.call(sessions.StartSession, { Target: agent.instanceId }));
+      shell.client.sendText('not a connection', 1);
+      await shell.host.waitFor(() => shell.host.text(1) === 'not a connection', 'the bytes at the agent');
+      await shell.client.waitFor(() => shell.client.link.delivered >= 1, 'the acknowledgement');
+      assert.deepEqual((await forwarded(shell.sessionId)).map((entry) => [data.fromUtf8(entry.payload), entry.elided]), [['not a connection', undefined]]);
+      for (const { client, host } of [current, older, shell]) {
+        client.close();
+        host.close();
+      }
       agent.disconnect();
     });
   });

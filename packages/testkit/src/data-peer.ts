@@ -13,6 +13,8 @@ export interface PeerOptions {
   /** Acknowledge frames as they arrive (default), or only when consume() is called. */
   readonly autoAck?: boolean;
   readonly window?: number;
+  /** False: Auth without `lastAcknowledged`, as a peer older than it sends (default true). */
+  readonly saysAcknowledged?: boolean;
 }
 
 export type Credentials =
@@ -27,10 +29,12 @@ export class DataPeer {
   private socket: WebSocket | undefined;
   private readonly waiters = new Set<() => void>();
   private readonly autoAck: boolean;
+  private readonly saysAcknowledged: boolean;
 
   constructor(options: PeerOptions = {}) {
     this.link = new data.Link(options.window);
     this.autoAck = options.autoAck ?? true;
+    this.saysAcknowledged = options.saysAcknowledged ?? true;
   }
 
   /** Dials `url`, authenticates, and resends what the server has not taken. Resolves at Ready. */
@@ -67,18 +71,17 @@ export class DataPeer {
       });
       socket.once('error', reject);
     });
+    const position = { lastReceived: this.link.received, ...(this.saysAcknowledged ? { lastAcknowledged: this.link.delivered } : {}), version: data.DATA_PROTOCOL_VERSION };
     const auth: data.AuthMessage =
       credentials.role === 'client'
-        ? { role: 'client', token: credentials.token, lastReceived: this.link.received, lastAcknowledged: this.link.delivered, version: data.DATA_PROTOCOL_VERSION }
+        ? { role: 'client', token: credentials.token, ...position }
         : {
             role: 'agent',
             sessionId: credentials.sessionId,
             instanceId: credentials.instanceId,
             nonce: credentials.nonce,
             signature: sign(null, Buffer.from(data.agentDataChallenge(credentials.sessionId, credentials.instanceId, credentials.nonce)), credentials.privateKey).toString('base64'),
-            lastReceived: this.link.received,
-            lastAcknowledged: this.link.delivered,
-            version: data.DATA_PROTOCOL_VERSION,
+            ...position,
           };
     socket.send(data.encodeFrame({ type: data.FrameType.Auth, flags: 0, stream: 0, seq: 0, ack: 0, payload: data.jsonPayload(auth) }));
     const refused = new Promise<never>((_resolve, reject) => {

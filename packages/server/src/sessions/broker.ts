@@ -99,6 +99,11 @@ interface Hop {
   durable: number;
   /** This side has had a data channel (in this life of the session, or before a restart). */
   joined: boolean;
+  /**
+   * This side's last Auth said what of its own frames was acknowledged (`lastAcknowledged`), so
+   * a session can be resumed from it and the other end alone, without the record's copy.
+   */
+  resumableFromEnds: boolean;
   /** Sends a lone Ack that found no frame to ride on. */
   readonly ackTimer: streams.AckTimer;
   /**
@@ -179,6 +184,7 @@ export class LiveSession {
       unacknowledgedBytes: 0,
       durable: link.received,
       joined: link.received > 0 || link.delivered > 0,
+      resumableFromEnds: false,
       ackTimer: new streams.AckTimer(link, (ackNow) => {
         if (!this.ended) this.write(made, ackNow);
       }),
@@ -244,6 +250,7 @@ export class LiveSession {
     hop.socket = socket;
     hop.awaySince = undefined;
     hop.joined = true;
+    hop.resumableFromEnds = position.lastAcknowledged !== undefined;
     if (previous !== undefined && previous !== socket) previous.close(DataCloseCode.Replaced, 'replaced by a newer connection');
     const ready: data.Frame = { type: data.FrameType.Ready, flags: 0, stream: 0, seq: 0, ack: 0, payload: data.jsonPayload({ sessionId: this.id, lastReceived: hop.link.received }) };
     // Whatever was queued for the old socket is in the link's resend list already.
@@ -277,6 +284,17 @@ export class LiveSession {
     const clientAcknowledged = client?.position.lastAcknowledged;
     const agentAcknowledged = agent?.position.lastAcknowledged;
     if (client === undefined || agent === undefined || clientAcknowledged === undefined || agentAcknowledged === undefined) return;
+    // Acknowledged end to end: each end has at least what the other was acknowledged for. One
+    // that says less lost what it acknowledged; resuming it would skip those frames for good.
+    const ends: Record<Side, WaitingEnd> = { client, agent };
+    const otherAcknowledged: Record<Side, number> = { client: agentAcknowledged, agent: clientAcknowledged };
+    const lacking = (['client', 'agent'] as const).find((near) => ends[near].position.lastReceived < otherAcknowledged[near]);
+    if (lacking !== undefined) {
+      this.awaiting = lacking === 'client' ? { agent } : { client };
+      if (lacking === 'agent') this.hops.agent.awaySince = this.broker.now();
+      ends[lacking].socket.close(DataCloseCode.Malformed, `you have the other end's frames up to ${ends[lacking].position.lastReceived}, yet they were acknowledged up to ${otherAcknowledged[lacking]}: this end cannot resume the session`);
+      return;
+    }
     this.awaiting = undefined;
     const window = this.hops.client.link.window;
     // Each hop: the end's own frames taken up to what it had acknowledged, the far end's numbered on from theirs.
@@ -353,14 +371,22 @@ export class LiveSession {
   }
 
   /**
+   * A port session whose two ends can each say what of theirs was acknowledged: its forwarded
+   * bytes need not be in the record (an end of an older version could not resume without them).
+   */
+  private get elidesForwarded(): boolean {
+    return this.plan.work.kind === 'port' && this.hops.client.resumableFromEnds && this.hops.agent.resumableFromEnds;
+  }
+
+  /**
    * What the record keeps of a frame's bytes. A keystroke typed at a password prompt: only that
-   * there was one (the agent gets the bytes). A forwarded connection's data: only how many bytes
-   * (a port session is recorded as its connections; each end holds its bytes until the far end
-   * has them, so a revived or taken-over session needs none of them from the record).
+   * there was one (the agent gets the bytes). A port session's forwarded data: only how many
+   * bytes (it is recorded as its connections; each end holds its bytes until the far end has
+   * them, so a revived or taken-over session needs none of them from the record).
    */
   private recordedPayload(side: Side, frame: data.Frame): Pick<RecordEntry, 'payload' | 'withheld' | 'elided'> {
     if (frame.type !== data.FrameType.Data) return { payload: frame.payload };
-    if (frame.stream !== 0) return { payload: NO_BYTES, elided: frame.payload.length };
+    if (frame.stream !== 0 && this.elidesForwarded) return { payload: NO_BYTES, elided: frame.payload.length };
     if (side === 'client' && this.inputHidden) return { payload: NO_BYTES, withheld: true };
     return { payload: frame.payload };
   }
@@ -431,8 +457,10 @@ export class LiveSession {
     }
   }
 
-  /** Tells both sides the session is over, then closes their channels. */
+  /** Tells both sides the session is over, then closes their channels (an end still waiting for the other hears it in the close). */
   close(reason: string): void {
+    for (const end of Object.values(this.awaiting ?? {})) end.socket.close(DataCloseCode.Normal, 'the session ended');
+    this.awaiting = undefined;
     for (const side of ['client', 'agent'] as const) this.hops[side].ahead = undefined;
     for (const side of ['client', 'agent'] as const) this.queue(this.hops[side], { type: data.FrameType.End, payload: data.utf8(reason) });
     this.flush();
@@ -600,13 +628,12 @@ export class SessionBroker {
       const session = await this.reviveOne(row);
       if (session === undefined) continue;
       revived += 1;
-      if (row.status === 'Terminating') {
-        // Terminated through another node while this one was down: ended at start(), once the
-        // server has set what an end sets off (the event, the delivery of the record).
-        this.endAtStart.push({ session, reason: row.details ?? 'terminated while its node was down' });
-        continue;
-      }
-      await this.deps.db.updateTable('sessions').set({ status: 'Disconnected', node_id: nodeId }).where('session_id', '=', row.session_id).where('node_id', '=', row.node_id).execute();
+      // Only a live status is written over: a TerminateSession through another node meanwhile stands.
+      const { numUpdatedRows } = await this.deps.db.updateTable('sessions').set({ status: 'Disconnected', node_id: nodeId }).where('session_id', '=', row.session_id).where('node_id', '=', row.node_id).where('status', 'in', ['Connecting', 'Connected', 'Disconnected']).executeTakeFirst();
+      const terminating = numUpdatedRows > 0n ? undefined : await this.deps.db.selectFrom('sessions').select('details').where('session_id', '=', row.session_id).where('status', '=', 'Terminating').executeTakeFirst();
+      // Terminated through another node while this one was down: ended at start(), once the
+      // server has set what an end sets off (the event, the delivery of the record).
+      if (terminating !== undefined) this.endAtStart.push({ session, reason: terminating.details ?? 'terminated while its node was down' });
     }
     return revived;
   }
