@@ -168,6 +168,8 @@ export function freePort() {
 // BENCH_NODE_ARGS: extra options for the node of the server, the agent and the CLI, to see where
 // their CPU goes (e.g. "--cpu-prof --cpu-prof-dir=DIR", or "--perf-basic-prof" for perf; NODE_OPTIONS may carry neither).
 export const profileArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
+/** The options a bin's first line gives node (`#!/usr/bin/env -S node …`): a user's run of it has them. */
+export const shebangFlags = (bin) => readFileSync(join(root, bin), 'utf8').split('\n')[0].split(' ').filter((word) => word.startsWith('--'));
 function startNode(label, nodeArgs) {
   const child = track(spawn(process.execPath, [...profileArgs, ...nodeArgs], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }));
   let tail = '';

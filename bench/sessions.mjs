@@ -27,7 +27,7 @@ import { startSshd } from '@airlock/testkit';
 import { floorEcho, floorOutput, startFloorRelay } from './relay-floor.mjs';
 import { positiveOptions } from './args.mjs';
 import { BenchPeer } from './sessions-peer.mjs';
-import { airlockEcho, airlockOutput, boundBench, cleanups, cpuSampler, cpuSeconds, descendants, echoRoundTrips, freePort, msf, now, profileArgs, root, rssBytes, say, shutdown, sleep, startAirlock, stats, stopChild, track, us } from './sessions-rig.mjs';
+import { airlockEcho, airlockOutput, boundBench, cleanups, cpuSampler, cpuSeconds, descendants, echoRoundTrips, freePort, msf, now, profileArgs, root, rssBytes, say, shebangFlags, shutdown, sleep, startAirlock, stats, stopChild, track, us } from './sessions-rig.mjs';
 
 const args = positiveOptions({ echo: 1000, 'output-mb': 256, 'forward-mb': 512, starts: 20, idle: 100, 'timeout-s': 900 });
 const ECHO_N = args.echo;
@@ -164,7 +164,7 @@ say(`3. port forwarding: ${FORWARD_MB} MB from a local TCP server`);
 
   // Airlock: the real CLI
   const cli = track(
-    spawn(process.execPath, [...profileArgs, 'packages/cli/bin/airlock.js', 'ssm', 'start-session', '--target', instanceId, '--document-name', 'AWS-StartPortForwardingSession', '--parameters', `portNumber=${sourcePort},localPortNumber=0`], {
+    spawn(process.execPath, [...profileArgs, ...shebangFlags('packages/cli/bin/airlock.js'), 'packages/cli/bin/airlock.js', 'ssm', 'start-session', '--target', instanceId, '--document-name', 'AWS-StartPortForwardingSession', '--parameters', `portNumber=${sourcePort},localPortNumber=0`], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, AIRLOCK_ENDPOINT_URL: endpoint, AIRLOCK_TOKEN_FILE: join(dataDir, 'root-token') },

@@ -255,9 +255,8 @@ export function readMode(payload: Uint8Array): TerminalMode {
 export const hidesInput = (mode: TerminalMode): boolean => !mode.echo && mode.canonical;
 
 export function windowPayload(credit: number): Uint8Array {
-  const bytes = new Uint8Array(4);
-  new DataView(bytes.buffer).setUint32(0, credit);
-  return bytes;
+  // Byte by byte: a 4-byte array lives in V8's heap until its .buffer is asked for, which moves it out (slow, on the forwarding path).
+  return Uint8Array.of(credit >>> 24, (credit >>> 16) & 0xff, (credit >>> 8) & 0xff, credit & 0xff);
 }
 
 export function readWindow(payload: Uint8Array): number {
