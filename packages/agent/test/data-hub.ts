@@ -28,6 +28,8 @@ export class HubSession {
   readonly accepted = new Set<number>();
   /** Write the agent's stream bytes "to a socket" and return credit at once (default true). */
   returnCredit = true;
+  /** Take the Auth but send no Ready, as the broker holds one end of a session until the other is back. */
+  holdReady = false;
 
   constructor(
     readonly sessionId: string,
@@ -202,6 +204,7 @@ export class DataHub {
       found.socket?.terminate();
       found.socket = socket;
       found.connections++;
+      if (found.holdReady) return;
       const ready: data.Frame = { type: data.FrameType.Ready, flags: 0, stream: 0, seq: 0, ack: 0, payload: data.jsonPayload({ sessionId: found.sessionId, lastReceived: found.link.received }) };
       socket.send(data.encodeFrames([ready, ...found.link.resendAfter(auth.lastReceived)]));
     });

@@ -273,6 +273,25 @@ describe('the data channel', () => {
     await session.done;
   });
 
+  test('held without Ready past the redial limit (the server waits for the other end): the agent keeps redialling, and resumes once Ready comes', { timeout: 30_000 }, async () => {
+    const { hub: peer, session } = open(onPty('echo READY; cat'));
+    await peer.waitForText('READY');
+    peer.holdReady = true;
+    const before = peer.connections;
+    peer.drop();
+    // Past resumeTimeoutMs (10 s) of being held, each time for readyTimeoutMs (3 s).
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    assert.ok(peer.connections >= before + 3, `redialled ${peer.connections - before} times while held`);
+    assert.deepEqual(failures.filter((failure) => failure.sessionId === peer.sessionId), []);
+    peer.holdReady = false;
+    const held = peer.connections;
+    await waitFor(() => peer.connections > held, 'the agent to dial again', 8_000);
+    peer.input('back\r');
+    await peer.waitForText(/back\r\n.*back/s);
+    peer.end('done');
+    await session.done;
+  });
+
   test('resumed while the terminal hides its input: the Mode is said again (the server may be another node), and again once echo is back', { timeout: 20_000 }, async () => {
     const { hub: peer, session } = open(onPty('stty -echo; echo HIDING; read answer; stty echo; echo "got=$answer"; read next; echo "next=$next"'));
     const modes = (): data.TerminalMode[] => peer.frames.filter((frame) => frame.type === data.FrameType.Mode).map((frame) => data.readMode(frame.payload));

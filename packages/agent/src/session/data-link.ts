@@ -222,6 +222,10 @@ export class DataLink {
     // ws sets TCP_NODELAY on the socket itself (a keystroke goes out at once).
     this.#socket = socket;
     this.#readyTimer = setTimeout(() => {
+      // Authenticated and held without Ready: the server is there and waits for the session's
+      // other end (a revived or moved session resumes from both). Not time away from the server;
+      // the server ends the session itself if that end never comes.
+      if (this.#phase === 'auth') this.#awaySince = undefined;
       this.#options.log.warn(`Session ${this.#options.sessionId}: no Ready from the server within ${timeoutMs / 1000} s; dialing again.`);
       socket.terminate();
     }, timeoutMs);
