@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { after, test, type TestContext } from 'node:test';
 import { data, documents, logs, sessions } from '@airlock/protocol';
 import { readRecord, recordPath } from '@airlock/server/sessions/record';
-import { auditVerify, joinSession, sessionPreferences, SimulatedAgent, startServerProcess, type DataPeer, type ServerProcess } from '@airlock/testkit';
+import { auditVerify, joinSession, sessionPreferences, SimulatedAgent, startServerProcess, type ServerProcess } from '@airlock/testkit';
 
 const KILLS = 4;
 /** The loop stops killing after this long, whatever KILLS says. */
@@ -25,19 +25,6 @@ const chunk = (index: number): string => `<${index}>`.padEnd(CHUNK, String.fromC
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const PREFERENCES = sessionPreferences({ s3BucketName: '', s3EncryptionEnabled: false, cloudWatchLogGroupName: 'SessionManagerLogGroup', cloudWatchStreamingEnabled: false });
-
-/** Bytes a peer has taken on the connection so far, counted as frames arrive. */
-function byteCounter(peer: DataPeer): () => number {
-  let seen = 0;
-  let bytes = 0;
-  return () => {
-    for (; seen < peer.frames.length; seen++) {
-      const frame = peer.frames[seen];
-      if (frame?.type === data.FrameType.Data && frame.stream === CONNECTION) bytes += frame.payload.length;
-    }
-    return bytes;
-  };
-}
 
 let server: ServerProcess | undefined;
 after(async () => {
@@ -75,7 +62,7 @@ async function crashLoop(t: TestContext): Promise<void> {
   };
   pour();
 
-  const received = byteCounter(client);
+  const received = client.byteCounter(CONNECTION);
   let typed = '';
   let kills = 0;
   for (; kills < KILLS && Date.now() - began < BUDGET_MS; kills++) {

@@ -9,9 +9,9 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, test, type TestContext } from 'node:test';
-import { data, documents, sessions } from '@airlock/protocol';
+import { documents, sessions } from '@airlock/protocol';
 import { readRecord, recordPath } from '@airlock/server/sessions/record';
-import { auditVerify, joinSession, recordedText, sessionPreferences, SimulatedAgent, startServerProcess, type DataPeer, type ServerProcess } from '@airlock/testkit';
+import { auditVerify, joinSession, recordedText, sessionPreferences, SimulatedAgent, startServerProcess, type ServerProcess } from '@airlock/testkit';
 
 const KILLS = 6;
 /** The loop stops killing after this long, whatever KILLS says: the test stays well under a minute. */
@@ -23,19 +23,6 @@ const chunk = (index: number): string => `<${index}>`.padEnd(CHUNK, String.fromC
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const PREFERENCES = sessionPreferences({ s3BucketName: '', s3EncryptionEnabled: false, cloudWatchLogGroupName: 'SessionManagerLogGroup', cloudWatchStreamingEnabled: true });
-
-/** Bytes of output a peer has taken so far, counted as frames arrive (not re-joined at each check). */
-function outputCounter(peer: DataPeer): () => number {
-  let seen = 0;
-  let bytes = 0;
-  return () => {
-    for (; seen < peer.frames.length; seen++) {
-      const frame = peer.frames[seen];
-      if (frame?.type === data.FrameType.Data && frame.stream === 0) bytes += frame.payload.length;
-    }
-    return bytes;
-  };
-}
 
 let server: ServerProcess | undefined;
 after(async () => {
@@ -74,7 +61,7 @@ async function crashLoop(t: TestContext): Promise<void> {
   };
   pour();
 
-  const received = outputCounter(client);
+  const received = client.byteCounter();
   let typed = '';
   let kills = 0;
   for (; kills < KILLS && Date.now() - began < BUDGET_MS; kills++) {

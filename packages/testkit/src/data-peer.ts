@@ -93,6 +93,19 @@ export class DataPeer {
     return within(Promise.race([readied, refused]), 'Ready');
   }
 
+  /** Counts the Data bytes taken on `stream` so far, each frame once as it arrives (not summed anew at each call). */
+  byteCounter(stream = 0): () => number {
+    let seen = 0;
+    let bytes = 0;
+    return () => {
+      for (; seen < this.frames.length; seen++) {
+        const frame = this.frames[seen];
+        if (frame?.type === data.FrameType.Data && frame.stream === stream) bytes += frame.payload.length;
+      }
+      return bytes;
+    };
+  }
+
   /** Sends a frame (kept until acknowledged, resent after a reconnect). */
   send(message: data.Outgoing): void {
     const frame = this.link.send(message);
