@@ -196,9 +196,10 @@ export class LiveSession {
   /**
    * Taken over, or revived with a record that cannot say everything the ends may lack (its
    * forwarded bytes are elided): the agent has had the session (it resumes, never starts it
-   * anew), and each end waits for the other. `recorded`: this node's record of it so far. The terminal's mode is not known here until the agent says it again
-   * (it does on every resumed channel): till then the client's keystrokes are recorded withheld,
-   * since one may be a password typed at a prompt while the session was moving.
+   * anew), and each end waits for the other. `recorded`: this node's record of it so far. The
+   * terminal's mode is not known here until the agent says it again (it does on every resumed
+   * channel): till then the client's keystrokes are recorded withheld, since one may be a
+   * password typed at a prompt while the session was moving.
    */
   awaitEnds(recorded: readonly RecordEntry[]): void {
     this.awaiting = {};
