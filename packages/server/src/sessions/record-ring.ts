@@ -49,15 +49,24 @@ export const ELIDED = 0x02;
 /** The bytes on disk of an elided entry's payload. */
 export const ELIDED_BYTES = 4;
 
-/** How long the first entries of a small batch wait for others before the worker writes and syncs it. */
-export const GROUP_COMMIT_MS = 2;
+/**
+ * How long a small batch (what the worker finds on waking from idle: keystrokes, their echoes)
+ * waits for company before it is written and synced. Only acknowledgements wait for it, never
+ * forwarding, and senders keep what is unacknowledged; each sync, though, costs this kind of
+ * machine far more than its own time (docs/performance.md: 2 ms here put +40–60% on the echo
+ * p50, 100 ms +12%). A request, or GROUP_BYTES in the ring, cuts the wait short (Control.Urgent).
+ */
+export const GROUP_COMMIT_MS = 100;
+/** Bytes waiting in the ring that make a batch go at once: so much traffic is no keystroke, and a sender's window may be filling. */
+export const GROUP_BYTES = 64 * 1024;
 
 export const RING_BYTES = 16 * 1024 * 1024;
 /** Records open at once in one process. */
 export const MAX_SLOTS = 16_384;
 export const FRAME = 16;
 
-export const Control = { Head: 0, Tail: 1, WantRoom: 2, Nap: 3 } as const;
+/** Urgent: 1 when the broker wants the batch written now (a request, or GROUP_BYTES waiting); the worker naps on it. */
+export const Control = { Head: 0, Tail: 1, WantRoom: 2, Urgent: 3 } as const;
 export const CONTROL_WORDS = 4;
 
 export const Slot = { Input: 0, Output: 1, Count: 2, Bytes: 3, ReportedBytes: 4, WakePosted: 5 } as const;
@@ -85,10 +94,12 @@ export function marksOf(entry: RecordEntry): number {
   return (entry.withheld === true ? WITHHELD : 0) | (entry.elided === undefined ? 0 : ELIDED);
 }
 
+/** What the worker is started with: the shared memory, and how long a small batch waits (GROUP_COMMIT_MS but in tests). */
 export interface SharedMemory {
   readonly control: SharedArrayBuffer;
   readonly slots: SharedArrayBuffer;
   readonly ring: SharedArrayBuffer;
+  readonly groupCommitMs: number;
 }
 
 /** Opening a record (the body of an Open frame). */
@@ -97,7 +108,7 @@ export interface OpenRequest {
   /** The chain head and entry count to go on from (hex; a record read back after a restart). */
   readonly head: string;
   readonly entries: number;
-  /** Tests only: how long each batch waits before its write. */
+  /** Tests only: how long each batch waits before its write (never cut short). */
   readonly delayMs: number;
 }
 

@@ -11,7 +11,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { data } from '@airlock/protocol';
-import { Control, CONTROL_WORDS, FIXED, FRAME, Kind, MAX_SLOTS, RING_BYTES, Slot, SLOT_WORDS, entryBytes, frameBytes, marksOf, storedPayloadBytes, type OpenRequest, type RecordEntry, type WorkerMessage } from './record-ring.js';
+import { Control, CONTROL_WORDS, FIXED, FRAME, GROUP_BYTES, GROUP_COMMIT_MS, Kind, MAX_SLOTS, RING_BYTES, Slot, SLOT_WORDS, entryBytes, frameBytes, marksOf, storedPayloadBytes, type OpenRequest, type RecordEntry, type SharedMemory, type WorkerMessage } from './record-ring.js';
 
 /** How often records with entries not known to be on disk look again, at most (as a lone Ack waits). */
 export const POLL_MS = data.ACK_DELAY_MS;
@@ -37,6 +37,8 @@ interface Waiting {
 
 export class RecordThread {
   private static current: RecordThread | undefined;
+  /** Tests only, set before the first record opens: how long a small batch waits for company. */
+  static groupCommitMs = GROUP_COMMIT_MS;
 
   /** The process's record thread, started on first use (and again if it ever stopped). */
   static shared(): RecordThread {
@@ -63,10 +65,11 @@ export class RecordThread {
   private reffed = false;
 
   private constructor() {
-    const shared = {
+    const shared: SharedMemory = {
       control: new SharedArrayBuffer(CONTROL_WORDS * 4),
       slots: new SharedArrayBuffer(MAX_SLOTS * SLOT_WORDS * 4),
       ring: new SharedArrayBuffer(RING_BYTES),
+      groupCommitMs: RecordThread.groupCommitMs,
     };
     this.control = new Int32Array(shared.control);
     this.slots = new Uint32Array(shared.slots);
@@ -278,6 +281,10 @@ export class RecordThread {
     this.head = (at + size) % RING_BYTES;
     Atomics.store(this.control, Control.Head, this.head);
     Atomics.notify(this.control, Control.Head, 1);
+    // A request is waited for; so many bytes are bulk, a sender's window filling: no group-commit wait.
+    if (frame.kind !== Kind.Entry || (this.head - Atomics.load(this.control, Control.Tail) + RING_BYTES) % RING_BYTES >= GROUP_BYTES) {
+      if (Atomics.compareExchange(this.control, Control.Urgent, 0, 1) === 0) Atomics.notify(this.control, Control.Urgent, 1);
+    }
     return true;
   }
 

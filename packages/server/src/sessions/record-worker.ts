@@ -6,18 +6,16 @@
  * when a sender has enough bytes waiting for acknowledgement does the worker post it a message.
  * Everything here is synchronous: the thread sleeps in Atomics.wait until there is work.
  *
- * Group commit: a batch that is small when the worker wakes from idle waits GROUP_COMMIT_MS for more (a
- * keystroke's echo comes back in well under that, so both share one fdatasync). Nobody waits for
- * this but the acknowledgements: forwarding went on when the entry was put in the ring.
+ * Group commit: a batch that is small when the worker wakes from idle waits GROUP_COMMIT_MS for more
+ * (keystrokes and their echoes share one fdatasync), unless the broker raises Control.Urgent: a
+ * request waits in the ring, or GROUP_BYTES do. Nobody waits for this but the acknowledgements:
+ * forwarding went on when the entry was put in the ring.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fdatasyncSync, mkdirSync, openSync, writevSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Control, ELIDED, FIXED, FRAME, GROUP_COMMIT_MS, HASH, Kind, RING_BYTES, Slot, SLOT_WORDS, WAKE_AT_BYTES, frameBytes, type OpenRequest, type SharedMemory, type WorkerMessage } from './record-ring.js';
-
-/** A batch this big goes at once, without waiting GROUP_COMMIT_MS. */
-const GROUP_BYTES = 64 * 1024;
+import { Control, ELIDED, FIXED, FRAME, GROUP_BYTES, HASH, Kind, RING_BYTES, Slot, SLOT_WORDS, WAKE_AT_BYTES, frameBytes, type OpenRequest, type SharedMemory, type WorkerMessage } from './record-ring.js';
 
 interface OpenRecord {
   readonly fd: number;
@@ -52,9 +50,12 @@ const post = (message: WorkerMessage): void => {
 const records = new Map<number, OpenRecord>();
 /** The longest test-only delay among the open records. */
 let delayMs = 0;
+/** Nobody notifies this: a sleep that nothing cuts short. */
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
+/** Waits up to `ms` for more entries; returns at once, or early, once the broker raises Urgent. */
 function nap(ms: number): void {
-  if (ms > 0) Atomics.wait(control, Control.Nap, 0, ms);
+  Atomics.wait(control, Control.Urgent, 0, ms);
 }
 
 function errorOf(error: unknown): { message: string; code: string | undefined } {
@@ -186,10 +187,11 @@ for (;;) {
     continue;
   }
   const waiting = (head - tail + RING_BYTES) % RING_BYTES;
-  if (delayMs > 0 || (woke && waiting < GROUP_BYTES)) {
-    nap(GROUP_COMMIT_MS + delayMs);
-    head = Atomics.load(control, Control.Head);
-  }
+  if (woke && waiting < GROUP_BYTES) nap(shared.groupCommitMs);
+  if (delayMs > 0) Atomics.wait(sleeper, 0, 0, delayMs);
+  // Lowered before the head is read: what the broker puts after this raises it again.
+  Atomics.store(control, Control.Urgent, 0);
+  head = Atomics.load(control, Control.Head);
   woke = false;
   tail = batch(tail, head);
   Atomics.store(control, Control.Tail, tail);

@@ -1,0 +1,119 @@
+/**
+ * The record's group commit (record-worker.ts): a small batch (keystrokes, their echoes) waits
+ * for company before its write and sync, since each sync costs the machine more than its own
+ * time; a request (another record opening, a sync, a close) or a bulk of GROUP_BYTES cuts the
+ * wait short, so neither a session's start or end nor a sender's window ever waits for it.
+ * The wait is stretched to 30 s here, so "cut short" (seconds) and "still waiting" are told
+ * apart by a wide margin, not by timing.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { data } from '@airlock/protocol';
+import { GENESIS, readRecord, RecordWriter, type Direction, type RecordEntry } from '@airlock/server/sessions/record';
+import { GROUP_BYTES } from '@airlock/server/sessions/record-ring';
+import { RecordThread } from '@airlock/server/sessions/record-thread';
+
+const STRETCHED_MS = 30_000;
+/** Far below STRETCHED_MS: what was cut short is durable well within it. */
+const CUT_SHORT_MS = 10_000;
+
+let dir: string;
+before(async () => {
+  RecordThread.groupCommitMs = STRETCHED_MS;
+  dir = await mkdtemp(join(tmpdir(), 'airlock-record-group-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const entry = (direction: Direction, inSeq: number, payload: Uint8Array): RecordEntry => ({ direction, type: data.FrameType.Data, flags: 0, stream: 0, inSeq, outSeq: inSeq, time: Date.now(), payload });
+
+/** `promise`, or a failure saying what was not cut short after CUT_SHORT_MS. */
+async function within<T>(what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`${what} took over ${CUT_SHORT_MS} ms: the group-commit wait was not cut short`));
+    }, CUT_SHORT_MS);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function opened(name: string) {
+  const durable: Record<Direction, number> = { input: 0, output: 0 };
+  let moved: (() => void) | undefined;
+  const writer = await RecordWriter.open(
+    join(dir, `${name}.rec`),
+    { head: GENESIS, entries: 0 },
+    (now) => {
+      Object.assign(durable, now);
+      moved?.();
+    },
+    (error) => {
+      throw error;
+    },
+  );
+  const reaches = (direction: Direction, seq: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`${direction} durable at ${durable[direction]} after ${CUT_SHORT_MS} ms, not ${seq}: the group-commit wait was not cut short`));
+      }, CUT_SHORT_MS);
+      moved = () => {
+        if (durable[direction] < seq) return;
+        clearTimeout(timer);
+        moved = undefined;
+        resolve();
+      };
+      moved();
+    });
+  return { writer, durable, reaches };
+}
+
+test('a lone keystroke waits for company; another record opening cuts the wait short', async () => {
+  const first = await opened('a');
+  first.writer.append(entry('input', 1, Buffer.from('l')));
+  await sleep(500);
+  assert.equal(first.durable.input, 0, 'a lone small entry is not written at once: it waits for company');
+  first.writer.append(entry('output', 1, Buffer.from('l')));
+
+  // Opening is a request: answered at once, and what waited before it is on disk first.
+  const second = await within('opening a second record', opened('b'));
+  await first.reaches('input', 1);
+  await first.reaches('output', 1);
+  await Promise.all([first.writer.close(), second.writer.close()]);
+});
+
+test('a bulk of GROUP_BYTES goes at once, and a sync or close answers without the wait', async () => {
+  const { writer, durable, reaches } = await opened('c');
+  writer.append(entry('input', 1, Buffer.from('x')));
+  await sleep(500);
+  assert.equal(durable.input, 0);
+  writer.append(entry('output', 1, Buffer.alloc(GROUP_BYTES, 0x61)));
+  await reaches('output', 1);
+  assert.equal(durable.input, 1, 'the keystroke went with the bulk');
+
+  writer.append(entry('input', 2, Buffer.from('y')));
+  await sleep(500);
+  assert.equal(durable.input, 1);
+  await within('settled()', writer.settled());
+  assert.equal(durable.input, 2);
+  await within('close()', writer.close());
+  const read = await readRecord(join(dir, 'c.rec'));
+  assert.equal(read.brokenAt, undefined);
+  assert.deepEqual(
+    read.entries.map((one) => [one.direction, one.inSeq, one.payload.length]),
+    [
+      ['input', 1, 1],
+      ['output', 1, GROUP_BYTES],
+      ['input', 2, 1],
+    ],
+  );
+});
