@@ -1,7 +1,8 @@
 /**
  * The record's group commit (record-worker.ts): a small batch (keystrokes, their echoes) waits
  * for company before its write and sync, since each sync costs the machine more than its own
- * time; a request (another record opening, a sync, a close) or a bulk of GROUP_BYTES cuts the
+ * time; a request (another record opening, a sync, a close) or GROUP_BYTES of payload (a forwarded
+ * connection's counted as the bytes it carried, though only their count is stored) cuts the
  * wait short, so neither a session's start or end nor a sender's window ever waits for it.
  * The wait is stretched to 30 s here, so "cut short" (seconds) and "still waiting" are told
  * apart by a wide margin, not by timing.
@@ -116,4 +117,16 @@ test('a bulk of GROUP_BYTES goes at once, and a sync or close answers without th
       ['input', 2, 1],
     ],
   );
+});
+
+test("a forwarded connection's data counts as the bytes it carried: 64 KiB of it goes at once, though its entries are small", async () => {
+  const { writer, durable, reaches } = await opened('d');
+  writer.append(entry('input', 1, Buffer.from('x')));
+  await sleep(500);
+  assert.equal(durable.input, 0);
+  // As the broker records a port session's Data: the count, not the bytes (4 bytes on disk each).
+  for (let seq = 1; seq <= 4; seq++) writer.append({ ...entry('output', seq, new Uint8Array(0)), stream: 3, elided: GROUP_BYTES / 4 });
+  await reaches('output', 4);
+  assert.equal(durable.input, 1);
+  await within('close()', writer.close());
 });

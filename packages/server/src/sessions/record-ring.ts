@@ -54,10 +54,14 @@ export const ELIDED_BYTES = 4;
  * waits for company before it is written and synced. Only acknowledgements wait for it, never
  * forwarding, and senders keep what is unacknowledged; each sync, though, costs this kind of
  * machine far more than its own time (docs/performance.md: 2 ms here put +40–60% on the echo
- * p50, 100 ms +12%). A request, or GROUP_BYTES in the ring, cuts the wait short (Control.Urgent).
+ * p50, 100 ms +12%). A request, or GROUP_BYTES of payload appended, cuts the wait short (Control.Urgent).
  */
 export const GROUP_COMMIT_MS = 100;
-/** Bytes waiting in the ring that make a batch go at once: so much traffic is no keystroke, and a sender's window may be filling. */
+/**
+ * Payload bytes appended since the worker's last batch that make the next go at once: so much
+ * is no keystroke, and a sender's window may be filling. Counted as the frames carried them (an
+ * elided entry's count, not its 4 bytes on disk), so a port forward's acknowledgements never wait.
+ */
 export const GROUP_BYTES = 64 * 1024;
 
 export const RING_BYTES = 16 * 1024 * 1024;
@@ -65,9 +69,12 @@ export const RING_BYTES = 16 * 1024 * 1024;
 export const MAX_SLOTS = 16_384;
 export const FRAME = 16;
 
-/** Urgent: 1 when the broker wants the batch written now (a request, or GROUP_BYTES waiting); the worker naps on it. */
-export const Control = { Head: 0, Tail: 1, WantRoom: 2, Urgent: 3 } as const;
-export const CONTROL_WORDS = 4;
+/**
+ * Urgent: 1 when the broker wants the batch written now (a request, or GROUP_BYTES appended); the
+ * worker naps on it. Appended: payload bytes appended since the worker last began a batch.
+ */
+export const Control = { Head: 0, Tail: 1, WantRoom: 2, Urgent: 3, Appended: 4 } as const;
+export const CONTROL_WORDS = 5;
 
 export const Slot = { Input: 0, Output: 1, Count: 2, Bytes: 3, ReportedBytes: 4, WakePosted: 5 } as const;
 export const SLOT_WORDS = 8;

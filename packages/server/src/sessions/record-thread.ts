@@ -282,7 +282,8 @@ export class RecordThread {
     Atomics.store(this.control, Control.Head, this.head);
     Atomics.notify(this.control, Control.Head, 1);
     // A request is waited for; so many bytes are bulk, a sender's window filling: no group-commit wait.
-    if (frame.kind !== Kind.Entry || (this.head - Atomics.load(this.control, Control.Tail) + RING_BYTES) % RING_BYTES >= GROUP_BYTES) {
+    const bytes = entry === undefined ? 0 : (entry.elided ?? entry.payload.length);
+    if (entry === undefined || Atomics.add(this.control, Control.Appended, bytes) + bytes >= GROUP_BYTES) {
       if (Atomics.compareExchange(this.control, Control.Urgent, 0, 1) === 0) Atomics.notify(this.control, Control.Urgent, 1);
     }
     return true;

@@ -8,7 +8,7 @@
  *
  * Group commit: a batch that is small when the worker wakes from idle waits GROUP_COMMIT_MS for more
  * (keystrokes and their echoes share one fdatasync), unless the broker raises Control.Urgent: a
- * request waits in the ring, or GROUP_BYTES do. Nobody waits for this but the acknowledgements:
+ * request waits in the ring, or GROUP_BYTES of payload were appended. Nobody waits for this but the acknowledgements:
  * forwarding went on when the entry was put in the ring.
  */
 import { createHash } from 'node:crypto';
@@ -186,11 +186,11 @@ for (;;) {
     woke = true;
     continue;
   }
-  const waiting = (head - tail + RING_BYTES) % RING_BYTES;
-  if (woke && waiting < GROUP_BYTES) nap(shared.groupCommitMs);
+  if (woke && Atomics.load(control, Control.Appended) < GROUP_BYTES) nap(shared.groupCommitMs);
   if (delayMs > 0) Atomics.wait(sleeper, 0, 0, delayMs);
-  // Lowered before the head is read: what the broker puts after this raises it again.
+  // Lowered before the head is read: what the broker puts after this raises them again.
   Atomics.store(control, Control.Urgent, 0);
+  Atomics.store(control, Control.Appended, 0);
   head = Atomics.load(control, Control.Head);
   woke = false;
   tail = batch(tail, head);
