@@ -13,7 +13,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { resolveRunAs, SessionManager, type Account, type Session, type SessionManagerOptions } from '@airlock/agent';
+import { lookupUser, resolveRunAs, SessionManager, type Account, type Session, type SessionManagerOptions } from '@airlock/agent';
 import { data, streams, type control } from '@airlock/protocol';
 import { DataHub, type HubSession } from './data-hub.js';
 import { capturedLogger, sleep, temporaryDirectory, waitFor } from './helpers.js';
@@ -233,6 +233,16 @@ describe('Run As', () => {
     );
     assert.deepEqual(await resolveRunAs({ user: 'ssm-user' }, {}, alice), { account: alice, switchUser: false });
     assert.deepEqual(await resolveRunAs({ user: 'alice', named: true }, {}, alice), { account: alice, switchUser: false });
+  });
+
+  test('an account is looked up as getent shows it (read from /etc/passwd, no program run); a missing one is undefined', async () => {
+    for (const name of ['root', 'nobody']) {
+      const [, , uid, gid, , home, shell] = execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).trim().split(':');
+      assert.deepEqual(await lookupUser(name), { name, uid: Number(uid), gid: Number(gid), home, shell });
+    }
+    // A prefix of a name is not the name.
+    assert.equal(await lookupUser('roo'), undefined);
+    assert.equal(await lookupUser('no-such-user-here'), undefined);
   });
 });
 

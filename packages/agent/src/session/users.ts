@@ -68,20 +68,32 @@ function parsePasswd(line: string): Account | undefined {
   return { name, uid: u, gid: g, home: home === '' ? '/' : home, shell: shell === undefined || shell === '' ? '/bin/sh' : shell };
 }
 
-/** The account named `name` (users from NSS, through getent; /etc/passwd when there is no getent). */
+/**
+ * The account named `name`: from /etc/passwd when it is there (read in-process: a session starts
+ * without waiting for a program to run), else from NSS through getent (LDAP, sssd), when there is one.
+ */
 export async function lookupUser(name: string): Promise<Account | undefined> {
+  const local = await readPasswd(name);
+  if (local !== undefined) return local;
   try {
     const { code, stdout } = await run('getent', ['passwd', name]);
-    if (code === 2) return undefined;
     if (code === 0) return parsePasswd(stdout.split('\n')[0] ?? '');
   } catch {
-    // No getent: read the file.
+    // No getent: the file was all there is.
   }
-  const text = await readFile('/etc/passwd', 'utf8');
-  return text
-    .split('\n')
-    .map(parsePasswd)
-    .find((account) => account?.name === name);
+  return undefined;
+}
+
+async function readPasswd(name: string): Promise<Account | undefined> {
+  let text: string;
+  try {
+    text = await readFile('/etc/passwd', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const prefix = `${name}:`;
+  const line = text.split('\n').find((entry) => entry.startsWith(prefix));
+  return line === undefined ? undefined : parsePasswd(line);
 }
 
 /** The agent's own account. */
