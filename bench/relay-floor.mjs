@@ -56,6 +56,7 @@ function runAgent(port, root) {
     const [verb, count] = command.split(' ');
     if (verb === 'pty') {
       const pty = createRequire(join(root, 'packages/agent/package.json'))('node-pty');
+      term?.kill();
       term = pty.spawn('cat', [], { name: 'xterm', cols: 80, rows: 24, encoding: null });
       term.onData((chunk) => socket.send(chunk));
       setTimeout(() => socket.send(Buffer.from([0])), 200); // ready: cat is up
