@@ -7,12 +7,14 @@
 // flag, setting or variable reaches). The measurements alternate between them, round by round,
 // so that whatever else the machine does falls on both alike; each figure is the median of the
 // rounds:
-//  1. keystroke echo round trip: single bytes into cat on the agent's PTY (the p50 of each round)
+//  1. keystroke echo round trip: single bytes into cat on each agent's PTY, a session open on
+//     both servers at once and the keystrokes alternating between them (on, off, off, on, ...),
+//     so that what the machine does meanwhile falls on both alike (the p50 of each round)
 //  2. terminal output throughput: head -c M /dev/zero, counted at the client; server+agent CPU/GB
 // Targets: recording adds at most 10% to the echo p50 and takes at most 15% off throughput.
 // Exits 1 when a target is missed, 2 on a failure or the time bound.
 import { parseArgs } from 'node:util';
-import { airlockEcho, airlockOutput, boundBench, runBench, say, shutdown, startAirlock, us } from './sessions-rig.mjs';
+import { airlockEchoProbe, airlockOutput, boundBench, runBench, say, shutdown, startAirlock, stats, us } from './sessions-rig.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,6 +48,22 @@ const median = (values) => {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
 
+/** Echo sessions open on every side at once, each keystroke alternating between them, the first of each pair alternating too. */
+async function interleavedEcho(sides) {
+  const probes = [];
+  for (const side of sides) probes.push(await airlockEchoProbe(side.airlock));
+  const samples = sides.map(() => []);
+  for (let i = 0; i < ECHO.warmup + ECHO.n; i++) {
+    const turn = i % 2 === 0 ? probes.keys() : [...probes.keys()].reverse();
+    for (const index of turn) {
+      const ms = await probes[index].probe(i);
+      if (i >= ECHO.warmup) samples[index].push(ms);
+    }
+  }
+  for (const { close } of probes) await close();
+  return samples.map(stats);
+}
+
 await runBench(async () => {
   const sides = [
     { name: 'on', airlock: await startAirlock({ label: 'recording on' }), echo: [], mbps: [], cpuPerGb: [] },
@@ -56,8 +74,9 @@ await runBench(async () => {
     say(`round ${round} of ${ROUNDS}: echo ${ECHO.n} bytes, then ${OUTPUT_MB} MB of output, on each`);
     // Who goes first alternates too.
     const order = round % 2 === 1 ? sides : [...sides].reverse();
-    for (const side of order) {
-      const echo = await airlockEcho(side.airlock, ECHO);
+    const echoes = await interleavedEcho(order);
+    for (const [index, side] of order.entries()) {
+      const echo = echoes[index];
       side.echo.push(echo.p50);
       say(`   recording ${side.name}: echo p50 ${us(echo.p50)}, p99 ${us(echo.p99)}`);
     }

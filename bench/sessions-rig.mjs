@@ -255,8 +255,11 @@ export async function startAirlock({ label = 'Airlock', serverMain = 'packages/s
 }
 
 // ---- measurements -----------------------------------------------------------------------------------
-/** Writes one byte at a time, waiting for its echo; `attach(onChunk)` subscribes to output. */
-export async function echoRoundTrips(label, write, attach, { n, warmup }) {
+/**
+ * One keystroke at a time through a terminal that echoes: `probe(i)` writes byte i and resolves
+ * with the milliseconds until its echo. `attach(onChunk)` subscribes to output.
+ */
+export function echoProbe(label, write, attach) {
   let expected;
   let resolveEcho;
   attach((chunk) => {
@@ -265,8 +268,7 @@ export async function echoRoundTrips(label, write, attach, { n, warmup }) {
       resolveEcho();
     }
   });
-  const samples = [];
-  for (let i = 0; i < warmup + n; i++) {
+  return async (i) => {
     const byte = 97 + (i % 26);
     // The first byte may wait for the program to start, on a busy machine for seconds.
     const waitMs = i === 0 ? 30_000 : 5_000;
@@ -281,17 +283,38 @@ export async function echoRoundTrips(label, write, attach, { n, warmup }) {
     const start = now();
     write(Buffer.from([byte]));
     await echoed;
-    if (i >= warmup) samples.push(now() - start);
+    return now() - start;
+  };
+}
+
+/** `warmup` keystrokes through `probe` (echoProbe), then `n` measured. */
+export async function probeRounds(probe, { n, warmup }) {
+  const samples = [];
+  for (let i = 0; i < warmup + n; i++) {
+    const ms = await probe(i);
+    if (i >= warmup) samples.push(ms);
   }
   return stats(samples);
 }
 
-/** Keystroke echo through an Airlock session: single bytes into cat on the agent's PTY. */
-export async function airlockEcho(airlock, { n, warmup }) {
+/** Writes one byte at a time, waiting for its echo; `attach(onChunk)` subscribes to output. */
+export function echoRoundTrips(label, write, attach, rounds) {
+  return probeRounds(echoProbe(label, write, attach), rounds);
+}
+
+/** A session on cat through `airlock`, and its probe (echoProbe); `close()` ends the session. */
+export async function airlockEchoProbe(airlock) {
   const peer = await airlock.session({ DocumentName: 'AWS-StartInteractiveCommand', Parameters: { command: ['cat'] } });
   // cat is on the PTY once the PTY echoes (the first byte may be written before cat starts; the tty echoes it anyway)
-  const result = await echoRoundTrips(airlock.label, (bytes) => peer.send(bytes), (on) => (peer.onData = on), { n, warmup });
-  await airlock.terminate(peer);
+  const probe = echoProbe(airlock.label, (bytes) => peer.send(bytes), (on) => (peer.onData = on));
+  return { probe, close: () => airlock.terminate(peer) };
+}
+
+/** Keystroke echo through an Airlock session: single bytes into cat on the agent's PTY. */
+export async function airlockEcho(airlock, rounds) {
+  const { probe, close } = await airlockEchoProbe(airlock);
+  const result = await probeRounds(probe, rounds);
+  await close();
   return result;
 }
 
