@@ -1,7 +1,8 @@
 /**
  * The record's group commit (record-worker.ts): a small batch (keystrokes, their echoes) waits
  * for company before its write and sync, since each sync costs the machine more than its own
- * time; a request (another record opening, a sync, a close) or GROUP_BYTES of payload (a forwarded
+ * time. A record's first entry goes at once (a session is revived after a crash only from a
+ * record that holds something); after it, a request (another record opening, a sync, a close) or GROUP_BYTES of payload (a forwarded
  * connection's counted as the bytes it carried, though only their count is stored) cuts the
  * wait short, so neither a session's start or end nor a sender's window ever waits for it.
  * The wait is stretched to 30 s here, so "cut short" (seconds) and "still waiting" are told
@@ -78,29 +79,40 @@ async function opened(name: string) {
   return { writer, durable, reaches };
 }
 
-test('a lone keystroke waits for company; another record opening cuts the wait short', async () => {
-  const first = await opened('a');
+/** A record whose first entry (a prompt) is on disk: a record's first entry goes at once. */
+async function started(name: string) {
+  const record = await opened(name);
+  record.writer.append(entry('output', 1, Buffer.from('$ ')));
+  await record.reaches('output', 1);
+  // The worker idle again: an entry right behind a commit would go in the next batch at once.
+  await sleep(300);
+  return record;
+}
+
+test("a record's first entry goes at once; then a lone keystroke waits for company, and another record opening cuts the wait short", async () => {
+  const first = await started('a');
   first.writer.append(entry('input', 1, Buffer.from('l')));
   await sleep(500);
   assert.equal(first.durable.input, 0, 'a lone small entry is not written at once: it waits for company');
-  first.writer.append(entry('output', 1, Buffer.from('l')));
+  first.writer.append(entry('output', 2, Buffer.from('l')));
 
   // Opening is a request: answered at once, and what waited before it is on disk first.
   const second = await within('opening a second record', opened('b'));
   await first.reaches('input', 1);
-  await first.reaches('output', 1);
+  await first.reaches('output', 2);
   await Promise.all([first.writer.close(), second.writer.close()]);
 });
 
 test('a bulk of GROUP_BYTES goes at once, and a sync or close answers without the wait', async () => {
-  const { writer, durable, reaches } = await opened('c');
+  const { writer, durable, reaches } = await started('c');
   writer.append(entry('input', 1, Buffer.from('x')));
   await sleep(500);
   assert.equal(durable.input, 0);
-  writer.append(entry('output', 1, Buffer.alloc(GROUP_BYTES, 0x61)));
-  await reaches('output', 1);
+  writer.append(entry('output', 2, Buffer.alloc(GROUP_BYTES, 0x61)));
+  await reaches('output', 2);
   assert.equal(durable.input, 1, 'the keystroke went with the bulk');
 
+  await sleep(300);
   writer.append(entry('input', 2, Buffer.from('y')));
   await sleep(500);
   assert.equal(durable.input, 1);
@@ -112,21 +124,22 @@ test('a bulk of GROUP_BYTES goes at once, and a sync or close answers without th
   assert.deepEqual(
     read.entries.map((one) => [one.direction, one.inSeq, one.payload.length]),
     [
+      ['output', 1, 2],
       ['input', 1, 1],
-      ['output', 1, GROUP_BYTES],
+      ['output', 2, GROUP_BYTES],
       ['input', 2, 1],
     ],
   );
 });
 
 test("a forwarded connection's data counts as the bytes it carried: 64 KiB of it goes at once, though its entries are small", async () => {
-  const { writer, durable, reaches } = await opened('d');
+  const { writer, durable, reaches } = await started('d');
   writer.append(entry('input', 1, Buffer.from('x')));
   await sleep(500);
   assert.equal(durable.input, 0);
   // As the broker records a port session's Data: the count, not the bytes (4 bytes on disk each).
-  for (let seq = 1; seq <= 4; seq++) writer.append({ ...entry('output', seq, new Uint8Array(0)), stream: 3, elided: GROUP_BYTES / 4 });
-  await reaches('output', 4);
+  for (let seq = 2; seq <= 5; seq++) writer.append({ ...entry('output', seq, new Uint8Array(0)), stream: 3, elided: GROUP_BYTES / 4 });
+  await reaches('output', 5);
   assert.equal(durable.input, 1);
   await within('close()', writer.close());
 });

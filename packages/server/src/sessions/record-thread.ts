@@ -33,6 +33,8 @@ interface Waiting {
   readonly token: number;
   readonly entry?: RecordEntry;
   readonly body?: Buffer;
+  /** Written without the group-commit wait. */
+  readonly urgent?: boolean;
 }
 
 export class RecordThread {
@@ -140,9 +142,10 @@ export class RecordThread {
     return this.request(Kind.Close, slot);
   }
 
-  append(slot: number, entry: RecordEntry): void {
+  /** `urgent`: written without the group-commit wait (a record's first entry). */
+  append(slot: number, entry: RecordEntry, urgent = false): void {
     if (this.stopped !== undefined) return;
-    this.put({ kind: Kind.Entry, slot, token: 0, entry });
+    this.put({ kind: Kind.Entry, slot, token: 0, entry, urgent });
   }
 
   /** `client` has appended entries not known to be on disk: it is polled until they are. */
@@ -283,7 +286,7 @@ export class RecordThread {
     Atomics.notify(this.control, Control.Head, 1);
     // A request is waited for; so many bytes are bulk, a sender's window filling: no group-commit wait.
     const bytes = entry === undefined ? 0 : (entry.elided ?? entry.payload.length);
-    if (entry === undefined || Atomics.add(this.control, Control.Appended, bytes) + bytes >= GROUP_BYTES) {
+    if (entry === undefined || frame.urgent === true || Atomics.add(this.control, Control.Appended, bytes) + bytes >= GROUP_BYTES) {
       if (Atomics.compareExchange(this.control, Control.Urgent, 0, 1) === 0) Atomics.notify(this.control, Control.Urgent, 1);
     }
     return true;

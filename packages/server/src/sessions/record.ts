@@ -131,7 +131,9 @@ export class RecordWriter {
       this.acknowledging ??= this.acknowledgeOnly();
       return;
     }
-    thread.append(this.slot, entry);
+    // A record's first entry goes to disk at once: after a crash, a session is revived from its
+    // record only if that holds something (its ends then send again what it lacks).
+    thread.append(this.slot, entry, this.appended === 0);
     this.appended += 1;
     if (!this.watching) {
       this.watching = true;

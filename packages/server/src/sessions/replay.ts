@@ -14,6 +14,12 @@ import { asciicast, transcript } from './transcripts.js';
 
 async function getSessionRecording(input: InputOf<typeof api.GetSessionRecording>, { services, principal }: CallContext) {
   const row = await findSession(services, principal, input.SessionId);
+  // A session running here: what it has recorded so far is on disk first (its last keystrokes
+  // may still wait for company in the record's group commit).
+  await services.sessions
+    .get(row.session_id)
+    ?.record.settled()
+    .catch(() => undefined);
   const record = await readRecord(recordPath(services.config.dataDir, row.session_id));
   // Moved between nodes: the segments handed over, with this node's own if it is still here.
   const entries = row.carriers === null ? record.entries : (await segmentedRecord(services.db, row, { node: services.agents.nodeId, read: record })).entries;
