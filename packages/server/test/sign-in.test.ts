@@ -320,13 +320,16 @@ describe('a node checking too many passwords', () => {
   test('answers ThrottlingException at once, counting nothing towards the lockout, and signs in once the queue is down', TIMEOUT, async () => {
     const { password } = await invitedUser(server, 'busy01');
     const anonymous = server.client();
-    // The server runs in this process: these fill its queue of password hashes.
-    const flood = Array.from({ length: MAX_CONCURRENT_HASHES + MAX_WAITING_HASHES }, () => hashPassword(goodPassword()));
-    assert.equal(hashQueue().waiting, MAX_WAITING_HASHES);
+    // The server runs in this process: these fill its queue of password hashes twice over, so it
+    // stays full for seconds (a hash takes about 40 ms) while the six calls below are refused;
+    // filled just to the limit, one hash done left room for the next call on a slow machine.
+    const flood = Array.from({ length: MAX_CONCURRENT_HASHES + 2 * MAX_WAITING_HASHES }, () => hashPassword(goodPassword()));
+    assert.equal(hashQueue().waiting, 2 * MAX_WAITING_HASHES);
     // More refusals than the lockout allows failures: none of them counts.
     for (let i = 0; i < 6; i++) {
       await refused(anonymous.call(portal.InitiateAuth, { Username: 'busy01', Password: i % 2 === 0 ? password : goodPassword() }), 'ThrottlingException', /too many passwords at once; try again in a few seconds/);
     }
+    assert.ok(hashQueue().waiting >= MAX_WAITING_HASHES, 'the queue was full throughout');
     await Promise.all(flood);
     const signIn = await anonymous.call(portal.InitiateAuth, { Username: 'busy01', Password: password });
     assert.ok(signIn.ChallengeName !== undefined || signIn.AuthenticationResult !== undefined, JSON.stringify(signIn));
