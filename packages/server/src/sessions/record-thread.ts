@@ -284,7 +284,8 @@ export class RecordThread {
     this.head = (at + size) % RING_BYTES;
     Atomics.store(this.control, Control.Head, this.head);
     Atomics.notify(this.control, Control.Head, 1);
-    // A request is waited for; so many bytes are bulk, a sender's window filling: no group-commit wait.
+    // No group-commit wait for a request (someone waits for it), an urgent entry, or so many bytes
+    // (bulk: a sender's window filling).
     const bytes = entry === undefined ? 0 : (entry.elided ?? entry.payload.length);
     if (entry === undefined || frame.urgent === true || Atomics.add(this.control, Control.Appended, bytes) + bytes >= GROUP_BYTES) {
       if (Atomics.compareExchange(this.control, Control.Urgent, 0, 1) === 0) Atomics.notify(this.control, Control.Urgent, 1);

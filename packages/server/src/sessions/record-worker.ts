@@ -6,10 +6,11 @@
  * when a sender has enough bytes waiting for acknowledgement does the worker post it a message.
  * Everything here is synchronous: the thread sleeps in Atomics.wait until there is work.
  *
- * Group commit: a batch that is small when the worker wakes from idle waits GROUP_COMMIT_MS for more
- * (keystrokes and their echoes share one fdatasync), unless the broker raises Control.Urgent: a
- * request waits in the ring, or GROUP_BYTES of payload were appended. Nobody waits for this but the acknowledgements:
- * forwarding went on when the entry was put in the ring.
+ * Group commit: a batch that is small when the worker wakes from idle waits GROUP_COMMIT_MS for
+ * more (keystrokes and their echoes share one fdatasync), unless the broker raises
+ * Control.Urgent: a request waits in the ring, a record's first entry does, or GROUP_BYTES of
+ * payload were appended. Nobody waits for this but the acknowledgements: forwarding went on when
+ * the entry was put in the ring.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fdatasyncSync, mkdirSync, openSync, writevSync } from 'node:fs';
