@@ -103,7 +103,9 @@ test('three nodes, fifty live sessions: C killed, its agents back on A and B wit
       });
       await client.connect(started.StreamUrl, { role: 'client', token: started.TokenValue });
       const tag = `s${index}`;
-      client.sendText(`for j in $(seq 1 ${LINES}); do echo ${tag}-$j; sleep 0.2; done\n`);
+      // The shell's own timer (read times out on the silent terminal), not `sleep`: fifty sessions
+      // forking five times a second saturated both cores on a VM whose forks take 5–10 ms.
+      client.sendText(`for j in $(seq 1 ${LINES}); do echo ${tag}-$j; read -t 0.2; done\n`);
       // Where its client resumes: the other live node (one of A and B for C's).
       const other = carrier === a ? b : carrier === b ? a : index % 2 === 0 ? a : b;
       return { index, carrier, other, sessionId: started.SessionId, client, tag };
