@@ -54,7 +54,8 @@ export const ELIDED_BYTES = 4;
  * waits for company before it is written and synced. Only acknowledgements wait for it, never
  * forwarding, and senders keep what is unacknowledged; each sync, though, costs this kind of
  * machine far more than its own time (docs/performance.md: 2 ms here put +40–60% on the echo
- * p50, 100 ms +12%). A request, or GROUP_BYTES of payload appended, cuts the wait short (Control.Urgent).
+ * p50, 100 ms +12%). A request, a record's first entry, or GROUP_BYTES of payload appended cuts
+ * the wait short (Control.Urgent).
  */
 export const GROUP_COMMIT_MS = 100;
 /**
@@ -70,8 +71,9 @@ export const MAX_SLOTS = 16_384;
 export const FRAME = 16;
 
 /**
- * Urgent: 1 when the broker wants the batch written now (a request, or GROUP_BYTES appended); the
- * worker naps on it. Appended: payload bytes appended since the worker last began a batch.
+ * Urgent: 1 when the broker wants the batch written now (a request, a record's first entry, or
+ * GROUP_BYTES appended); the worker naps on it. Appended: payload bytes appended since the worker
+ * last began a batch.
  */
 export const Control = { Head: 0, Tail: 1, WantRoom: 2, Urgent: 3, Appended: 4 } as const;
 export const CONTROL_WORDS = 5;
