@@ -155,8 +155,35 @@ export function encodeFrames(frames: readonly Frame[]): Uint8Array {
   return bytes;
 }
 
-/** The frames of one message; a FrameError for anything that is not whole, known frames. */
-export function decodeFrames(bytes: Uint8Array): Frame[] {
+/**
+ * Payloads decoded from a message the caller owns (decodeFrames with `owned`): the header in
+ * front of each is the frame's as it arrived. A relay sends such a frame on from there (its ack
+ * rewritten in place) instead of copying its payload into a new message: see inPlace.
+ */
+const ownedPayloads = new WeakSet<Uint8Array>();
+
+/**
+ * The frame's bytes where it arrived, its ack written into its header, when its payload came from
+ * an owned message under this very header (type, flags, stream, seq and length as the frame's);
+ * else undefined, and the frame is encoded afresh. This is what lets the server pass a session's
+ * output on without copying it (about a third of its CPU per GB relayed, and the memory).
+ */
+export function inPlace(frame: Frame): Uint8Array | undefined {
+  const { payload } = frame;
+  if (!ownedPayloads.has(payload)) return undefined;
+  const start = payload.byteOffset - HEADER_BYTES;
+  const header = new DataView(payload.buffer, start, HEADER_BYTES);
+  const same = header.getUint8(0) === frame.type && header.getUint8(1) === frame.flags && header.getUint32(2) === frame.stream && header.getUint32(6) === frame.seq && header.getUint32(14) === payload.length;
+  if (!same) return undefined;
+  header.setUint32(10, frame.ack);
+  return new Uint8Array(payload.buffer, start, HEADER_BYTES + payload.length);
+}
+
+/**
+ * The frames of one message; a FrameError for anything that is not whole, known frames.
+ * `owned`: nothing else reads or keeps these bytes, so frames passed on may be sent from them (inPlace).
+ */
+export function decodeFrames(bytes: Uint8Array, { owned = false }: { readonly owned?: boolean } = {}): Frame[] {
   const frames: Frame[] = [];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = 0;
@@ -168,13 +195,15 @@ export function decodeFrames(bytes: Uint8Array): Frame[] {
     if (length > MAX_PAYLOAD) throw new FrameError(`a frame carries at most ${MAX_PAYLOAD} bytes; this one says ${length}`);
     const end = offset + HEADER_BYTES + length;
     if (end > bytes.length) throw new FrameError(`a frame says ${length} payload bytes; the message holds ${bytes.length - offset - HEADER_BYTES}`);
+    const payload = bytes.subarray(offset + HEADER_BYTES, end);
+    if (owned) ownedPayloads.add(payload);
     frames.push({
       type: type as FrameType,
       flags: view.getUint8(offset + 1),
       stream: view.getUint32(offset + 2),
       seq: view.getUint32(offset + 6),
       ack: view.getUint32(offset + 10),
-      payload: bytes.subarray(offset + HEADER_BYTES, end),
+      payload,
     });
     offset = end;
   }

@@ -38,7 +38,7 @@
  * ignored. Stream 0, the terminal or command, has no credit of its own: the Link's window is its
  * flow control.
  */
-import { ACK_DELAY_MS, FrameError, FrameFlag, FrameType, HEADER_BYTES, MAX_PAYLOAD, STREAM_WINDOW, encodeFrames, fromUtf8, readWindow, utf8, windowPayload, type Frame, type Link, type Outgoing } from './data-channel.js';
+import { ACK_DELAY_MS, FrameError, FrameFlag, FrameType, HEADER_BYTES, MAX_PAYLOAD, STREAM_WINDOW, encodeFrames, fromUtf8, inPlace, readWindow, utf8, windowPayload, type Frame, type Link, type Outgoing } from './data-channel.js';
 
 /** Credit is returned once this many written bytes have gathered (a quarter of the window: few Window frames, and never a stall). */
 export const WINDOW_UPDATE = STREAM_WINDOW / 4;
@@ -59,22 +59,45 @@ export function split(bytes: Uint8Array, max = MAX_PAYLOAD): Uint8Array[] {
 /** The largest WebSocket message a side sends: four full frames (the server's data doors take no more). */
 export const MAX_MESSAGE = 4 * (HEADER_BYTES + MAX_PAYLOAD);
 
-/** Frames in order, as few messages as fit in `max` bytes each (a frame is never cut). */
+/**
+ * Frames in order, as few messages as fit in `max` bytes each (a frame is never cut). Frames
+ * that can go from where they arrived (inPlace) are sent from there, neighbours in one message;
+ * the others are copied into new ones.
+ */
 export function pack(frames: readonly Frame[], max = MAX_MESSAGE): Uint8Array[] {
   const messages: Uint8Array[] = [];
   let batch: Frame[] = [];
   let size = 0;
+  let span: Uint8Array | undefined;
+  const endBatch = (): void => {
+    if (batch.length > 0) messages.push(encodeFrames(batch));
+    batch = [];
+    size = 0;
+  };
+  const endSpan = (): void => {
+    if (span !== undefined) messages.push(span);
+    span = undefined;
+  };
   for (const frame of frames) {
-    const bytes = HEADER_BYTES + frame.payload.length;
-    if (batch.length > 0 && size + bytes > max) {
-      messages.push(encodeFrames(batch));
-      batch = [];
-      size = 0;
+    const wire = inPlace(frame);
+    if (wire !== undefined) {
+      endBatch();
+      const adjacent = span !== undefined && span.buffer === wire.buffer && span.byteOffset + span.length === wire.byteOffset && span.length + wire.length <= max;
+      if (adjacent && span !== undefined) span = new Uint8Array(span.buffer, span.byteOffset, span.length + wire.length);
+      else {
+        endSpan();
+        span = wire;
+      }
+      continue;
     }
+    endSpan();
+    const bytes = HEADER_BYTES + frame.payload.length;
+    if (batch.length > 0 && size + bytes > max) endBatch();
     batch.push(frame);
     size += bytes;
   }
-  if (batch.length > 0) messages.push(encodeFrames(batch));
+  endSpan();
+  endBatch();
   return messages;
 }
 

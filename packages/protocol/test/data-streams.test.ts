@@ -71,6 +71,90 @@ describe('messages', () => {
   });
 });
 
+describe('relaying in place', () => {
+  /** An agent's message of `sizes` Data frames, decoded by a relay that owns it: the frames and the message. */
+  function arrived(sizes: readonly number[], owned: boolean): { frames: data.Frame[]; message: Uint8Array } {
+    const agent = new data.Link(Number.MAX_SAFE_INTEGER);
+    const sent = sizes.map((size, index) => agent.send({ type: FrameType.Data, stream: index % 2, payload: new Uint8Array(size).fill(65 + index) }));
+    const [message] = streams.pack(sent);
+    if (message === undefined) throw new Error('no message');
+    return { frames: data.decodeFrames(message, { owned }), message };
+  }
+  /** Whether `out` is bytes of `message` itself (small buffers share Node's pool: the range says, not the buffer alone). */
+  const within = (out: Uint8Array | undefined, message: Uint8Array): boolean => out !== undefined && out.buffer === message.buffer && out.byteOffset >= message.byteOffset && out.byteOffset + out.length <= message.byteOffset + message.length;
+  /** The relay's hop towards the client, which has acknowledged nothing yet and been sent `before` frames. */
+  function hop(before: number, consumed: number): data.Link {
+    return data.Link.restore({ received: consumed, nextSeq: before + 1, unacked: [] });
+  }
+
+  test('frames passed on go from the memory they arrived in, under their own numbers and the relay ack', () => {
+    const { frames, message } = arrived([MAX_PAYLOAD, 7, MAX_PAYLOAD], true);
+    const link = hop(0, 42);
+    const passed = frames.map((frame) => link.send({ type: frame.type, flags: frame.flags, stream: frame.stream, payload: frame.payload }));
+    const messages = streams.pack(passed);
+    assert.equal(messages.length, 1, 'neighbours go in one message');
+    const [out] = messages;
+    assert.ok(within(out, message), 'not copied');
+    const decoded = data.decodeFrames(out ?? new Uint8Array(0));
+    assert.deepEqual(
+      decoded.map((frame) => [frame.seq, frame.ack, frame.stream, frame.payload.length, frame.payload[0]]),
+      [
+        [1, 42, 0, MAX_PAYLOAD, 65],
+        [2, 42, 1, 7, 66],
+        [3, 42, 0, MAX_PAYLOAD, 67],
+      ],
+    );
+    // Sent again after a reconnect, with what the relay has taken care of since.
+    for (let seq = 43; seq <= 50; seq++) link.take({ type: FrameType.Data, flags: 0, stream: 0, seq, ack: 0, payload: new Uint8Array(1) });
+    link.consume(50);
+    const again = streams.pack(link.resendAfter(1));
+    assert.deepEqual(
+      again.flatMap((bytes) => data.decodeFrames(bytes).map((frame) => [frame.seq, frame.ack, frame.payload[0]])),
+      [
+        [2, 50, 66],
+        [3, 50, 67],
+      ],
+    );
+  });
+
+  test("the relay's own frames are copied, after its relayed ones; a message not owned is copied whole", () => {
+    const { frames, message } = arrived([3, 4], true);
+    const link = hop(0, 0);
+    const passed = frames.map((frame) => link.send({ type: frame.type, flags: frame.flags, stream: frame.stream, payload: frame.payload }));
+    passed.push(link.send({ type: FrameType.End, payload: data.utf8('bye') }));
+    const messages = streams.pack(passed);
+    assert.deepEqual(
+      messages.map((bytes) => within(bytes, message)),
+      [true, false],
+    );
+    assert.deepEqual(
+      messages.flatMap((bytes) => data.decodeFrames(bytes).map((frame) => [frame.seq, frame.type])),
+      [
+        [1, FrameType.Data],
+        [2, FrameType.Data],
+        [3, FrameType.End],
+      ],
+    );
+    const borrowed = arrived([3], false);
+    const [copied] = streams.pack(borrowed.frames.map((frame) => hop(0, 0).send(frame)));
+    assert.ok(!within(copied, borrowed.message));
+  });
+
+  test('a frame numbered otherwise on the way out is encoded afresh, leaving the arrived bytes alone', () => {
+    const { frames, message } = arrived([5], true);
+    const before = Uint8Array.from(message);
+    const [frame] = frames;
+    if (frame === undefined) throw new Error('a frame');
+    const [out] = streams.pack([hop(9, 3).send(frame)]);
+    assert.ok(!within(out, message));
+    assert.deepEqual(Uint8Array.from(message), before);
+    assert.deepEqual(
+      data.decodeFrames(out ?? new Uint8Array(0)).map((decoded) => [decoded.seq, decoded.ack]),
+      [[10, 3]],
+    );
+  });
+});
+
 describe('streams', () => {
   test('open, accept, data both ways, half-close each way, closed and forgotten', () => {
     const client = new streams.StreamTable('opener');

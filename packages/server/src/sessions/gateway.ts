@@ -129,7 +129,8 @@ export class DataGateway {
         return;
       }
       try {
-        const frames = data.decodeFrames(bytesOf(message));
+        // The message is this server's alone: frames passed on are sent from it (data.inPlace).
+        const frames = data.decodeFrames(bytesOf(message), { owned: true });
         if (phase === 'joined') {
           session?.receive(expected, frames);
           return;
