@@ -40,6 +40,7 @@ import { ensureRootToken } from './identity/root-token.js';
 import { createMailer } from './mail/mailer.js';
 import type { OutboxOptions } from './objects/outbox.js';
 import { ObjectService } from './objects/service.js';
+import { loadDropCached } from './sessions/page-cache.js';
 import { SessionBroker, type BrokerOptions } from './sessions/broker.js';
 import { DataGateway, dataDoor, dataServerOptions } from './sessions/gateway.js';
 import { DOCUMENT_OPERATIONS } from './sessions/document-operations.js';
@@ -204,6 +205,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const tls = await tlsFor(config);
     const consoleFiles = await loadConsole(defaultConsoleDir());
     if (consoleFiles === undefined) log.warn(`The web console is not built (nothing in ${defaultConsoleDir()}): run \`npm run build\`.`);
+    const pageCache = loadDropCached();
+    if ('problem' in pageCache) log.warn(`Session records will stay in the page cache once on disk, taking memory for every byte sessions print: the server's page-cache addon did not load (${pageCache.problem}). Build it (a C compiler and make, then npm rebuild in the server's package) and restart.`);
     const app = buildApp({ services, operations: OPERATIONS, consoleFiles, ...(tls === undefined ? {} : { https: tls }) });
     registerScimRoutes(app, services);
     // WebSocket paths: the agents' control channel and the sessions' data channel. Any other upgrade is refused.

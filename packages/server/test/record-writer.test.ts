@@ -4,10 +4,11 @@
  * said durable (by direction, up to the last inSeq) without anything else appended; records
  * interleave; more than the shared ring holds waits for room and keeps its order; a continued
  * record chains on; a write that fails fails that record clearly, not the others; a path that
- * cannot be opened is refused.
+ * cannot be opened is refused; once on disk, a record's pages leave the page cache.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -168,4 +169,32 @@ test('a record whose file cannot be opened is refused', async () => {
   const file = join(dir, 'a-file');
   await writeFile(file, 'not a directory');
   await assert.rejects(opened(join(file, 'records', 'x.rec')), (error: NodeJS.ErrnoException) => error.code === 'ENOTDIR' || error.code === 'EEXIST');
+});
+
+/** Bytes of the file in the page cache, as util-linux's fincore(1) reads them (mincore). */
+function cachedBytes(path: string): number {
+  const report = JSON.parse(execFileSync('fincore', ['--json', '--bytes', path], { encoding: 'utf8' })) as { fincore: { res: number | string }[] };
+  return Number(report.fincore[0]?.res);
+}
+
+test("a record's pages leave the page cache once on disk, but for its last, partly written one", async () => {
+  const path = join(dir, 'cache', 'c.rec');
+  const { writer, errors, reaches } = await opened(path);
+  // 2 MiB of output in 64 entries, in several batches: each sync lets go of what it covered.
+  for (let seq = 1; seq <= 64; seq++) {
+    writer.append(entry('output', seq, Buffer.alloc(32 * 1024, seq)));
+    if (seq % 16 === 0) await reaches('output', seq);
+  }
+  await writer.settled();
+  const { size } = await stat(path);
+  assert.ok(size > 2 * 1024 * 1024, `the record holds ${size} bytes`);
+  const cached = cachedBytes(path);
+  assert.ok(cached <= 4096, `${cached} of the record's ${size} bytes are still in the page cache`);
+  // What left the cache is intact on disk.
+  const read = await readRecord(path);
+  assert.equal(read.brokenAt, undefined);
+  assert.equal(read.entries.length, 64);
+  assert.equal(read.entries[63]?.payload[0], 64);
+  assert.deepEqual(errors, []);
+  await writer.close();
 });

@@ -6,6 +6,8 @@
  * when a sender has enough bytes waiting for acknowledgement does the worker post it a message.
  * Everything here is synchronous: the thread sleeps in Atomics.wait until there is work.
  *
+ * Once a batch is on disk, the record's whole pages it filled leave the page cache (page-cache.ts).
+ *
  * Group commit: a batch that is small when the worker wakes from idle waits GROUP_COMMIT_MS for
  * more (keystrokes and their echoes share one fdatasync), unless the broker raises
  * Control.Urgent: a request waits in the ring, a record's first entry does, or GROUP_BYTES of
@@ -13,13 +15,18 @@
  * the entry was put in the ring.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fdatasyncSync, mkdirSync, openSync, writevSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, writevSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import { loadDropCached } from './page-cache.js';
 import { Control, ELIDED, FIXED, FRAME, GROUP_BYTES, HASH, Kind, RING_BYTES, Slot, SLOT_WORDS, WAKE_AT_BYTES, frameBytes, type OpenRequest, type SharedMemory, type WorkerMessage } from './record-ring.js';
 
 interface OpenRecord {
   readonly fd: number;
+  /** The file's size: where the next write goes (it is opened for appending). */
+  size: number;
+  /** Pages from here on may be in the page cache; those before were let go (a page boundary). */
+  cachedFrom: number;
   head: Buffer;
   count: number;
   /** Payload bytes made durable (u32, wrapping). */
@@ -51,6 +58,24 @@ const post = (message: WorkerMessage): void => {
 const records = new Map<number, OpenRecord>();
 /** The longest test-only delay among the open records. */
 let delayMs = 0;
+/** Once on disk, a record's pages leave the page cache (page-cache.ts); without the addon they stay. */
+const pageCache = loadDropCached();
+const dropCached = 'drop' in pageCache ? pageCache.drop : undefined;
+/**
+ * Pages as Linux has them on x86-64 (where it has other sizes, the kernel rounds the range in
+ * and a page may stay cached: a little memory, no harm).
+ */
+const PAGE_BYTES = 4096;
+
+/** After a sync: lets go of the record's whole pages now on disk. The last page, partly written, stays: the next write would read it back from the disk. */
+function letGo(record: OpenRecord): void {
+  const end = record.size - (record.size % PAGE_BYTES);
+  if (dropCached === undefined || end <= record.cachedFrom) return;
+  // Advice only: whatever it answers, the bytes are on disk.
+  dropCached(record.fd, record.cachedFrom, end - record.cachedFrom);
+  record.cachedFrom = end;
+}
+
 /** Nobody notifies this: a sleep that nothing cuts short. */
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -68,7 +93,8 @@ function open(slot: number, token: number, request: OpenRequest): void {
   try {
     mkdirSync(dirname(request.path), { recursive: true, mode: 0o700 });
     const fd = openSync(request.path, 'a', 0o600);
-    records.set(slot, { fd, head: Buffer.from(request.head, 'hex'), count: request.entries, bytes: 0, delayMs: request.delayMs, failed: false });
+    const size = fstatSync(fd).size;
+    records.set(slot, { fd, size, cachedFrom: size - (size % PAGE_BYTES), head: Buffer.from(request.head, 'hex'), count: request.entries, bytes: 0, delayMs: request.delayMs, failed: false });
     delayMs = Math.max(delayMs, request.delayMs);
     post({ kind: 'opened', token });
   } catch (error) {
@@ -124,6 +150,8 @@ function commit(parts: Map<number, Part>): void {
       post({ kind: 'failed', slot, ...errorOf(error) });
       continue;
     }
+    record.size += part.size;
+    letGo(record);
     const base = slot * SLOT_WORDS;
     record.bytes = (record.bytes + part.payload) >>> 0;
     if (part.input !== undefined) Atomics.store(slots, base + Slot.Input, part.input);
