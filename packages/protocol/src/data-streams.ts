@@ -82,8 +82,7 @@ export function pack(frames: readonly Frame[], max = MAX_MESSAGE): Uint8Array[] 
     const wire = inPlace(frame);
     if (wire !== undefined) {
       endBatch();
-      const adjacent = span !== undefined && span.buffer === wire.buffer && span.byteOffset + span.length === wire.byteOffset && span.length + wire.length <= max;
-      if (adjacent && span !== undefined) span = new Uint8Array(span.buffer, span.byteOffset, span.length + wire.length);
+      if (span !== undefined && follows(span, wire, max)) span = new Uint8Array(span.buffer, span.byteOffset, span.length + wire.length);
       else {
         endSpan();
         span = wire;
@@ -99,6 +98,11 @@ export function pack(frames: readonly Frame[], max = MAX_MESSAGE): Uint8Array[] 
   endSpan();
   endBatch();
   return messages;
+}
+
+/** Whether `next` starts where `span` ends, in the same memory, and the two fit in one message of `max` bytes. */
+function follows(span: Uint8Array, next: Uint8Array, max: number): boolean {
+  return span.buffer === next.buffer && span.byteOffset + span.length === next.byteOffset && span.length + next.length <= max;
 }
 
 /** Data frames for `bytes` on `stream` (the terminal: 0), each within MAX_PAYLOAD. */
