@@ -80,12 +80,19 @@ say(`1. keystroke echo: ${ECHO_N} single bytes into cat on a PTY (after ${ECHO_W
     const cold = await airlockEcho(airlock, ECHO);
     results.echoAirlockFirst ??= cold;
   }
-  results.echoAirlock = await airlockEcho(airlock, ECHO);
+  const keystrokes = ECHO.warmup + ECHO.n;
+  /** CPU µs per keystroke of `pids` over `run` (clock ticks of 10 ms: about ±3% over the 1,500 keystrokes). */
+  const perKeystroke = async (pids, run) => {
+    const before = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const result = await run();
+    return { result, cpuUs: ((pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - before) / keystrokes) * 1e6 };
+  };
+  ({ result: results.echoAirlock, cpuUs: results.echoAirlockCpuUs } = await perKeystroke([server.pid, agent.pid], () => airlockEcho(airlock, ECHO)));
   say(`   Airlock: p50 ${us(results.echoAirlock.p50)}, p99 ${us(results.echoAirlock.p99)}`);
 
   // The floor: the same two hops through Node, relaying only
   for (let warm = 0; warm < WARM_SESSIONS; warm++) await floorEcho(floor, ECHO);
-  results.echoFloor = await floorEcho(floor, ECHO);
+  ({ result: results.echoFloor, cpuUs: results.echoFloorCpuUs } = await perKeystroke([floor.relay.pid, floor.agent.pid], () => floorEcho(floor, ECHO)));
   say(`   two Node hops, relaying only: p50 ${us(results.echoFloor.p50)}, p99 ${us(results.echoFloor.p99)}`);
 
   // OpenSSH
@@ -297,6 +304,6 @@ console.log('|---|---|---|---|---|---|---|');
 for (const [name, airlock, ssh, floorFigure, bare, target, ok] of checks) console.log(`| ${name} | ${airlock} | ${ssh} | ${floorFigure} | ${bare} | ${target} | ${target === '' ? '' : pass(ok)} |`);
 console.log(
   `\nAlso: port forward CPU per GB: server+agent ${results.fwdAirlock.cpuPerGb.toFixed(1)} s, CLI ${results.fwdAirlock.cliPerGb.toFixed(1)} s; sshd+ssh ${results.fwdSsh.cpuPerGb.toFixed(1)} s. ` +
-    `Terminal output, this bench's in-process client: ${results.outAirlock.clientPerGb.toFixed(1)} CPU s/GB. Echo max: Airlock ${us(results.echoAirlock.max)}, ssh ${us(results.echoSsh.max)}. Echo in a fresh server's first session (not warmed up): p50 ${us(results.echoAirlockFirst.p50)}, p99 ${us(results.echoAirlockFirst.p99)}.`,
+    `Terminal output, this bench's in-process client: ${results.outAirlock.clientPerGb.toFixed(1)} CPU s/GB. Echo max: Airlock ${us(results.echoAirlock.max)}, ssh ${us(results.echoSsh.max)}. Echo CPU per keystroke: server+agent ${results.echoAirlockCpuUs.toFixed(0)} µs, the floor's relay+agent ${results.echoFloorCpuUs.toFixed(0)} µs. Echo in a fresh server's first session (not warmed up): p50 ${us(results.echoAirlockFirst.p50)}, p99 ${us(results.echoAirlockFirst.p99)}.`,
 );
 await shutdown(checks.every(([, , , , , target, ok]) => target === '' || ok) ? 0 : 1);
