@@ -6,7 +6,7 @@
 // with recording off (bench/unrecorded-server.mjs: the broker's `unrecorded` option, which no
 // flag, setting or variable reaches). The measurements alternate between them, round by round,
 // so that whatever else the machine does falls on both alike; each figure is the median of the
-// rounds:
+// rounds (after one that warms both up and is not counted):
 //  1. keystroke echo round trip: single bytes into cat on each agent's PTY, a session open on
 //     both servers at once and the keystrokes alternating between them (on, off, off, on, ...),
 //     so that what the machine does meanwhile falls on both alike (the p50 of each round)
@@ -70,20 +70,25 @@ await runBench(async () => {
     { name: 'off', airlock: await startAirlock({ label: 'recording off', serverMain: 'bench/unrecorded-server.mjs' }), echo: [], mbps: [], cpuPerGb: [] },
   ];
 
-  for (let round = 1; round <= ROUNDS; round++) {
-    say(`round ${round} of ${ROUNDS}: echo ${ECHO.n} bytes, then ${OUTPUT_MB} MB of output, on each`);
+  // Round 0 warms both servers up and is not counted: a server runs for months, its data path
+  // long compiled by V8, while a fresh one's first rounds measured 30–40% slower than its third.
+  for (let round = 0; round <= ROUNDS; round++) {
+    const counted = round > 0;
+    say(counted ? `round ${round} of ${ROUNDS}: echo ${ECHO.n} bytes, then ${OUTPUT_MB} MB of output, on each` : `warming up (not counted): the same on each`);
     // Who goes first alternates too.
     const order = round % 2 === 1 ? sides : [...sides].reverse();
     const echoes = await interleavedEcho(order);
     for (const [index, side] of order.entries()) {
       const echo = echoes[index];
-      side.echo.push(echo.p50);
+      if (counted) side.echo.push(echo.p50);
       say(`   recording ${side.name}: echo p50 ${us(echo.p50)}, p99 ${us(echo.p99)}`);
     }
     for (const side of order) {
       const output = await airlockOutput(side.airlock, OUTPUT_MB);
-      side.mbps.push(output.mbps);
-      side.cpuPerGb.push(output.cpuPerGb);
+      if (counted) {
+        side.mbps.push(output.mbps);
+        side.cpuPerGb.push(output.cpuPerGb);
+      }
       say(`   recording ${side.name}: ${output.mbps.toFixed(0)} MB/s, server+agent ${output.cpuPerGb.toFixed(1)} CPU s/GB`);
     }
   }

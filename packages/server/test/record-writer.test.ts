@@ -93,6 +93,30 @@ test('entries appended reach the file chained and are said durable by direction,
   assert.equal(again.writer.entryCount, 5);
 });
 
+test('payloads cut from a message at any offset, as frames arrive, reach the file whole and chained', async () => {
+  const path = join(dir, 'offsets', 'a.rec');
+  const { writer, errors, reaches } = await opened(path);
+  // The ring places each payload by its offset modulo 8 (record-ring.ts, payloadGap): every
+  // residue, with payloads long and short, odd and even, and a wrap of the ring on the way.
+  const message = Buffer.alloc(200_000);
+  for (let i = 0; i < message.length; i++) message[i] = (i * 31 + 7) % 253;
+  const appended: RecordEntry[] = [];
+  for (let seq = 1; seq <= 400; seq++) {
+    const offset = (seq * 5) % 8 + (seq % 3) * 1000;
+    const length = seq % 4 === 0 ? 1 : 40_000 + seq;
+    appended.push(entry('output', seq, message.subarray(offset, offset + length)));
+  }
+  for (const one of appended) writer.append(one);
+  await reaches('output', 400, 30_000);
+  await writer.settled();
+  await writer.close();
+  const read = await readRecord(path);
+  assert.equal(read.brokenAt, undefined);
+  assert.equal(read.entries.length, appended.length);
+  read.entries.forEach((one, i) => assert.ok(Buffer.from(one.payload).equals(appended[i]?.payload as Uint8Array), `entry ${i + 1}'s payload`));
+  assert.deepEqual(errors, []);
+});
+
 test("a forwarded connection's data is recorded as its byte count, chained, and none of its bytes reach the file", async () => {
   const path = join(dir, 'forward', 'a.rec');
   const { writer, errors, reaches } = await opened(path);

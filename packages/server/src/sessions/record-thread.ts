@@ -11,7 +11,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { data } from '@airlock/protocol';
-import { Control, CONTROL_WORDS, FIXED, FRAME, GROUP_BYTES, GROUP_COMMIT_MS, Kind, MAX_SLOTS, RING_BYTES, Slot, SLOT_WORDS, entryBytes, frameBytes, marksOf, storedPayloadBytes, type OpenRequest, type RecordEntry, type SharedMemory, type WorkerMessage } from './record-ring.js';
+import { Control, CONTROL_WORDS, FIXED, FRAME, GROUP_BYTES, GROUP_COMMIT_MS, Kind, MAX_SLOTS, RING_BYTES, Slot, SLOT_WORDS, entryBytes, frameBytes, marksOf, payloadGap, storedPayloadBytes, type OpenRequest, type RecordEntry, type SharedMemory, type WorkerMessage } from './record-ring.js';
 
 /** How often records with entries not known to be on disk look again, at most (as a lone Ack waits). */
 export const POLL_MS = data.ACK_DELAY_MS;
@@ -254,17 +254,19 @@ export class RecordThread {
 
   /** Writes a frame at the head if there is room; false if there is not. */
   private write(frame: Waiting): boolean {
-    const length = frame.entry !== undefined ? entryBytes(storedPayloadBytes(frame.entry)) : (frame.body?.length ?? 0);
-    const size = frameBytes(length);
+    const { entry } = frame;
+    const length = entry !== undefined ? entryBytes(storedPayloadBytes(entry)) : (frame.body?.length ?? 0);
+    const gap = entry !== undefined && entry.elided === undefined ? payloadGap(entry.payload) : 0;
+    const size = frameBytes(length, gap);
     const at = this.reserve(size);
     if (at === undefined) return false;
     const { ring } = this;
-    ring.writeUInt32LE(frame.kind, at);
+    ring.writeUInt16LE(frame.kind, at);
+    ring.writeUInt16LE(gap, at + 2);
     ring.writeUInt32LE(frame.slot, at + 4);
     ring.writeUInt32LE(length, at + 8);
     ring.writeUInt32LE(frame.token, at + 12);
-    const body = at + FRAME;
-    const { entry } = frame;
+    const body = at + FRAME + gap;
     if (entry !== undefined) {
       // The entry as on disk, its hash left for the worker (record.ts describes the format).
       ring.writeUInt32BE(length - 4, body);

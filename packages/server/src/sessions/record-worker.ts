@@ -174,7 +174,7 @@ function batch(tail: number, head: number): number {
   const parts = new Map<number, Part>();
   let at = tail;
   while (at !== head) {
-    const kind = ring.readUInt32LE(at);
+    const kind = ring.readUInt16LE(at);
     if (kind === Kind.Wrap) {
       at = 0;
       continue;
@@ -182,7 +182,8 @@ function batch(tail: number, head: number): number {
     const slot = ring.readUInt32LE(at + 4);
     const length = ring.readUInt32LE(at + 8);
     const token = ring.readUInt32LE(at + 12);
-    const body = at + FRAME;
+    const gap = ring.readUInt16LE(at + 2);
+    const body = at + FRAME + gap;
     if (kind === Kind.Entry) {
       take(parts, slot, body, length);
     } else {
@@ -199,7 +200,7 @@ function batch(tail: number, head: number): number {
         throw new Error(`the record ring holds a frame of unknown kind ${kind} at ${at}`);
       }
     }
-    at = (at + frameBytes(length)) % RING_BYTES;
+    at = (at + frameBytes(length, gap)) % RING_BYTES;
   }
   commit(parts);
   return at;
