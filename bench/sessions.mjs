@@ -15,6 +15,8 @@
 //  4. StartSession → first byte of a login shell's output (in-process client)
 //  5. server memory per idle open session (100 shells), and a client that never acknowledges
 //     while `yes` prints: the server's RSS growth over 5 s
+// Airlock and the floor are warmed up before 1 and 2 (WARM_SESSIONS, WARM_OUTPUT_MB), as a server
+// that has run for a while is; a fresh server's first figures are printed too.
 // Exits 1 when a target is missed, 2 on a failure or the time bound. Only the processes it started
 // are signalled; the data directory and sshd's directory are removed at the end.
 import { spawn, spawnSync } from 'node:child_process';
@@ -40,9 +42,13 @@ const TIMEOUT_S = args['timeout-s'];
 // the first keystrokes of a fresh process (while three processes compile it) are not measured.
 const ECHO_WARMUP = 500;
 // ...nor its first sessions: V8 tiers the relay's code up over some thousands of frames (measured
-// on a fresh server, one session after another: p50 593, 345, 218, 193, 175 µs). So Airlock and the
-// Node floor each run WARM_SESSIONS whole echo sessions first; the first one's p50 is reported too.
+// on a fresh server, one session after another: p50 593, 345, 218, 193, 175 µs; sessions of 3,500
+// keystrokes: p99 3054, 2085, 1038, 632, 622 µs, steady from about 10,000). So Airlock and the
+// Node floor each run WARM_SESSIONS sessions of WARM_ECHO keystrokes first; the first one's
+// figures are reported too. The output is warmed up the same way, by WARM_OUTPUT_MB first.
 const WARM_SESSIONS = 3;
+const WARM_ECHO = { n: 3000, warmup: 500 };
+const WARM_OUTPUT_MB = 64;
 if (ECHO_N + ECHO_WARMUP >= 4000) {
   console.error(`--echo must stay under ${4000 - ECHO_WARMUP}: the PTY line buffer (4096) takes the bytes, no newline is sent`);
   process.exit(2);
@@ -77,7 +83,7 @@ say(`1. keystroke echo: ${ECHO_N} single bytes into cat on a PTY (after ${ECHO_W
 
   // Airlock
   for (let warm = 0; warm < WARM_SESSIONS; warm++) {
-    const cold = await airlockEcho(airlock, ECHO);
+    const cold = await airlockEcho(airlock, WARM_ECHO);
     results.echoAirlockFirst ??= cold;
   }
   const keystrokes = ECHO.warmup + ECHO.n;
@@ -91,7 +97,7 @@ say(`1. keystroke echo: ${ECHO_N} single bytes into cat on a PTY (after ${ECHO_W
   say(`   Airlock: p50 ${us(results.echoAirlock.p50)}, p99 ${us(results.echoAirlock.p99)}`);
 
   // The floor: the same two hops through Node, relaying only
-  for (let warm = 0; warm < WARM_SESSIONS; warm++) await floorEcho(floor, ECHO);
+  for (let warm = 0; warm < WARM_SESSIONS; warm++) await floorEcho(floor, WARM_ECHO);
   ({ result: results.echoFloor, cpuUs: results.echoFloorCpuUs } = await perKeystroke([floor.relay.pid, floor.agent.pid], () => floorEcho(floor, ECHO)));
   say(`   two Node hops, relaying only: p50 ${us(results.echoFloor.p50)}, p99 ${us(results.echoFloor.p99)}`);
 
@@ -107,8 +113,10 @@ say(`1. keystroke echo: ${ECHO_N} single bytes into cat on a PTY (after ${ECHO_W
 const outputBytes = OUTPUT_MB * 1024 * 1024;
 say(`2. terminal output: head -c ${OUTPUT_MB}M /dev/zero, counted at the client`);
 {
+  results.outAirlockFirst = await airlockOutput(airlock, WARM_OUTPUT_MB);
   results.outAirlock = await airlockOutput(airlock, OUTPUT_MB);
   say(`   Airlock: ${results.outAirlock.mbps.toFixed(0)} MB/s, server+agent ${results.outAirlock.cpuPerGb.toFixed(1)} CPU s/GB (this bench's client: ${results.outAirlock.clientPerGb.toFixed(1)} s/GB)`);
+  await floorOutput(floor, WARM_OUTPUT_MB);
   results.outFloor = await floorOutput(floor, OUTPUT_MB);
   floor.stop();
   say(`   two Node hops, relaying only: ${results.outFloor.mbps.toFixed(0)} MB/s, relay+agent ${results.outFloor.cpuPerGb.toFixed(1)} CPU s/GB`);
@@ -304,6 +312,6 @@ console.log('|---|---|---|---|---|---|---|');
 for (const [name, airlock, ssh, floorFigure, bare, target, ok] of checks) console.log(`| ${name} | ${airlock} | ${ssh} | ${floorFigure} | ${bare} | ${target} | ${target === '' ? '' : pass(ok)} |`);
 console.log(
   `\nAlso: port forward CPU per GB: server+agent ${results.fwdAirlock.cpuPerGb.toFixed(1)} s, CLI ${results.fwdAirlock.cliPerGb.toFixed(1)} s; sshd+ssh ${results.fwdSsh.cpuPerGb.toFixed(1)} s. ` +
-    `Terminal output, this bench's in-process client: ${results.outAirlock.clientPerGb.toFixed(1)} CPU s/GB. Echo max: Airlock ${us(results.echoAirlock.max)}, ssh ${us(results.echoSsh.max)}. Echo CPU per keystroke: server+agent ${results.echoAirlockCpuUs.toFixed(0)} µs, the floor's relay+agent ${results.echoFloorCpuUs.toFixed(0)} µs. Echo in a fresh server's first session (not warmed up): p50 ${us(results.echoAirlockFirst.p50)}, p99 ${us(results.echoAirlockFirst.p99)}.`,
+    `Terminal output, this bench's in-process client: ${results.outAirlock.clientPerGb.toFixed(1)} CPU s/GB. Echo max: Airlock ${us(results.echoAirlock.max)}, ssh ${us(results.echoSsh.max)}. Echo CPU per keystroke: server+agent ${results.echoAirlockCpuUs.toFixed(0)} µs, the floor's relay+agent ${results.echoFloorCpuUs.toFixed(0)} µs. Echo in a fresh server's first session (not warmed up): p50 ${us(results.echoAirlockFirst.p50)}, p99 ${us(results.echoAirlockFirst.p99)}. Its first output (${WARM_OUTPUT_MB} MB): ${results.outAirlockFirst.mbps.toFixed(0)} MB/s.`,
 );
 await shutdown(checks.every(([, , , , , target, ok]) => target === '' || ok) ? 0 : 1);
