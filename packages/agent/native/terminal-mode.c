@@ -1,8 +1,9 @@
 /*
  * terminal_mode: the line discipline's mode of a terminal, for the agent's password redaction.
  *
- * readMode(fd) returns {echo, canonical}: the ECHO and ICANON local flags of the terminal behind
- * fd. On Linux, tcgetattr on a PTY's master answers with its slave's settings, which are the ones
+ * readMode(fd) returns the ECHO and ICANON local flags of the terminal behind fd as the data
+ * channel's ModeBit bits (1: echo, 2: canonical), a small integer: the agent reads the mode
+ * around every keystroke, and an object per read would cost more than the read. On Linux, tcgetattr on a PTY's master answers with its slave's settings, which are the ones
  * the program on the terminal sets (a password prompt turns ECHO off and keeps ICANON; an editor
  * or readline turns both off and echoes by itself). Node has no binding for tcgetattr, hence C.
  */
@@ -32,14 +33,10 @@ static napi_value read_mode(napi_env env, napi_callback_info info) {
     snprintf(message, sizeof message, "readMode: tcgetattr(%d) failed: %s", fd, strerror(errno));
     return fail(env, message);
   }
-  napi_value result, echo, canonical;
-  if (napi_create_object(env, &result) != napi_ok
-      || napi_get_boolean(env, (settings.c_lflag & ECHO) != 0, &echo) != napi_ok
-      || napi_get_boolean(env, (settings.c_lflag & ICANON) != 0, &canonical) != napi_ok
-      || napi_set_named_property(env, result, "echo", echo) != napi_ok
-      || napi_set_named_property(env, result, "canonical", canonical) != napi_ok) {
-    return fail(env, "readMode: cannot make its result");
-  }
+  /* The bits as ModeBit in packages/protocol/src/data-channel.ts. */
+  int32_t bits = ((settings.c_lflag & ECHO) != 0 ? 1 : 0) | ((settings.c_lflag & ICANON) != 0 ? 2 : 0);
+  napi_value result;
+  if (napi_create_int32(env, bits, &result) != napi_ok) return fail(env, "readMode: cannot make its result");
   return result;
 }
 

@@ -10,10 +10,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { SessionManager } from '@airlock/agent';
 import { spawnPty } from '@airlock/agent/session/programs';
 import { ACTIVE_POLL_MS, BULK_BYTES, loadModeReader, modeReader, ModeWatch } from '@airlock/agent/session/terminal-mode';
-import type { data } from '@airlock/protocol';
+import { data } from '@airlock/protocol';
 import { capturedLogger, sleep, waitFor } from './helpers.js';
 
 const self = { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/bash' };
+const { Echo, Canonical } = data.ModeBit;
 
 test("the addon reads a real terminal's mode as bash sets it: readline, read -s, readline again", { timeout: 20_000 }, async () => {
   const reader = modeReader();
@@ -31,7 +32,7 @@ test("the addon reads a real terminal's mode as bash sets it: readline, read -s,
   try {
     const mode = (): data.TerminalMode | undefined => {
       const fd = program.terminalFd();
-      return fd === undefined ? undefined : reader.read(fd);
+      return fd === undefined ? undefined : data.modeOf(reader.read(fd));
     };
     await waitFor(() => output.endsWith('ready$ '), 'the prompt');
     assert.deepEqual(mode(), { echo: false, canonical: false }, 'readline edits the line itself');
@@ -48,7 +49,7 @@ test("the addon reads a real terminal's mode as bash sets it: readline, read -s,
 });
 
 test('ModeWatch tells each change once and in order, finds a silent change by polling, and stops', async () => {
-  let current: data.TerminalMode | undefined = { echo: true, canonical: true };
+  let current: number | undefined = Echo | Canonical;
   const sent: data.TerminalMode[] = [];
   const watch = new ModeWatch(
     () => current,
@@ -57,20 +58,20 @@ test('ModeWatch tells each change once and in order, finds a silent change by po
   try {
     watch.check();
     assert.deepEqual(sent, [], 'a terminal starts as echo on, canonical: nothing to say');
-    current = { echo: false, canonical: false };
+    current = 0;
     watch.check();
     watch.check();
     assert.deepEqual(sent, [{ echo: false, canonical: false }]);
     // A change nobody looked for (no input, no output after it): the poll finds it.
     watch.output(10);
-    current = { echo: false, canonical: true };
+    current = Canonical;
     await waitFor(() => sent.length === 2, 'the poll to find the change', 1_000);
     assert.deepEqual(sent[1], { echo: false, canonical: true });
     current = undefined;
     watch.check();
     assert.equal(sent.length, 2, 'a terminal gone says nothing');
     watch.stop();
-    current = { echo: true, canonical: true };
+    current = Echo | Canonical;
     await sleep(ACTIVE_POLL_MS * 5);
     watch.check();
     assert.equal(sent.length, 2, 'nothing after stop');
@@ -80,7 +81,7 @@ test('ModeWatch tells each change once and in order, finds a silent change by po
 });
 
 test('ModeWatch.resend says the last mode again for a server that may not know it, the initial one too', () => {
-  let current: data.TerminalMode = { echo: true, canonical: true };
+  let current = Echo | Canonical;
   const sent: data.TerminalMode[] = [];
   const watch = new ModeWatch(
     () => current,
@@ -89,19 +90,19 @@ test('ModeWatch.resend says the last mode again for a server that may not know i
   try {
     watch.resend();
     assert.deepEqual(sent, [{ echo: true, canonical: true }], 'echo on, whole lines: said too (a server taking over withholds input until told)');
-    current = { echo: false, canonical: true };
+    current = Canonical;
     watch.check();
     watch.resend();
     assert.deepEqual(sent.slice(1), [{ echo: false, canonical: true }, { echo: false, canonical: true }], 'a password prompt: said again');
-    current = { echo: false, canonical: false };
+    current = 0;
     watch.check();
     watch.resend();
     assert.deepEqual(sent.slice(3), [{ echo: false, canonical: false }, { echo: false, canonical: false }], 'a line editor: said again too');
-    current = { echo: true, canonical: true };
+    current = Echo | Canonical;
     watch.check();
     watch.resend();
     assert.deepEqual(sent.slice(5), [{ echo: true, canonical: true }, { echo: true, canonical: true }], 'back to the initial mode: a change, then said again');
-    current = { echo: false, canonical: true };
+    current = Canonical;
     watch.check();
     watch.stop();
     watch.resend();
@@ -111,13 +112,13 @@ test('ModeWatch.resend says the last mode again for a server that may not know i
   }
 });
 
-test('ModeWatch reads before each small output, bulk output once a millisecond at most', () => {
+test('ModeWatch reads before each small output, bulk output once a millisecond at most, and at the next turn after small output only', async () => {
   let reads = 0;
   let now = 1_000;
   const watch = new ModeWatch(
     () => {
       reads++;
-      return { echo: true, canonical: true };
+      return Echo | Canonical;
     },
     () => undefined,
     () => now,
@@ -131,6 +132,11 @@ test('ModeWatch reads before each small output, bulk output once a millisecond a
     for (let chunk = 0; chunk < 5; chunk++) watch.output(BULK_BYTES - 1);
     watch.input();
     assert.equal(reads, 8, 'small output (a prompt, an echo) and input: read every time');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(reads, 9, 'at the next turn after small output, once (`read -s -p` turns echo off just after its prompt)');
+    watch.input();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(reads, 10, 'input: read before it is written, not again at the next turn (the program has not run yet)');
   } finally {
     watch.stop();
   }

@@ -272,7 +272,12 @@ export function modePayload(mode: TerminalMode): Uint8Array {
 export function readMode(payload: Uint8Array): TerminalMode {
   const bits = payload[0];
   if (payload.length !== 1 || bits === undefined) throw new FrameError(`a Mode frame carries 1 byte, not ${payload.length}`);
-  if ((bits & ~(ModeBit.Echo | ModeBit.Canonical)) !== 0) throw new FrameError(`a Mode frame's byte has unknown bits: 0x${bits.toString(16).padStart(2, '0')}`);
+  return modeOf(bits);
+}
+
+/** The mode that ModeBit `bits` say (a Mode frame's byte; the agent's addon reads them so). */
+export function modeOf(bits: number): TerminalMode {
+  if (!Number.isInteger(bits) || (bits & ~(ModeBit.Echo | ModeBit.Canonical)) !== 0) throw new FrameError(`a terminal mode's byte has unknown bits: 0x${bits.toString(16).padStart(2, '0')}`);
   return { echo: (bits & ModeBit.Echo) !== 0, canonical: (bits & ModeBit.Canonical) !== 0 };
 }
 

@@ -85,6 +85,8 @@ describe('frames', () => {
     assert.equal(data.hidesInput({ echo: true, canonical: true }), false);
     assert.throws(() => data.readMode(new Uint8Array(2)), /carries 1 byte, not 2/);
     assert.throws(() => data.readMode(Uint8Array.of(0x80)), /unknown bits: 0x80/);
+    assert.deepEqual(data.modeOf(data.ModeBit.Canonical), { echo: false, canonical: true }, 'the bits as the agent reads them: a password prompt');
+    assert.throws(() => data.modeOf(4), /unknown bits: 0x04/);
   });
 
   test('broken messages are refused, saying what is wrong', () => {

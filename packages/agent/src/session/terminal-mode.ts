@@ -13,16 +13,20 @@
  *     is looked at once a millisecond at most, as a read costs a system call (~2.5 µs) and
  *     a prompt does not hide in the middle of it;
  *   - when input arrives, before it is written;
- *   - at the next turn of the event loop after input or other output (`read -s -p` prints
- *     its prompt, then turns echo off, microseconds later), then every ACTIVE_POLL_MS for
- *     ACTIVE_FOR_MS, and every IDLE_POLL_MS otherwise.
+ *   - at the next turn of the event loop after small output (`read -s -p` prints its prompt,
+ *     then turns echo off, microseconds later), then every ACTIVE_POLL_MS for ACTIVE_FOR_MS
+ *     after input or output, and every IDLE_POLL_MS otherwise. Not at the turn after input: a
+ *     program answers input only once the kernel has woken it, after that turn, so such a look
+ *     would find the mode as it was (it was two of the four reads of every keystroke's echo).
  * What is typed between a silent change and the next look, and reaches the server before the
  * Mode, is recorded (a person does not type within a millisecond of the prompt's arrival).
+ * The addon answers with the mode's ModeBit bits, compared as they are: an object is made only
+ * for a change.
  */
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import type { data } from '@airlock/protocol';
+import { data } from '@airlock/protocol';
 
 /** Polling: this often for ACTIVE_FOR_MS after input or output, IDLE_POLL_MS otherwise. */
 export const ACTIVE_POLL_MS = 10;
@@ -32,7 +36,8 @@ export const IDLE_POLL_MS = 100;
 export const BULK_BYTES = 1024;
 const BULK_READ_GAP_MS = 1;
 
-type ReadMode = (fd: number) => data.TerminalMode;
+/** The terminal's mode as ModeBit bits (a Mode frame's byte). */
+type ReadMode = (fd: number) => number;
 
 /** The addon, or why it did not load. */
 export type ModeReader = { readonly read: ReadMode } | { readonly problem: string };
@@ -58,16 +63,15 @@ export function modeReader(): ModeReader {
   return reader;
 }
 
-/** What a session's terminal starts as, and the server assumes until told otherwise. */
-const INITIAL: data.TerminalMode = { echo: true, canonical: true };
-const sameMode = (a: data.TerminalMode, b: data.TerminalMode): boolean => a.echo === b.echo && a.canonical === b.canonical;
+/** What a session's terminal starts as (echo on, whole lines), and the server assumes until told otherwise. */
+const INITIAL_BITS = data.ModeBit.Echo | data.ModeBit.Canonical;
 
 /**
- * Watches one terminal: `read` gives its mode now (undefined once it is gone), `send` is called
- * with each change, in order with the session's other frames, and by `resend`.
+ * Watches one terminal: `read` gives its mode now as ModeBit bits (undefined once it is gone),
+ * `send` is called with each change, in order with the session's other frames, and by `resend`.
  */
 export class ModeWatch {
-  #sent: data.TerminalMode = INITIAL;
+  #sent = INITIAL_BITS;
   #activeUntil = 0;
   #lastRead = -Infinity;
   #timer: NodeJS.Timeout | undefined;
@@ -75,7 +79,7 @@ export class ModeWatch {
   #stopped = false;
 
   constructor(
-    private readonly read: () => data.TerminalMode | undefined,
+    private readonly read: () => number | undefined,
     private readonly send: (mode: data.TerminalMode) => void,
     private readonly now: () => number = () => performance.now(),
   ) {
@@ -86,15 +90,16 @@ export class ModeWatch {
   check(): void {
     if (this.#stopped) return;
     this.#lastRead = this.now();
-    let mode: data.TerminalMode | undefined;
+    let bits: number | undefined;
     try {
-      mode = this.read();
+      bits = this.read();
     } catch {
       // The terminal is closing: nothing is typed into it any more.
-      mode = undefined;
+      bits = undefined;
     }
-    if (mode === undefined || sameMode(mode, this.#sent)) return;
-    this.#sent = mode;
+    if (bits === undefined || bits === this.#sent) return;
+    const mode = data.modeOf(bits);
+    this.#sent = bits;
     this.send(mode);
   }
 
@@ -105,7 +110,7 @@ export class ModeWatch {
    */
   resend(): void {
     if (this.#stopped) return;
-    this.send(this.#sent);
+    this.send(data.modeOf(this.#sent));
   }
 
   /** `bytes` of output are about to be passed on: a change of mode goes before them. */
@@ -118,7 +123,7 @@ export class ModeWatch {
   /** Input is about to be written to the terminal. */
   input(): void {
     this.check();
-    this.#active(true);
+    this.#active(false);
   }
 
   /** The program may change its mode soon: look at the next turn (`soon`), and often for a while. */
@@ -130,8 +135,9 @@ export class ModeWatch {
         this.check();
       });
     }
-    const wasActive = this.now() < this.#activeUntil;
-    this.#activeUntil = this.now() + ACTIVE_FOR_MS;
+    const now = this.now();
+    const wasActive = now < this.#activeUntil;
+    this.#activeUntil = now + ACTIVE_FOR_MS;
     if (!wasActive) this.#schedule(ACTIVE_POLL_MS);
   }
 
