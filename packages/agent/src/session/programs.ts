@@ -10,7 +10,7 @@
  */
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { accessSync, chownSync, closeSync, constants as fsConstants, openSync, readSync, writeSync } from 'node:fs';
 import * as pty from 'node-pty';
 import type { Identity } from './users.js';
@@ -286,7 +286,19 @@ export function spawnPipes(options: LaunchOptions, events: ProgramEvents): Progr
   };
 }
 
-/** The live processes of session `sid` (Linux: /proc/PID/stat's sixth field; zombies left out); undefined without /proc. */
+/**
+ * /proc/PID/stat files read per turn of the event loop: a scan reads every process's, and read
+ * at once (a busy host has thousands) it would hold up other sessions' keystrokes.
+ */
+const SCAN_BATCH = 64;
+/** Enough of a stat line for its first six fields (the command's name is 64 bytes at most). */
+const statHead = Buffer.alloc(512);
+
+/**
+ * The live processes of session `sid` (Linux: /proc/PID/stat's sixth field; zombies left out);
+ * undefined without /proc. Read synchronously in batches: through the thread pool, four calls a
+ * process, a scan cost some 20 ms of CPU at every session's end, while someone else typed.
+ */
 export async function sessionMembers(sid: number): Promise<number[] | undefined> {
   let entries: string[];
   try {
@@ -294,22 +306,33 @@ export async function sessionMembers(sid: number): Promise<number[] | undefined>
   } catch {
     return undefined;
   }
+  const pids = entries.filter((entry) => /^\d+$/.test(entry)).map(Number);
   const members: number[] = [];
-  await Promise.all(
-    entries
-      .filter((entry) => /^\d+$/.test(entry))
-      .map(async (entry) => {
-        try {
-          const text = await readFile(`/proc/${entry}/stat`, 'utf8');
-          // pid (comm) state ppid pgrp session …; comm may hold spaces and parentheses.
-          const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-          if (Number(fields[3]) === sid && fields[0] !== 'Z' && fields[0] !== 'X') members.push(Number(entry));
-        } catch {
-          // It has gone.
-        }
-      }),
-  );
+  for (let start = 0; start < pids.length; start += SCAN_BATCH) {
+    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+    for (const pid of pids.slice(start, start + SCAN_BATCH)) if (inSession(pid, sid)) members.push(pid);
+  }
   return members;
+}
+
+/** Whether `pid` is alive in session `sid`, from /proc/PID/stat; false once it has gone. */
+function inSession(pid: number, sid: number): boolean {
+  let fd: number;
+  try {
+    fd = openSync(`/proc/${pid}/stat`, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const text = statHead.toString('latin1', 0, readSync(fd, statHead, 0, statHead.length, null));
+    // pid (comm) state ppid pgrp session …; comm may hold spaces and parentheses.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[3]) === sid && fields[0] !== 'Z' && fields[0] !== 'X';
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function signal(pids: readonly number[], name: NodeJS.Signals): void {
