@@ -49,7 +49,8 @@ async function within<T>(what: string, promise: Promise<T>): Promise<T> {
   }
 }
 
-async function opened(name: string) {
+/** `delayMs`: a slow disk, each batch taking that much more to write (the broker's test-only recordDelayMs). */
+async function opened(name: string, delayMs = 0) {
   const durable: Record<Direction, number> = { input: 0, output: 0 };
   let moved: (() => void) | undefined;
   const writer = await RecordWriter.open(
@@ -62,6 +63,7 @@ async function opened(name: string) {
     (error) => {
       throw error;
     },
+    delayMs,
   );
   const reaches = (direction: Direction, seq: number): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -141,5 +143,20 @@ test("a forwarded connection's data counts as the bytes it carried: 64 KiB of it
   for (let seq = 2; seq <= 5; seq++) writer.append({ ...entry('output', seq, new Uint8Array(0)), stream: 3, elided: GROUP_BYTES / 4 });
   await reaches('output', 5);
   assert.equal(durable.input, 1);
+  await within('close()', writer.close());
+});
+
+test('a keystroke that comes while a batch is being written waits for company too: small batches go once a wait at most, not back to back', async () => {
+  const { writer, durable, reaches } = await opened('e', 1_000);
+  // The first entry goes at once, and its batch takes a second to write.
+  writer.append(entry('output', 1, Buffer.from('$ ')));
+  await sleep(300);
+  writer.append(entry('input', 1, Buffer.from('l')));
+  await reaches('output', 1);
+  // Taken at once behind the last batch, the keystroke would be on disk a second after it.
+  await sleep(1_500);
+  assert.equal(durable.input, 0, 'the keystroke waits as one met on waking does');
+  await within('settled()', writer.settled());
+  assert.equal(durable.input, 1, 'a sync still answers without the wait');
   await within('close()', writer.close());
 });

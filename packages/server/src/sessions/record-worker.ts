@@ -207,22 +207,29 @@ function batch(tail: number, head: number): number {
 }
 
 let tail = Atomics.load(control, Control.Tail);
-/** The worker has just woken from having nothing to do: a small batch waits for company. */
-let woke = true;
+/**
+ * When the group now gathering began: on waking from having nothing to do, or at the last
+ * batch. A small batch waits for company until groupCommitMs after it, so small entries that
+ * keep coming (typing, a program printing a little at a time) are synced a few times a second,
+ * not once per batch met right behind the last (about 35 a second under the echo bench).
+ */
+let groupFrom = performance.now();
 for (;;) {
   let head = Atomics.load(control, Control.Head);
   if (head === tail) {
     Atomics.wait(control, Control.Head, head);
-    woke = true;
+    groupFrom = performance.now();
     continue;
   }
-  if (woke && Atomics.load(control, Control.Appended) < GROUP_BYTES) nap(shared.groupCommitMs);
-  if (delayMs > 0) Atomics.wait(sleeper, 0, 0, delayMs);
+  const wait = groupFrom + shared.groupCommitMs - performance.now();
+  if (wait > 0 && Atomics.load(control, Control.Appended) < GROUP_BYTES) nap(wait);
   // Lowered before the head is read: what the broker puts after this raises them again.
   Atomics.store(control, Control.Urgent, 0);
   Atomics.store(control, Control.Appended, 0);
   head = Atomics.load(control, Control.Head);
-  woke = false;
+  groupFrom = performance.now();
+  // Tests only: a slow disk, each batch taking delayMs more to write (what comes meanwhile waits for the next).
+  if (delayMs > 0) Atomics.wait(sleeper, 0, 0, delayMs);
   tail = batch(tail, head);
   Atomics.store(control, Control.Tail, tail);
   // Stored before this is read, as the broker raises WantRoom before it looks at the tail again.
