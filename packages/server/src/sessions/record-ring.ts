@@ -53,11 +53,11 @@ export const ELIDED_BYTES = 4;
 /**
  * How long a small batch (keystrokes, their echoes) waits for company before it is written and
  * synced: from the worker's waking from idle, or from the start of its last batch when entries
- * kept coming, so small traffic is synced a few times a second at most. Only acknowledgements wait for it, never
- * forwarding, and senders keep what is unacknowledged; each sync, though, costs this kind of
- * machine far more than its own time (docs/performance.md: 2 ms here put +40–60% on the echo
- * p50, 100 ms +12%). A request, a record's first entry, or GROUP_BYTES of payload appended cuts
- * the wait short (Control.Urgent).
+ * kept coming, so small traffic is synced a few times a second at most. Only acknowledgements
+ * wait for it, never forwarding, and senders keep what is unacknowledged; each sync, though,
+ * costs this kind of machine far more than its own time (docs/performance.md: 2 ms here put
+ * +40–60% on the echo p50, 100 ms +12%). A request, a record's first entry, or GROUP_BYTES of
+ * payload appended cuts the wait short (Control.Urgent).
  */
 export const GROUP_COMMIT_MS = 100;
 /**
