@@ -26,6 +26,16 @@ export function stats(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
   return { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted[sorted.length - 1], n: sorted.length };
 }
+/** Each number's median over rounds' results (`max`: the largest of them), as one result. */
+export function medians(rounds) {
+  const result = {};
+  for (const key of Object.keys(rounds[0])) {
+    const values = rounds.map((round) => round[key]);
+    if (values.some((value) => typeof value !== 'number')) continue;
+    result[key] = key === 'max' ? Math.max(...values) : quantile([...values].sort((a, b) => a - b), 0.5);
+  }
+  return result;
+}
 export const us = (ms) => `${Math.round(ms * 1000)} µs`;
 export const msf = (ms) => `${ms.toFixed(1)} ms`;
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench:sessions [-- --echo N --output-mb M --forward-mb M --starts N --idle N --timeout-s S]
+// npm run bench:sessions [-- --rounds R --echo N --output-mb M --forward-mb M --starts N --idle N --timeout-s S]
 // Sessions, side by side with OpenSSH on loopback in the same run. One real Airlock server
 // (SQLite, a temporary data directory, 127.0.0.1 only) and one real agent (registered through an
 // activation) run as child processes; a private sshd (the testkit's startSshd('root'): its own
@@ -16,7 +16,9 @@
 //  5. server memory per idle open session (100 shells), and a client that never acknowledges
 //     while `yes` prints: the server's RSS growth over 5 s
 // Airlock and the floor are warmed up before 1 and 2 (WARM_SESSIONS, WARM_OUTPUT_MB), as a server
-// that has run for a while is; a fresh server's first figures are printed too.
+// that has run for a while is; a fresh server's first figures are printed too. 1 to 3 run ROUNDS
+// times, each round every contestant in turn, and the table has each figure's median: this
+// machine's speed moves by tens of percent within minutes, and one run's ratios moved with it.
 // Exits 1 when a target is missed, 2 on a failure or the time bound. Only the processes it started
 // are signalled; the data directory and sshd's directory are removed at the end.
 import { spawn, spawnSync } from 'node:child_process';
@@ -29,9 +31,10 @@ import { startSshd } from '@airlock/testkit';
 import { floorEcho, floorOutput, startFloorRelay } from './relay-floor.mjs';
 import { positiveOptions } from './args.mjs';
 import { BenchPeer } from './sessions-peer.mjs';
-import { airlockEcho, airlockOutput, boundBench, cleanups, cpuSampler, cpuSeconds, descendants, echoRoundTrips, freePort, msf, now, profileArgs, root, rssBytes, say, shebangFlags, shutdown, sleep, startAirlock, stats, stopChild, track, us } from './sessions-rig.mjs';
+import { airlockEcho, airlockOutput, boundBench, cleanups, cpuSampler, cpuSeconds, descendants, echoRoundTrips, freePort, medians, msf, now, profileArgs, root, rssBytes, say, shebangFlags, shutdown, sleep, startAirlock, stats, stopChild, track, us } from './sessions-rig.mjs';
 
-const args = positiveOptions({ echo: 1000, 'output-mb': 256, 'forward-mb': 512, starts: 20, idle: 100, 'timeout-s': 900 });
+const args = positiveOptions({ rounds: 3, echo: 1000, 'output-mb': 256, 'forward-mb': 512, starts: 20, idle: 100, 'timeout-s': 900 });
+const ROUNDS = args.rounds;
 const ECHO_N = args.echo;
 const OUTPUT_MB = args['output-mb'];
 const FORWARD_MB = args['forward-mb'];
@@ -72,7 +75,7 @@ cleanups.push(() => floor.stop());
 
 // ---- 1. keystroke echo ------------------------------------------------------------------------------
 const results = {};
-say(`1. keystroke echo: ${ECHO_N} single bytes into cat on a PTY (after ${ECHO_WARMUP} to warm up)`);
+say(`1. keystroke echo: ${ECHO_N} single bytes into cat on a PTY (after ${ECHO_WARMUP} to warm up), ${ROUNDS} round${ROUNDS === 1 ? '' : 's'}`);
 {
   // Bare local PTY (node-pty, the agent's own dependency)
   const pty = createRequire(join(root, 'packages/agent/package.json'))('node-pty');
@@ -81,32 +84,36 @@ say(`1. keystroke echo: ${ECHO_N} single bytes into cat on a PTY (after ${ECHO_W
   term.kill();
   say(`   bare PTY: p50 ${us(results.echoBare.p50)}, p99 ${us(results.echoBare.p99)}`);
 
-  // Airlock
+  // Airlock and the floor warmed up; then each round: Airlock, the floor, OpenSSH
   for (let warm = 0; warm < WARM_SESSIONS; warm++) {
     const cold = await airlockEcho(airlock, WARM_ECHO);
     results.echoAirlockFirst ??= cold;
   }
+  for (let warm = 0; warm < WARM_SESSIONS; warm++) await floorEcho(floor, WARM_ECHO);
   const keystrokes = ECHO.warmup + ECHO.n;
   /** CPU µs per keystroke of `pids` over `run` (clock ticks of 10 ms: about ±3% over the 1,500 keystrokes). */
   const perKeystroke = async (pids, run) => {
     const before = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
     const result = await run();
-    return { result, cpuUs: ((pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - before) / keystrokes) * 1e6 };
+    return { ...result, cpuUs: ((pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - before) / keystrokes) * 1e6 };
   };
-  ({ result: results.echoAirlock, cpuUs: results.echoAirlockCpuUs } = await perKeystroke([server.pid, agent.pid], () => airlockEcho(airlock, ECHO)));
-  say(`   Airlock: p50 ${us(results.echoAirlock.p50)}, p99 ${us(results.echoAirlock.p99)}`);
-
-  // The floor: the same two hops through Node, relaying only
-  for (let warm = 0; warm < WARM_SESSIONS; warm++) await floorEcho(floor, WARM_ECHO);
-  ({ result: results.echoFloor, cpuUs: results.echoFloorCpuUs } = await perKeystroke([floor.relay.pid, floor.agent.pid], () => floorEcho(floor, ECHO)));
-  say(`   two Node hops, relaying only: p50 ${us(results.echoFloor.p50)}, p99 ${us(results.echoFloor.p99)}`);
-
-  // OpenSSH
-  const ssh = track(spawn('ssh', ['-tt', ...sshArgs, 'root@localhost', 'cat'], { stdio: ['pipe', 'pipe', 'pipe'] }));
-  results.echoSsh = await echoRoundTrips('OpenSSH', (bytes) => ssh.stdin.write(bytes), (on) => ssh.stdout.on('data', on), ECHO);
-  ssh.stdin.end();
-  await stopChild(ssh, 3000);
-  say(`   OpenSSH: p50 ${us(results.echoSsh.p50)}, p99 ${us(results.echoSsh.p99)}`);
+  const rounds = { airlock: [], floor: [], ssh: [] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    const airlockRound = await perKeystroke([server.pid, agent.pid], () => airlockEcho(airlock, ECHO));
+    const floorRound = await perKeystroke([floor.relay.pid, floor.agent.pid], () => floorEcho(floor, ECHO));
+    const ssh = track(spawn('ssh', ['-tt', ...sshArgs, 'root@localhost', 'cat'], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    const sshRound = await echoRoundTrips('OpenSSH', (bytes) => ssh.stdin.write(bytes), (on) => ssh.stdout.on('data', on), ECHO);
+    ssh.stdin.end();
+    await stopChild(ssh, 3000);
+    rounds.airlock.push(airlockRound);
+    rounds.floor.push(floorRound);
+    rounds.ssh.push(sshRound);
+    say(`   round ${round}: Airlock p50 ${us(airlockRound.p50)}, p99 ${us(airlockRound.p99)}; two Node hops, relaying only: p50 ${us(floorRound.p50)}, p99 ${us(floorRound.p99)}; OpenSSH: p50 ${us(sshRound.p50)}, p99 ${us(sshRound.p99)}`);
+  }
+  results.echoAirlock = medians(rounds.airlock);
+  results.echoFloor = medians(rounds.floor);
+  results.echoSsh = medians(rounds.ssh);
+  results.echoRounds = rounds;
 }
 
 // ---- 2. terminal output throughput -----------------------------------------------------------------
@@ -114,31 +121,41 @@ const outputBytes = OUTPUT_MB * 1024 * 1024;
 say(`2. terminal output: head -c ${OUTPUT_MB}M /dev/zero, counted at the client`);
 {
   results.outAirlockFirst = await airlockOutput(airlock, WARM_OUTPUT_MB);
-  results.outAirlock = await airlockOutput(airlock, OUTPUT_MB);
-  say(`   Airlock: ${results.outAirlock.mbps.toFixed(0)} MB/s, server+agent ${results.outAirlock.cpuPerGb.toFixed(1)} CPU s/GB (this bench's client: ${results.outAirlock.clientPerGb.toFixed(1)} s/GB)`);
   await floorOutput(floor, WARM_OUTPUT_MB);
-  results.outFloor = await floorOutput(floor, OUTPUT_MB);
+  const rounds = { airlock: [], floor: [], ssh: [] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    rounds.airlock.push(await airlockOutput(airlock, OUTPUT_MB));
+    rounds.floor.push(await floorOutput(floor, OUTPUT_MB));
+    rounds.ssh.push(await sshOutput());
+    const [a, f, o] = [rounds.airlock.at(-1), rounds.floor.at(-1), rounds.ssh.at(-1)];
+    say(`   round ${round}: Airlock ${a.mbps.toFixed(0)} MB/s at ${a.cpuPerGb.toFixed(1)} CPU s/GB (server+agent; this bench's client ${a.clientPerGb.toFixed(1)}); two Node hops, relaying only: ${f.mbps.toFixed(0)} MB/s at ${f.cpuPerGb.toFixed(1)} (relay+agent); OpenSSH: ${o.mbps.toFixed(0)} MB/s at ${o.cpuPerGb.toFixed(1)} (sshd+ssh, ${o.processes} processes sampled)`);
+  }
   floor.stop();
-  say(`   two Node hops, relaying only: ${results.outFloor.mbps.toFixed(0)} MB/s, relay+agent ${results.outFloor.cpuPerGb.toFixed(1)} CPU s/GB`);
+  results.outAirlock = medians(rounds.airlock);
+  results.outFloor = medians(rounds.floor);
+  results.outSsh = medians(rounds.ssh);
+  results.outRounds = rounds;
 
-  let ssh;
-  const sampler = cpuSampler(() => [...descendants(sshdPid, (comm) => comm === 'sshd'), ...(ssh?.pid !== undefined ? [ssh.pid] : [])]);
-  ssh = track(spawn('ssh', [...sshArgs, 'root@localhost', `head -c ${OUTPUT_MB}M /dev/zero`], { stdio: ['ignore', 'pipe', 'inherit'] }));
-  let bytes = 0;
-  let sfirst;
-  let slast;
-  ssh.stdout.on('data', (chunk) => {
-    sfirst ??= now();
-    slast = now();
-    bytes += chunk.length;
-  });
-  await new Promise((resolve) => ssh.stdout.once('end', resolve));
-  // the ssh client and sshd's per-connection processes are still sampled as they exit
-  await new Promise((resolve) => (ssh.exitCode !== null ? resolve() : ssh.once('exit', resolve)));
-  const sshCpu = sampler.stop();
-  if (bytes !== outputBytes) throw new Error(`OpenSSH output: ${bytes} bytes, expected ${outputBytes}`);
-  results.outSsh = { mbps: outputBytes / 1048576 / ((slast - sfirst) / 1000), cpuPerGb: sshCpu.seconds / (outputBytes / 2 ** 30), processes: sshCpu.processes };
-  say(`   OpenSSH: ${results.outSsh.mbps.toFixed(0)} MB/s, sshd+ssh ${results.outSsh.cpuPerGb.toFixed(1)} CPU s/GB (${sshCpu.processes} processes sampled)`);
+  /** `head` through ssh into a counting pipe: MB/s, and the CPU of every sshd process of it and the client. */
+  async function sshOutput() {
+    let ssh;
+    const sampler = cpuSampler(() => [...descendants(sshdPid, (comm) => comm === 'sshd'), ...(ssh?.pid !== undefined ? [ssh.pid] : [])]);
+    ssh = track(spawn('ssh', [...sshArgs, 'root@localhost', `head -c ${OUTPUT_MB}M /dev/zero`], { stdio: ['ignore', 'pipe', 'inherit'] }));
+    let bytes = 0;
+    let sfirst;
+    let slast;
+    ssh.stdout.on('data', (chunk) => {
+      sfirst ??= now();
+      slast = now();
+      bytes += chunk.length;
+    });
+    await new Promise((resolve) => ssh.stdout.once('end', resolve));
+    // the ssh client and sshd's per-connection processes are still sampled as they exit
+    await new Promise((resolve) => (ssh.exitCode !== null ? resolve() : ssh.once('exit', resolve)));
+    const sshCpu = sampler.stop();
+    if (bytes !== outputBytes) throw new Error(`OpenSSH output: ${bytes} bytes, expected ${outputBytes}`);
+    return { mbps: outputBytes / 1048576 / ((slast - sfirst) / 1000), cpuPerGb: sshCpu.seconds / (outputBytes / 2 ** 30), processes: sshCpu.processes };
+  }
 }
 
 // ---- 3. port-forward throughput -----------------------------------------------------------------------
@@ -186,58 +203,73 @@ say(`3. port forwarding: ${FORWARD_MB} MB from a local TCP server`);
     });
   }
 
-  // Airlock: the real CLI
-  const cli = track(
-    spawn(process.execPath, [...profileArgs, ...shebangFlags('packages/cli/bin/airlock.js'), 'packages/cli/bin/airlock.js', 'ssm', 'start-session', '--target', instanceId, '--document-name', 'AWS-StartPortForwardingSession', '--parameters', `portNumber=${sourcePort},localPortNumber=0`], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, AIRLOCK_ENDPOINT_URL: endpoint, AIRLOCK_TOKEN_FILE: join(dataDir, 'root-token') },
-    }),
-  );
-  const localPort = await new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`the CLI did not open a port: ${text}`)), 20_000);
-    const look = (data) => {
-      text += data.toString('utf8');
-      const match = /Port (\d+) opened/.exec(text);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    cli.stdout.on('data', look);
-    cli.stderr.on('data', look);
-    cli.once('exit', (code) => reject(new Error(`the CLI exited (${code}): ${text}`)));
-  });
-  const cpuBefore = cpuSeconds(server.pid) + cpuSeconds(agent.pid);
-  const cliBefore = cpuSeconds(cli.pid);
-  results.fwdAirlock = { mbps: await pull(localPort) };
-  results.fwdAirlock.cpuPerGb = (cpuSeconds(server.pid) + cpuSeconds(agent.pid) - cpuBefore) / (forwardBytes / 2 ** 30);
-  results.fwdAirlock.cliPerGb = (cpuSeconds(cli.pid) - cliBefore) / (forwardBytes / 2 ** 30);
-  cli.kill('SIGINT');
-  await stopChild(cli, 5000);
-  say(`   Airlock (CLI): ${results.fwdAirlock.mbps.toFixed(0)} MB/s; server+agent ${results.fwdAirlock.cpuPerGb.toFixed(1)} CPU s/GB, CLI ${results.fwdAirlock.cliPerGb.toFixed(1)} s/GB`);
-
-  // OpenSSH
-  const sshPort = await freePort();
-  const ssh = track(spawn('ssh', ['-N', '-o', 'ExitOnForwardFailure=yes', '-L', `${sshPort}:127.0.0.1:${sourcePort}`, ...sshArgs, 'root@localhost'], { stdio: ['ignore', 'ignore', 'inherit'] }));
-  for (let attempt = 0; ; attempt++) {
-    const open = await new Promise((resolve) => {
-      const probe = createConnection({ port: sshPort, host: '127.0.0.1' }, () => {
-        probe.destroy();
-        resolve(true);
-      });
-      probe.once('error', () => resolve(false));
-    });
-    if (open) break;
-    if (attempt > 100 || ssh.exitCode !== null) throw new Error('ssh -L did not listen');
-    await sleep(50);
+  const rounds = { airlock: [], ssh: [] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    const [a, o] = [await airlockForward(), await sshForward()];
+    rounds.airlock.push(a);
+    rounds.ssh.push(o);
+    say(`   round ${round}: Airlock (CLI) ${a.mbps.toFixed(0)} MB/s, server+agent ${a.cpuPerGb.toFixed(1)} CPU s/GB, CLI ${a.cliPerGb.toFixed(1)}; OpenSSH (ssh -L) ${o.mbps.toFixed(0)} MB/s, sshd+ssh ${o.cpuPerGb.toFixed(1)}`);
   }
-  const sampler = cpuSampler(() => [...descendants(sshdPid, (comm) => comm === 'sshd'), ssh.pid]);
-  results.fwdSsh = { mbps: await pull(sshPort) };
-  results.fwdSsh.cpuPerGb = sampler.stop().seconds / (forwardBytes / 2 ** 30);
-  await stopChild(ssh, 3000);
-  say(`   OpenSSH (ssh -L): ${results.fwdSsh.mbps.toFixed(0)} MB/s; sshd+ssh ${results.fwdSsh.cpuPerGb.toFixed(1)} CPU s/GB`);
+  results.fwdAirlock = medians(rounds.airlock);
+  results.fwdSsh = medians(rounds.ssh);
+  results.fwdRounds = rounds;
+
+  /** A pull through the real CLI, started for it (as a user's one-off forward is). */
+  async function airlockForward() {
+    const cli = track(
+      spawn(process.execPath, [...profileArgs, ...shebangFlags('packages/cli/bin/airlock.js'), 'packages/cli/bin/airlock.js', 'ssm', 'start-session', '--target', instanceId, '--document-name', 'AWS-StartPortForwardingSession', '--parameters', `portNumber=${sourcePort},localPortNumber=0`], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, AIRLOCK_ENDPOINT_URL: endpoint, AIRLOCK_TOKEN_FILE: join(dataDir, 'root-token') },
+      }),
+    );
+    const localPort = await new Promise((resolve, reject) => {
+      let text = '';
+      const timer = setTimeout(() => reject(new Error(`the CLI did not open a port: ${text}`)), 20_000);
+      const look = (data) => {
+        text += data.toString('utf8');
+        const match = /Port (\d+) opened/.exec(text);
+        if (match !== null) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
+      };
+      cli.stdout.on('data', look);
+      cli.stderr.on('data', look);
+      cli.once('exit', (code) => reject(new Error(`the CLI exited (${code}): ${text}`)));
+    });
+    const cpuBefore = cpuSeconds(server.pid) + cpuSeconds(agent.pid);
+    const cliBefore = cpuSeconds(cli.pid);
+    const mbps = await pull(localPort);
+    const cpuPerGb = (cpuSeconds(server.pid) + cpuSeconds(agent.pid) - cpuBefore) / (forwardBytes / 2 ** 30);
+    const cliPerGb = (cpuSeconds(cli.pid) - cliBefore) / (forwardBytes / 2 ** 30);
+    cli.kill('SIGINT');
+    await stopChild(cli, 5000);
+    return { mbps, cpuPerGb, cliPerGb };
+  }
+
+  /** A pull through `ssh -N -L`, started for it. */
+  async function sshForward() {
+    const sshPort = await freePort();
+    const ssh = track(spawn('ssh', ['-N', '-o', 'ExitOnForwardFailure=yes', '-L', `${sshPort}:127.0.0.1:${sourcePort}`, ...sshArgs, 'root@localhost'], { stdio: ['ignore', 'ignore', 'inherit'] }));
+    for (let attempt = 0; ; attempt++) {
+      const open = await new Promise((resolve) => {
+        const probe = createConnection({ port: sshPort, host: '127.0.0.1' }, () => {
+          probe.destroy();
+          resolve(true);
+        });
+        probe.once('error', () => resolve(false));
+      });
+      if (open) break;
+      if (attempt > 100 || ssh.exitCode !== null) throw new Error('ssh -L did not listen');
+      await sleep(50);
+    }
+    const sampler = cpuSampler(() => [...descendants(sshdPid, (comm) => comm === 'sshd'), ssh.pid]);
+    const mbps = await pull(sshPort);
+    const cpuPerGb = sampler.stop().seconds / (forwardBytes / 2 ** 30);
+    await stopChild(ssh, 3000);
+    return { mbps, cpuPerGb };
+  }
 }
 
 // ---- 4. StartSession → first byte ------------------------------------------------------------------
@@ -307,11 +339,12 @@ const checks = [
   ['server memory per idle session', `${(results.idle.perSession / 1024).toFixed(1)} KB`, '', '', '', '≤ 200 KB', results.idle.perSession <= 200 * 1024],
   ['server RSS growth, client not reading, 5 s', `${(results.slow.growth / 1048576).toFixed(2)} MiB (${(results.slow.fromFirstOutput / 1048576).toFixed(2)} from the first output)`, '', '', '', '< 4 MB', results.slow.growth < 4 * 1024 * 1024],
 ];
+console.log(`\nMedians of ${ROUNDS} round${ROUNDS === 1 ? '' : 's'} for echo, output and port forward (each round's figures above).`);
 console.log('\n| measure | Airlock | OpenSSH | two Node hops, relaying only | bare PTY | target | |');
 console.log('|---|---|---|---|---|---|---|');
 for (const [name, airlock, ssh, floorFigure, bare, target, ok] of checks) console.log(`| ${name} | ${airlock} | ${ssh} | ${floorFigure} | ${bare} | ${target} | ${target === '' ? '' : pass(ok)} |`);
 console.log(
   `\nAlso: port forward CPU per GB: server+agent ${results.fwdAirlock.cpuPerGb.toFixed(1)} s, CLI ${results.fwdAirlock.cliPerGb.toFixed(1)} s; sshd+ssh ${results.fwdSsh.cpuPerGb.toFixed(1)} s. ` +
-    `Terminal output, this bench's in-process client: ${results.outAirlock.clientPerGb.toFixed(1)} CPU s/GB. Echo max: Airlock ${us(results.echoAirlock.max)}, ssh ${us(results.echoSsh.max)}. Echo CPU per keystroke: server+agent ${results.echoAirlockCpuUs.toFixed(0)} µs, the floor's relay+agent ${results.echoFloorCpuUs.toFixed(0)} µs. Echo in a fresh server's first session (not warmed up): p50 ${us(results.echoAirlockFirst.p50)}, p99 ${us(results.echoAirlockFirst.p99)}. Its first output (${WARM_OUTPUT_MB} MB): ${results.outAirlockFirst.mbps.toFixed(0)} MB/s.`,
+    `Terminal output, this bench's in-process client: ${results.outAirlock.clientPerGb.toFixed(1)} CPU s/GB. Echo max: Airlock ${us(results.echoAirlock.max)}, ssh ${us(results.echoSsh.max)}. Echo CPU per keystroke: server+agent ${results.echoAirlock.cpuUs.toFixed(0)} µs, the floor's relay+agent ${results.echoFloor.cpuUs.toFixed(0)} µs. Echo in a fresh server's first session (not warmed up): p50 ${us(results.echoAirlockFirst.p50)}, p99 ${us(results.echoAirlockFirst.p99)}. Its first output (${WARM_OUTPUT_MB} MB): ${results.outAirlockFirst.mbps.toFixed(0)} MB/s.`,
 );
 await shutdown(checks.every(([, , , , , target, ok]) => target === '' || ok) ? 0 : 1);
