@@ -113,7 +113,6 @@ say(`1. keystroke echo: ${ECHO_N} single bytes into cat on a PTY (after ${ECHO_W
   results.echoAirlock = medians(rounds.airlock);
   results.echoFloor = medians(rounds.floor);
   results.echoSsh = medians(rounds.ssh);
-  results.echoRounds = rounds;
 }
 
 // ---- 2. terminal output throughput -----------------------------------------------------------------
@@ -134,7 +133,6 @@ say(`2. terminal output: head -c ${OUTPUT_MB}M /dev/zero, counted at the client`
   results.outAirlock = medians(rounds.airlock);
   results.outFloor = medians(rounds.floor);
   results.outSsh = medians(rounds.ssh);
-  results.outRounds = rounds;
 
   /** `head` through ssh into a counting pipe: MB/s, and the CPU of every sshd process of it and the client. */
   async function sshOutput() {
@@ -212,7 +210,6 @@ say(`3. port forwarding: ${FORWARD_MB} MB from a local TCP server`);
   }
   results.fwdAirlock = medians(rounds.airlock);
   results.fwdSsh = medians(rounds.ssh);
-  results.fwdRounds = rounds;
 
   /** A pull through the real CLI, started for it (as a user's one-off forward is). */
   async function airlockForward() {
