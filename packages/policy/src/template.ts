@@ -38,7 +38,7 @@ export function parseTemplate(source: string, options: TemplateOptions): Templat
       const end = source.indexOf('}', i + 2);
       if (end < 0) return { error: `"${source}" opens a policy variable with \${ but never closes it with }` };
       const body = source.slice(i + 2, end);
-      const special = LITERAL_SPECIALS[body];
+      const special = Object.hasOwn(LITERAL_SPECIALS, body) ? LITERAL_SPECIALS[body] : undefined;
       if (special !== undefined) {
         text += special;
       } else {

@@ -152,7 +152,7 @@ function check(shape: AnyShape, value: unknown, path: string, problems: Validati
     case 'list': {
       if (!Array.isArray(value)) { fail(`must be a list, not ${kindOf(value)}.`); return; }
       if (shape.min !== undefined && value.length < shape.min) { fail(`must have at least ${shape.min} item${shape.min === 1 ? '' : 's'}.`); return; }
-      if (shape.max !== undefined && value.length > shape.max) { fail(`must have at most ${shape.max} items.`); return; }
+      if (shape.max !== undefined && value.length > shape.max) { fail(`must have at most ${shape.max} item${shape.max === 1 ? '' : 's'}.`); return; }
       value.forEach((item, index) => {
         check(shape.member, item, `${path}[${index}]`, problems);
       });
@@ -161,7 +161,7 @@ function check(shape: AnyShape, value: unknown, path: string, problems: Validati
     case 'map': {
       if (!isPlainObject(value)) { fail(`must be an object, not ${kindOf(value)}.`); return; }
       const entries = Object.entries(value);
-      if (shape.max !== undefined && entries.length > shape.max) { fail(`must have at most ${shape.max} entries.`); return; }
+      if (shape.max !== undefined && entries.length > shape.max) { fail(`must have at most ${shape.max} ${shape.max === 1 ? 'entry' : 'entries'}.`); return; }
       for (const [key, item] of entries) {
         check(shape.key, key, `${path}.key(${JSON.stringify(key)})`, problems);
         check(shape.value, item, `${path}[${JSON.stringify(key)}]`, problems);
@@ -203,6 +203,8 @@ function kindOf(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'string') return 'a string';
+  // String, not JSON.stringify: 1e400 arrives as Infinity, which JSON would show as null.
+  if (typeof value === 'number') return `the number ${String(value)}`;
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
@@ -222,7 +224,7 @@ export function redact(shape: AnyShape, value: unknown): unknown {
       if (!isPlainObject(value)) return value;
       return Object.fromEntries(
         Object.entries(value).map(([k, v]) => {
-          const member = shape.members[k];
+          const member = Object.hasOwn(shape.members, k) ? shape.members[k] : undefined;
           // A field the schema does not know (a refused request) may be anything, a password too.
           return [k, member === undefined ? HIDDEN : redact(member.shape, v)];
         }),

@@ -55,12 +55,17 @@ test('errors come in AWS shape with the right status, and every answer carries a
     ['/api/identitystore/CreateUser', '{"UserName": "x", "Colour": "red"}', 400, 'ValidationException', /Colour is not a field/],
     ['/api/identitystore/CreateUser', '{"Username": "x"}', 400, 'ValidationException', /Username is not a field of the request\. Did you mean UserName\?/],
     ['/api/identitystore/CreateUser', '{}', 400, 'ValidationException', /1 validation error detected: UserName is required/],
-    ['/api/identitystore/CreateUser', '{"UserName": 7}', 400, 'ValidationException', /UserName must be a string, not number 7/],
+    ['/api/identitystore/CreateUser', '{"UserName": 7}', 400, 'ValidationException', /UserName must be a string, not the number 7/],
     ['/api/identitystore/CreateUser', `{"UserName": "${'x'.repeat(129)}"}`, 400, 'ValidationException', /at most 128 characters/],
     ['/api/identitystore/CreateUser', '{"UserName": "has space"}', 400, 'ValidationException', /UserName must match/],
     ['/api/identitystore/CreateUser', '{"UserName": ', 400, 'SerializationException', /not valid JSON/],
     ['/api/identitystore/CreateUser', '{"UserName": "x", "PasswordSetup": "EMAIL_INVITATION"}', 400, 'ValidationException', /needs an email/],
     ['/api/identitystore/ListUsers', '{"MaxResults": 0}', 400, 'ValidationException', /MaxResults must be at least 1/],
+    ['/api/identitystore/ListUsers', '{"MaxResults": 1e400}', 400, 'ValidationException', /MaxResults must be an integer, not the number Infinity/],
+    // Names that plain objects inherit are unknown fields like any other, not a crash.
+    ['/api/identitystore/CreateGroup', '{"DisplayName": "g", "toString": 1}', 400, 'ValidationException', /toString is not a field of the request/],
+    ['/api/ssm/DescribeSessions', '{"State": "History", "constructor": 1}', 400, 'ValidationException', /constructor is not a field of the request/],
+    ['/api/ssm/DescribeSessions', `{"State": "History", "Filters": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`, 400, 'SerializationException', /more than 32 levels deep/],
   ];
   for (const [path, body, status, code, message] of cases) {
     const response = await post(path, body);

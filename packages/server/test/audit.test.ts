@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { AirlockApiError } from '@airlock/client';
-import { identitystore } from '@airlock/protocol';
+import { identitystore, logs } from '@airlock/protocol';
 import { chainHash, GENESIS_HASH } from '@airlock/server/audit/chain';
 import { exportTrail } from '@airlock/server/audit/export';
 import { AuditTrail } from '@airlock/server/audit/trail';
@@ -136,6 +136,18 @@ for (const backend of BACKENDS) {
         assert.match(row.hash, /^[0-9a-f]{64}$/);
         assert.equal(row.hash, chainHash(row.seq, row.prev_hash, JSON.parse(row.record)));
       });
+      assert.equal(await assertVerified(db), all.length);
+    });
+
+    test('a call whose fields are named like what plain objects inherit (toString, constructor) is done and recorded', async () => {
+      const before = (await rows(db)).length;
+      await server.root.call(logs.CreateLogGroup, { logGroupName: 'inherited-names', tags: { toString: 'x', constructor: 'y' } });
+      const all = await rows(db);
+      assert.equal(all.length, before + 1);
+      const record = JSON.parse(all.at(-1)?.record ?? '{}') as { eventName: string; errorCode?: string; requestParameters: { tags: Record<string, string> } };
+      assert.equal(record.eventName, 'CreateLogGroup');
+      assert.equal(record.errorCode, undefined);
+      assert.deepEqual({ ...record.requestParameters.tags }, { toString: 'x', constructor: 'y' });
       assert.equal(await assertVerified(db), all.length);
     });
 

@@ -31,7 +31,9 @@ export function documentName(nameOrArn: string): string {
 
 /** The mode of one of the built-in documents, or undefined for any other. */
 export function knownMode(nameOrArn: string | undefined): SessionMode | undefined {
-  return nameOrArn === undefined ? 'terminal' : KNOWN[documentName(nameOrArn)];
+  if (nameOrArn === undefined) return 'terminal';
+  const name = documentName(nameOrArn);
+  return Object.hasOwn(KNOWN, name) ? KNOWN[name] : undefined;
 }
 
 /** The mode a Session document's content (JSON or YAML, as GetDocument returns it) asks for. */

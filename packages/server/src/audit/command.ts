@@ -96,7 +96,7 @@ export async function runAuditCommand(argv: readonly string[], env: Readonly<Rec
     return 0;
   }
   try {
-    const allowed = OPTIONS[subcommand];
+    const allowed = Object.hasOwn(OPTIONS, subcommand) ? OPTIONS[subcommand] : undefined;
     if (allowed === undefined) throw new UsageError(subcommand === '' ? 'Say what to do: verify or export.' : `There is no audit command "${subcommand}"; use verify or export.`);
     const flags = parseFlags(rest, allowed);
     const since = parseTime('since', flags.get('since'));

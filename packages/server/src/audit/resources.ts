@@ -53,7 +53,7 @@ export function arnType(arn: string): string | undefined {
   const resource = parts.slice(5).join(':');
   if (parts.length < 6 || service === undefined || service === '' || resource === '') return undefined;
   const kind = resource.split(/[/:]/)[0] ?? '';
-  return `AWS::${SERVICE_NAMES[service] ?? pascal(service)}::${pascal(kind === '' ? service : kind)}`;
+  return `AWS::${(Object.hasOwn(SERVICE_NAMES, service) ? SERVICE_NAMES[service] : undefined) ?? pascal(service)}::${pascal(kind === '' ? service : kind)}`;
 }
 
 function instanceType(id: string): string | undefined {
@@ -65,7 +65,8 @@ function instanceType(id: string): string | undefined {
 /** The type of the resource a member names, or undefined when it names none. */
 function typeOf(key: string, value: string, parent: Readonly<Record<string, unknown>>): string | undefined {
   if (key.endsWith('Arn') && value.startsWith('arn:')) return arnType(value);
-  const known = ID_FIELDS[key];
+  // Own keys only: a request's field may be named toString or constructor.
+  const known = Object.hasOwn(ID_FIELDS, key) ? ID_FIELDS[key] : undefined;
   if (known !== undefined) return known;
   switch (key) {
     case 'Target':

@@ -15,6 +15,7 @@ import { proxyTrust } from './client-address.js';
 import { clearSessionCookies, cookieToken, setSessionCookies, wantsCookie } from './browser-session.js';
 import { authorize } from './authorize.js';
 import { addSecurityHeaders, serveConsole, type ConsoleFiles } from './console.js';
+import { parseJsonBody } from './json-body.js';
 
 /** Far above any legitimate request (a policy is at most 32 KiB), far below harm. */
 export const BODY_LIMIT = 512 * 1024;
@@ -39,13 +40,9 @@ export function buildApp({ services, operations, https, consoleFiles }: AppOptio
   const byPath = new Map(operations.map((bound) => [`${bound.spec.service}/${bound.spec.name}`, bound]));
 
   app.addContentTypeParser(['application/json', 'application/x-amz-json-1.1'], { parseAs: 'string' }, (_request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') { done(null, {}); return; }
-    try {
-      done(null, JSON.parse(text) as unknown);
-    } catch {
-      done(new ApiError('SerializationException', 'The request body is not valid JSON.'), undefined);
-    }
+    const parsed = parseJsonBody(typeof body === 'string' ? body : body.toString('utf8'), {});
+    if (parsed.ok) done(null, parsed.value);
+    else done(new ApiError('SerializationException', parsed.message), undefined);
   });
 
   // Not async: a FastifyReply is thenable, and awaiting it would wait for the response itself.

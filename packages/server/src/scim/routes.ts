@@ -6,6 +6,7 @@
  */
 import { HIDDEN } from '@airlock/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseJsonBody } from '../http/json-body.js';
 import { ANONYMOUS } from '../identity/principal.js';
 import type { Services } from '../services.js';
 import { oneResourceType, oneSchema, resourceTypes, schemas, serviceProviderConfig } from './discovery.js';
@@ -118,13 +119,9 @@ export function registerScimRoutes(app: FastifyInstance, services: Services): vo
   void app.register(
     (scope, _options, done) => {
       scope.addContentTypeParser('application/scim+json', { parseAs: 'string' }, (_request, body, parsed) => {
-        const text = typeof body === 'string' ? body : body.toString('utf8');
-        if (text.trim() === '') { parsed(null, undefined); return; }
-        try {
-          parsed(null, JSON.parse(text) as unknown);
-        } catch {
-          parsed(new ScimError(400, 'The request body is not valid JSON.', 'invalidSyntax'), undefined);
-        }
+        const json = parseJsonBody(typeof body === 'string' ? body : body.toString('utf8'), undefined);
+        if (json.ok) parsed(null, json.value);
+        else parsed(new ScimError(400, json.message, 'invalidSyntax'), undefined);
       });
       for (const route of ROUTES) {
         scope.route({ method: route.method, url: route.url, handler: async (request, reply) => send(reply, await handle(services, route, request, reply)) });

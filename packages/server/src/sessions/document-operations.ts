@@ -180,7 +180,7 @@ function filter(key: string | undefined, values: readonly string[] | undefined):
   switch (key) {
     case 'Owner': {
       const owners = values.map((value) => {
-        const match = OWNERS[value];
+        const match = Object.hasOwn(OWNERS, value) ? OWNERS[value] : undefined;
         if (match === undefined) throw new ApiError('ValidationException', `Owner ${value} is not an owner: use ${Object.keys(OWNERS).join(', ')}.`);
         return match;
       });

@@ -132,7 +132,7 @@ export function resolveParameters(document: SessionDocument, given: Readonly<Rec
 
 /** `{{ name }}` replaced by the value (a StringList's values joined by spaces). */
 export function substitute(template: string, values: Readonly<Record<string, readonly string[]>>): string {
-  return template.replace(REFERENCE, (reference, name: string) => values[name]?.join(' ') ?? reference);
+  return template.replace(REFERENCE, (reference, name: string) => (Object.hasOwn(values, name) ? values[name]?.join(' ') : undefined) ?? reference);
 }
 
 /** The document's commands with the values put in, no longer than the agent takes. */
