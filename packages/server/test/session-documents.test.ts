@@ -226,6 +226,10 @@ for (const backend of BACKENDS) {
         [preferences({ s3EncryptionEnabled: 'yes' }), 'InvalidDocumentContent', /^inputs\.s3EncryptionEnabled must be true or false, not "yes"/],
         [preferences({ shellProfile: { linux: 1 } }), 'InvalidDocumentContent', /^inputs\.shellProfile\.linux must be a string/],
         [preferences({ idleTimeout: '5' }), 'InvalidDocumentContent', /^inputs\.idleTimeout is not a field of inputs: use s3BucketName/],
+        [preferences({ s3BucketName: 'Bad_Bucket' }), 'InvalidDocumentContent', /^inputs\.s3BucketName "Bad_Bucket" is not a valid bucket name/],
+        [preferences({ s3KeyPrefix: 'logs\n' }), 'InvalidDocumentContent', /^inputs\.s3KeyPrefix may not hold control characters/],
+        [preferences({ s3KeyPrefix: 'p'.repeat(769) }), 'InvalidDocumentContent', /^inputs\.s3KeyPrefix must be at most 768 bytes/],
+        [preferences({ cloudWatchLogGroupName: 'bad name!' }), 'InvalidDocumentContent', /^inputs\.cloudWatchLogGroupName "bad name!" is not a log group name/],
         [port({ portNumber: '22' }), 'InvalidDocumentContent', new RegExp(`sessionType must be Standard_Stream for ${RUN_SHELL}`), { Name: RUN_SHELL }],
         [content({ sessionType: 'Port', description: 'x'.repeat(70_000), properties: { portNumber: '22' } }), 'MaxDocumentSizeExceeded', /at most 65536/],
       ];

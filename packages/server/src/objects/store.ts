@@ -52,10 +52,15 @@ export class ObjectKeyError extends Error {
 // digit at each end, no two dots together, not an IP address.
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
+/** Why a bucket cannot have this name, or undefined when it can. */
+export function bucketNameProblem(bucket: string): string | undefined {
+  if (BUCKET.test(bucket) && !bucket.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(bucket)) return undefined;
+  return `${JSON.stringify(bucket)} is not a valid bucket name: 3-63 lower-case letters, digits, dots and hyphens, beginning and ending with a letter or digit.`;
+}
+
 export function checkBucketName(bucket: string): void {
-  if (!BUCKET.test(bucket) || bucket.includes('..') || /^\d+\.\d+\.\d+\.\d+$/.test(bucket)) {
-    throw new ObjectKeyError(`"${bucket}" is not a valid bucket name: 3-63 lower-case letters, digits, dots and hyphens, beginning and ending with a letter or digit.`);
-  }
+  const problem = bucketNameProblem(bucket);
+  if (problem !== undefined) throw new ObjectKeyError(problem);
 }
 
 export function checkObjectKey(key: string): void {

@@ -9,7 +9,8 @@
  * - `parameters`: String or StringList, with default, allowedPattern, allowedValues, maxChars;
  *   `{{ name }}` in the properties stands for the value.
  */
-import { ApiError, control, forwarding } from '@airlock/protocol';
+import { ApiError, control, forwarding, logs as logsApi } from '@airlock/protocol';
+import { bucketNameProblem } from '../objects/store.js';
 
 export const SESSION_TYPES = ['Standard_Stream', 'InteractiveCommands', 'NonInteractiveCommands', 'Port'] as const;
 export type SessionType = (typeof SESSION_TYPES)[number];
@@ -187,6 +188,24 @@ function minutes(inputs: Json, key: string, max: number): number | null {
   return number;
 }
 
+/** Longest s3KeyPrefix: room is left in S3's 1,024-byte keys for `/{sessionId}.cast`. */
+const MAX_KEY_PREFIX_BYTES = 768;
+
+/**
+ * Where recordings go must be a place they can go: found out at UpdateDocument, not at every
+ * session's start (a bad bucket name failed them all) or its end (a bad log group lost the record).
+ */
+function checkDestinations(bucket: string, keyPrefix: string, logGroup: string): void {
+  const bucketProblem = bucket === '' ? undefined : bucketNameProblem(bucket);
+  if (bucketProblem !== undefined) throw bad('inputs.s3BucketName', bucketProblem);
+  if (Buffer.byteLength(keyPrefix) > MAX_KEY_PREFIX_BYTES) throw bad('inputs.s3KeyPrefix', `must be at most ${MAX_KEY_PREFIX_BYTES} bytes long.`);
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+  if (/[\u0000-\u001f\u007f]/.test(keyPrefix)) throw bad('inputs.s3KeyPrefix', 'may not hold control characters.');
+  if (logGroup !== '' && (!logsApi.LOG_GROUP_NAME.test(logGroup) || logGroup.length > logsApi.MAX_NAME_LENGTH)) {
+    throw bad('inputs.cloudWatchLogGroupName', `${show(logGroup)} is not a log group name: 1-${logsApi.MAX_NAME_LENGTH} letters, digits and . - _ / #.`);
+  }
+}
+
 /** Standard_Stream inputs; what is not given keeps its default. */
 export function readPreferences(given: unknown): Preferences {
   if (!isObject(given)) throw bad('inputs', `must be an object of session preferences (${INPUT_KEYS.join(', ')}), not ${show(given)}.`);
@@ -201,6 +220,7 @@ export function readPreferences(given: unknown): Preferences {
   if (runAsDefaultUser === 'root') throw bad('inputs.runAsDefaultUser', 'cannot be root: sessions never run as root.');
   if (runAsDefaultUser !== '' && !control.OS_USER.test(runAsDefaultUser)) throw bad('inputs.runAsDefaultUser', `${show(runAsDefaultUser)} is not an OS user name (${control.OS_USER.source}).`);
   const idle = minutes(inputs, 'idleSessionTimeout', 60);
+  checkDestinations(string('s3BucketName'), string('s3KeyPrefix'), string('cloudWatchLogGroupName'));
   return {
     idleSessionTimeoutMinutes: idle ?? Number(DEFAULT_INPUTS.idleSessionTimeout),
     maxSessionDurationMinutes: minutes(inputs, 'maxSessionDuration', 1440),
