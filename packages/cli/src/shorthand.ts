@@ -52,8 +52,12 @@ function pairs(option: string, word: string): [string, string][] {
   for (const piece of word.split(',')) {
     const eq = piece.indexOf('=');
     const last = result[result.length - 1];
-    if (eq > 0) result.push([piece.slice(0, eq), piece.slice(eq + 1)]);
-    else if (last !== undefined) last[1] += `,${piece}`;
+    if (eq > 0) {
+      const key = piece.slice(0, eq);
+      // As the AWS CLI: a key given twice is a mistake (a missing space between two values, say), not the last one winning.
+      if (result.some(([seen]) => seen === key)) throw new UsageError(`--${option}: ${key} is given twice in "${word}"; to give several, repeat the option's value after a space or use JSON.`);
+      result.push([key, piece.slice(eq + 1)]);
+    } else if (last !== undefined) last[1] += `,${piece}`;
     else throw new UsageError(`--${option}: cannot read "${word}"; write Key=Value,Key2=Value2 or JSON.`);
   }
   return result;
@@ -62,7 +66,7 @@ function pairs(option: string, word: string): [string, string][] {
 function structure(option: string, members: Members, word: string): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   for (const [key, value] of pairs(option, word)) {
-    const member = members[key];
+    const member = Object.hasOwn(members, key) ? members[key] : undefined;
     if (member === undefined) {
       throw new UsageError(`--${option}: ${key} is not a field. Fields: ${Object.keys(members).join(', ')}.`);
     }

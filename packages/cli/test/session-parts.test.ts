@@ -28,6 +28,7 @@ test('the mode: AWS documents by name (or ARN), others by their content, a termi
   assert.equal(knownMode('AWS-StartNonInteractiveCommand'), 'command');
   assert.equal(knownMode('AWS-StartInteractiveCommand'), 'terminal');
   assert.equal(knownMode('Team-Tunnel'), undefined);
+  assert.equal(knownMode('constructor'), undefined);
   assert.equal(modeOfContent('{"schemaVersion":"1.0","sessionType":"Port","properties":{"portNumber":"5432","type":"LocalPortForwarding"}}'), 'port');
   assert.equal(modeOfContent('schemaVersion: "1.0"\nsessionType: Port\nparameters:\n  portNumber: {type: String}\n'), 'pipe');
   assert.equal(modeOfContent('{"sessionType":"NonInteractiveCommands"}'), 'command');

@@ -96,7 +96,8 @@ async function buildInput(spec: AnyOperation, flags: FlagReader): Promise<Record
   }
   for (const [name, member] of Object.entries(spec.input.members)) {
     const words = flags.has(kebab(name)) ? (flags.raw(kebab(name)) ?? []) : undefined;
-    if (words !== undefined) input[name] = parseOptionValue(kebab(name), member.shape, words);
+    // As the AWS CLI: any value may be file://path, the file's text in its place.
+    if (words !== undefined) input[name] = parseOptionValue(kebab(name), member.shape, await Promise.all(words.map(readParameter)));
   }
   const missing = Object.entries(spec.input.members).filter(([name, member]) => member.required && input[name] === undefined);
   if (missing.length > 0) throw new UsageError(`the following arguments are required: ${missing.map(([name]) => `--${kebab(name)}`).join(', ')}`);

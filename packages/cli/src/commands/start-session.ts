@@ -9,6 +9,7 @@ import { sessions } from '@airlock/protocol';
 import { UsageError, type FlagReader } from '../args.js';
 import type { Command } from '../command.js';
 import { ResumeRefused } from '@airlock/client/session';
+import { readParameter } from '../params.js';
 import { sessionMode } from '../session/mode.js';
 import { parameter, parseSessionParameters } from '../session/parameters.js';
 import { runSession, type SessionApi } from '../session/run.js';
@@ -89,7 +90,7 @@ export const startSession: Command = {
     const target = flags.required('target');
     const documentName = flags.one('document-name');
     const reason = flags.one('reason');
-    const parameters = parseSessionParameters(flags.has('parameters') ? (flags.raw('parameters') ?? []) : undefined);
+    const parameters = parseSessionParameters(flags.has('parameters') ? await Promise.all((flags.raw('parameters') ?? []).map(readParameter)) : undefined);
     const port = localPort(parameter(parameters, 'localPortNumber'));
     const client = new AirlockClient(await connection(flags, true));
     const mode = await sessionMode(documentName, (name) => documentContent(client, name));
