@@ -11,8 +11,10 @@ const UUID = /^([0-9a-f]{10}-|)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
 
 export const identityStoreId = s.string({ min: 1, max: 36, pattern: /^d-[0-9a-f]{10}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, doc: 'The identity store, d-0123456789. Optional: Airlock has one.' });
 export const resourceId = s.string({ min: 1, max: 47, pattern: UUID, doc: 'A user, group or membership id.' });
-const sensitive = (max: number, doc?: string) => s.string({ min: 1, max, sensitive: true, ...(doc === undefined ? {} : { doc }) });
-const text = (max: number, doc?: string) => s.string({ min: 1, max, ...(doc === undefined ? {} : { doc }) });
+/** AWS's pattern for the directory's text: printable characters, tabs, line breaks and spaces; no other control character, no lone surrogate. */
+const PRINTABLE = /^[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\r \u00a0\u3000]+$/u;
+const sensitive = (max: number, doc?: string) => s.string({ min: 1, max, pattern: PRINTABLE, sensitive: true, ...(doc === undefined ? {} : { doc }) });
+const text = (max: number, doc?: string) => s.string({ min: 1, max, pattern: PRINTABLE, ...(doc === undefined ? {} : { doc }) });
 const maxResults = s.integer({ min: 1, max: 100, doc: 'At most this many items in one page.' });
 const nextToken = s.string({ min: 1, max: 65535, doc: 'The token a previous page returned.' });
 

@@ -62,6 +62,8 @@ test('errors come in AWS shape with the right status, and every answer carries a
     ['/api/identitystore/CreateUser', '{"UserName": "x", "PasswordSetup": "EMAIL_INVITATION"}', 400, 'ValidationException', /needs an email/],
     ['/api/identitystore/ListUsers', '{"MaxResults": 0}', 400, 'ValidationException', /MaxResults must be at least 1/],
     ['/api/identitystore/ListUsers', '{"MaxResults": 1e400}', 400, 'ValidationException', /MaxResults must be an integer, not the number Infinity/],
+    ['/api/identitystore/CreateGroup', '{"DisplayName": "nul\\u0000byte"}', 400, 'ValidationException', /DisplayName must match/],
+    ['/api/identitystore/CreateGroup', '{"DisplayName": "lone \\ud800 surrogate"}', 400, 'ValidationException', /DisplayName must match/],
     // Names that plain objects inherit are unknown fields like any other, not a crash.
     ['/api/identitystore/CreateGroup', '{"DisplayName": "g", "toString": 1}', 400, 'ValidationException', /toString is not a field of the request/],
     ['/api/ssm/DescribeSessions', '{"State": "History", "constructor": 1}', 400, 'ValidationException', /constructor is not a field of the request/],

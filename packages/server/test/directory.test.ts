@@ -92,6 +92,7 @@ for (const backend of BACKENDS) {
       assert.deepEqual(forMember.GroupMemberships.map((membership) => membership.MembershipId), [MembershipId]);
       assert.equal((await server.root.call(api.GetGroupMembershipId, { GroupId, MemberId: { UserId } })).MembershipId, MembershipId);
       assert.equal((await server.root.call(api.GetGroupId, { AlternateIdentifier: { UniqueAttribute: { AttributePath: 'DisplayName', AttributeValue: 'PRODUCTIONACCESS' } } })).GroupId, GroupId);
+      assert.equal((await server.root.call(api.GetGroupId, { AlternateIdentifier: { UniqueAttribute: { AttributePath: 'displayName', AttributeValue: 'ProductionAccess' } } })).GroupId, GroupId, 'AWS documents the path as displayName');
       await server.root.call(api.UpdateGroup, { GroupId, Operations: [{ AttributePath: 'description', AttributeValue: 'Prod' }] });
       assert.equal((await server.root.call(api.DescribeGroup, { GroupId })).Description, 'Prod');
       await server.root.call(api.DeleteUser, { UserId });

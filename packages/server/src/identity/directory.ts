@@ -136,7 +136,7 @@ async function listUsers(input: InputOf<typeof api.ListUsers>, { services }: Cal
   const after = decodeNextToken(input.NextToken);
   let query = services.db.selectFrom('users').selectAll().orderBy('user_name_key').limit(size + 1);
   for (const filter of input.Filters ?? []) {
-    if (filter.AttributePath !== 'UserName') throw new ApiError('ValidationException', `ListUsers filters on UserName only, not ${filter.AttributePath}.`);
+    if (filter.AttributePath.toLowerCase() !== 'username') throw new ApiError('ValidationException', `ListUsers filters on UserName only, not ${filter.AttributePath}.`);
     query = query.where('user_name_key', '=', filter.AttributeValue.toLowerCase());
   }
   if (after !== undefined) query = query.where('user_name_key', '>', after);
@@ -214,7 +214,7 @@ async function listGroups(input: InputOf<typeof api.ListGroups>, { services }: C
   const after = decodeNextToken(input.NextToken);
   let query = services.db.selectFrom('groups').selectAll().orderBy('display_name_key').limit(size + 1);
   for (const filter of input.Filters ?? []) {
-    if (filter.AttributePath !== 'DisplayName') throw new ApiError('ValidationException', `ListGroups filters on DisplayName only, not ${filter.AttributePath}.`);
+    if (filter.AttributePath.toLowerCase() !== 'displayname') throw new ApiError('ValidationException', `ListGroups filters on DisplayName only, not ${filter.AttributePath}.`);
     query = query.where('display_name_key', '=', filter.AttributeValue.toLowerCase());
   }
   if (after !== undefined) query = query.where('display_name_key', '>', after);
@@ -224,8 +224,9 @@ async function listGroups(input: InputOf<typeof api.ListGroups>, { services }: C
 
 async function getGroupId(input: InputOf<typeof api.GetGroupId>, { services }: CallContext) {
   const unique = input.AlternateIdentifier.UniqueAttribute;
-  if (unique?.AttributePath !== 'DisplayName' || typeof unique.AttributeValue !== 'string') {
-    throw new ApiError('ValidationException', 'Give AlternateIdentifier.UniqueAttribute with AttributePath DisplayName and a string AttributeValue.');
+  // Paths without regard to case, as GetUserId's: AWS documents displayName, its API shows DisplayName.
+  if (unique?.AttributePath.toLowerCase() !== 'displayname' || typeof unique.AttributeValue !== 'string') {
+    throw new ApiError('ValidationException', 'Give AlternateIdentifier.UniqueAttribute with AttributePath displayName and a string AttributeValue.');
   }
   const row = await services.db.selectFrom('groups').select('group_id').where('display_name_key', '=', unique.AttributeValue.toLowerCase()).executeTakeFirst();
   if (row === undefined) throw new ApiError('ResourceNotFoundException', `No group has DisplayName ${unique.AttributeValue}.`);
