@@ -10,7 +10,9 @@ export async function run(argv: readonly string[], io: Io, commands: readonly Co
     if (passThrough !== undefined) {
       return await passThrough.run(new FlagReader(new Map(), [], passThrough.path), io, argv.slice(passThrough.path.split(' ').length));
     }
-    const { words, flags } = parseArgs(argv);
+    const parsed = parseArgs(argv);
+    const { flags } = parsed;
+    const words = withoutAlias(parsed.words);
     if (flags.has('version')) {
       io.stdout.write(`airlock ${VERSION}\n`);
       return 0;
@@ -42,6 +44,18 @@ export async function run(argv: readonly string[], io: Io, commands: readonly Co
   }
 }
 
+/**
+ * The AWS CLI splits IAM Identity Center into `sso` (the portal) and `sso-admin` (permission sets,
+ * assignments); Airlock has both under `sso`, the prefix of their IAM actions, and takes either.
+ */
+const SERVICE_ALIASES: ReadonlyMap<string, string> = new Map([['sso-admin', 'sso']]);
+
+function withoutAlias(words: readonly string[]): readonly string[] {
+  const [first, ...rest] = words;
+  const service = first === undefined ? undefined : SERVICE_ALIASES.get(first);
+  return service === undefined ? words : [service, ...rest];
+}
+
 function listing(usage: string, commands: readonly Command[]): string {
   const width = Math.max(...commands.map((command) => command.path.length)) + 2;
   return [`Usage: ${usage}`, '', 'Commands:', ...commands.map((command) => `  ${command.path.padEnd(width)}${command.summary}`), ''].join('\n');
@@ -56,7 +70,10 @@ function overview(commands: readonly Command[]): string {
     '',
     listing('airlock <command> [--option value …]    airlock <command> --help', local),
     'API services (airlock <service> lists its operations, as the AWS CLI names them):',
-    ...[...services].map(([service, count]) => `  ${service.padEnd(16)}${count} operations`),
+    ...[...services].map(([service, count]) => {
+      const aliases = [...SERVICE_ALIASES].filter(([, name]) => name === service).map(([alias]) => `, also as ${alias}`);
+      return `  ${service.padEnd(16)}${count} operation${count === 1 ? '' : 's'}${aliases.join('')}`;
+    }),
     '',
     'Options for every command: --help, --version',
   ];

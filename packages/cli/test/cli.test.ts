@@ -31,6 +31,14 @@ test('an unknown command and an unknown option are usage errors (exit 2) that sa
   assert.match(option.stderr, /no option --policy-doc\. Options: --policy-document/);
 });
 
+test('sso-admin, as the AWS CLI names it, reaches the sso commands', async () => {
+  const { code, stdout } = await airlock(['sso-admin', 'create-permission-set', '--help']);
+  assert.equal(code, 0);
+  assert.match(stdout, /^airlock sso create-permission-set/);
+  const listed = await airlock(['sso-admin']);
+  assert.match(listed.stdout, /sso list-permission-sets/);
+});
+
 test('npx airlock --help works from the repository root', () => {
   const result = spawnSync('npx', ['--no-install', 'airlock', '--help'], { cwd: repoFile(''), encoding: 'utf8' });
   assert.equal(result.status, 0, result.stderr);

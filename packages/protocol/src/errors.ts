@@ -75,6 +75,10 @@ export const ERRORS = {
   LimitExceededException: 400,
   // events: as Amazon EventBridge names them (and LimitExceededException above).
   InvalidEventPatternException: 400,
+  // cloudtrail: as AWS CloudTrail names them.
+  InvalidNextTokenException: 400,
+  InvalidTimeRangeException: 400,
+  InvalidLookupAttributesException: 400,
   InternalServerException: 500,
 } as const;
 

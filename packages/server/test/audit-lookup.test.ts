@@ -186,13 +186,13 @@ for (const backend of BACKENDS) {
           ],
         },
         'ValidationException',
-        /LookupAttributes must have at most 1 items/,
+        /LookupAttributes must have at most 1 item\./,
       );
       await refused({ LookupAttributes: [{ AttributeKey: 'UserName', AttributeValue: 'root' }] }, 'ValidationException', /AttributeKey must be one of/);
       await refused({ MaxResults: 51 }, 'ValidationException', /MaxResults must be at most 50/);
-      await refused({ NextToken: 'not-a-token' }, 'ValidationException', /NextToken/);
-      await refused({ StartTime: batchEnd, EndTime: batchStart }, 'ValidationException', /StartTime must be at or before EndTime/);
-      await refused({ LookupAttributes: [{ AttributeKey: 'ReadOnly', AttributeValue: 'maybe' }] }, 'ValidationException', /true or false/);
+      await refused({ NextToken: 'not-a-token' }, 'InvalidNextTokenException', /NextToken/);
+      await refused({ StartTime: batchEnd, EndTime: batchStart }, 'InvalidTimeRangeException', /StartTime must be at or before EndTime/);
+      await refused({ LookupAttributes: [{ AttributeKey: 'ReadOnly', AttributeValue: 'maybe' }] }, 'InvalidLookupAttributesException', /true or false/);
       await refused({}, 'UnauthorizedException', /needs credentials/, server.client());
       await refused({}, 'AccessDeniedException', /role session/, person);
     });

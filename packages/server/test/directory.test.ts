@@ -38,7 +38,7 @@ for (const backend of BACKENDS) {
       assert.equal(byName.UserId, created.UserId);
       const byEmail = await server.root.call(api.GetUserId, { AlternateIdentifier: { UniqueAttribute: { AttributePath: 'emails.value', AttributeValue: 'T1@example.com' } } });
       assert.equal(byEmail.UserId, created.UserId);
-      await refused(server.root.call(api.CreateUser, { UserName: 'TestUser01', PasswordSetup: 'NONE' }), 'ConflictException', /Duplicate UserName/);
+      await refused(server.root.call(api.CreateUser, { UserName: 'TestUser01', PasswordSetup: 'NONE' }), 'ConflictException', /Duplicate UserName: the user testuser01 exists/);
     });
 
     test('UpdateUser sets and clears attributes by path and keeps the rest', async () => {
@@ -82,7 +82,7 @@ for (const backend of BACKENDS) {
     test('groups and memberships: create, list, check, and cascade on delete', async () => {
       const { GroupId } = await server.root.call(api.CreateGroup, { DisplayName: 'ProductionAccess', Description: 'Production servers' });
       const other = await server.root.call(api.CreateGroup, { DisplayName: 'DevelopmentAccess' });
-      await refused(server.root.call(api.CreateGroup, { DisplayName: 'productionaccess' }), 'ConflictException', /Duplicate DisplayName/);
+      await refused(server.root.call(api.CreateGroup, { DisplayName: 'productionaccess' }), 'ConflictException', /Duplicate DisplayName: the group ProductionAccess exists/);
       const { UserId } = await server.root.call(api.CreateUser, { UserName: 'member01' });
       const { MembershipId } = await server.root.call(api.CreateGroupMembership, { GroupId, MemberId: { UserId } });
       await refused(server.root.call(api.CreateGroupMembership, { GroupId, MemberId: { UserId } }), 'ConflictException', /already in group/);

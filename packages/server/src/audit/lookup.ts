@@ -30,13 +30,13 @@ function decodeToken(token: string | undefined): Position | undefined {
   } catch {
     // fall through to the error below
   }
-  throw new ApiError('ValidationException', 'NextToken is not a token LookupEvents returned.');
+  throw new ApiError('InvalidNextTokenException', 'NextToken is not a token LookupEvents returned.');
 }
 
 async function lookupEvents(input: InputOf<typeof api.LookupEvents>, { services }: CallContext) {
   const size = input.MaxResults ?? DEFAULT_MAX_RESULTS;
   if (input.StartTime !== undefined && input.EndTime !== undefined && input.StartTime > input.EndTime) {
-    throw new ApiError('ValidationException', 'StartTime must be at or before EndTime.');
+    throw new ApiError('InvalidTimeRangeException', 'StartTime must be at or before EndTime.');
   }
   const { db } = services;
   let query = db
@@ -65,7 +65,7 @@ async function lookupEvents(input: InputOf<typeof api.LookupEvents>, { services 
         query = query.where('access_key_id', '=', value);
         break;
       case 'ReadOnly':
-        if (value !== 'true' && value !== 'false') throw new ApiError('ValidationException', `The ReadOnly attribute must be true or false, not "${value}".`);
+        if (value !== 'true' && value !== 'false') throw new ApiError('InvalidLookupAttributesException', `The ReadOnly attribute must be true or false, not "${value}".`);
         query = query.where('read_only', '=', value === 'true' ? 1 : 0);
         break;
       case 'ResourceName':

@@ -55,8 +55,9 @@ async function createUser(input: InputOf<typeof api.CreateUser>, { services, now
   const passwordHash = oneTime === undefined ? null : await hashPassword(oneTime);
   const userId = randomUUID();
   await services.db.transaction().execute(async (trx) => {
-    if ((await findUserByName(trx, input.UserName)) !== undefined) {
-      throw new ApiError('ConflictException', `Duplicate UserName: a user named ${input.UserName} exists (names are compared without case).`);
+    const clash = await findUserByName(trx, input.UserName);
+    if (clash !== undefined) {
+      throw new ApiError('ConflictException', `Duplicate UserName: the user ${clash.user_name} exists (names are compared without case).`);
     }
     const row = {
       user_id: userId,
@@ -174,9 +175,9 @@ function groupOf(row: GroupRow, identityStoreId: string) {
 }
 
 export async function assertGroupNameFree(db: Db, displayName: string, except?: string): Promise<void> {
-  const clash = await db.selectFrom('groups').select('group_id').where('display_name_key', '=', displayName.toLowerCase()).executeTakeFirst();
+  const clash = await db.selectFrom('groups').select(['group_id', 'display_name']).where('display_name_key', '=', displayName.toLowerCase()).executeTakeFirst();
   if (clash !== undefined && clash.group_id !== except) {
-    throw new ApiError('ConflictException', `Duplicate DisplayName: a group named ${displayName} exists (names are compared without case).`);
+    throw new ApiError('ConflictException', `Duplicate DisplayName: the group ${clash.display_name} exists (names are compared without case).`);
   }
 }
 
