@@ -153,6 +153,12 @@ describe('the console: administration', () => {
     await page.getByRole('heading', { level: 2, name: 'ProductionPermissionSet' }).waitFor();
     const editor = page.getByLabel('Policy (JSON)');
     await editor.waitFor();
+    // A new set has no inline policy, and the editor says so rather than showing an example as if stored.
+    await page.getByText('ProductionPermissionSet has no inline policy').waitFor();
+    assert.equal(await editor.inputValue(), '');
+    assert.equal(await page.getByRole('button', { name: 'Save policy' }).isDisabled(), true);
+    await page.getByRole('button', { name: 'Start from an example' }).click();
+    assert.match(await editor.inputValue(), /ssm:resourceTag\/project/);
     const bad = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'allow', Action: 'ssm:StartSession', Resource: '*' }] }, null, 2);
     await editor.fill(bad);
     await page.getByText(/Error INVALID_EFFECT at Statement\[0\]\.Effect/).waitFor();
@@ -167,6 +173,8 @@ describe('the console: administration', () => {
     );
     await editor.fill(good);
     await page.getByText('No findings: the policy is valid.').waitFor();
+    // The refusal was of the text as it was: fixed, it goes.
+    assert.equal(await page.getByRole('alert').filter({ hasText: 'The inline policy is not valid' }).count(), 0);
     await page.getByLabel('User name to simulate').fill('testuser01');
     await page.getByLabel('Instance').selectOption(prodInstance);
     await page.getByRole('button', { name: 'Simulate' }).click();
@@ -189,6 +197,17 @@ describe('the console: administration', () => {
     const { AccountAssignments } = await server.root.call(ssoAdmin.ListAccountAssignments, { AccountId: accountId, PermissionSetArn: arn });
     assert.deepEqual(AccountAssignments.map((assignment) => assignment.PrincipalType), ['GROUP']);
     await checkPage(admin, 'permission-set');
+
+    // Removed (after a confirmation), the policy is gone from the server too; then written back for the tests after.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Remove inline policy' }).click();
+    await page.getByRole('status').getByText('The inline policy of ProductionPermissionSet is removed.').waitFor();
+    assert.equal((await server.root.call(ssoAdmin.GetInlinePolicyForPermissionSet, { PermissionSetArn: arn })).InlinePolicy ?? '', '');
+    await page.getByText('ProductionPermissionSet has no inline policy').waitFor();
+    await editor.fill(good);
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByRole('status').getByText(/The inline policy of ProductionPermissionSet is saved/).waitFor();
+    assert.equal((await server.root.call(ssoAdmin.GetInlinePolicyForPermissionSet, { PermissionSetArn: arn })).InlinePolicy, good);
   });
 
   test('Activations: the code, id and command line are shown once; the code registers a server; then only the list remains', async () => {

@@ -66,9 +66,9 @@ export function Form({ onSubmit, children, label }: { onSubmit: () => void | Pro
   );
 }
 
-export function SubmitButton({ pending, children }: { pending: boolean; children: ReactNode }): ReactNode {
+export function SubmitButton({ pending, disabled = false, children }: { pending: boolean; disabled?: boolean; children: ReactNode }): ReactNode {
   return (
-    <button type="submit" className="primary" disabled={pending} aria-busy={pending}>
+    <button type="submit" className="primary" disabled={pending || disabled} aria-busy={pending}>
       {pending ? 'Working…' : children}
     </button>
   );

@@ -15,6 +15,7 @@ import { listAllUsers } from './directory';
 import { instanceArn, instanceLabel, serverRegion, taggedInstances } from './instances';
 import { Done, SelectField, TextAreaField } from './parts';
 
+/** What "Start from an example" writes: the guide's ProductionAccess policy, shown as an example, never as what is stored. */
 const EXAMPLE = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ssm:StartSession'], Resource: ['arn:aws:ssm:*:*:managed-instance/*'], Condition: { StringLike: { 'ssm:resourceTag/project': ['Production'] } } }] }, null, 2);
 
 export function PolicyEditor({ arn, name }: { arn: string; name: string }): ReactNode {
@@ -25,37 +26,77 @@ export function PolicyEditor({ arn, name }: { arn: string; name: string }): Reac
 }
 
 function PolicyText({ arn, name, initial }: { arn: string; name: string; initial: string }): ReactNode {
-  const [text, setText] = useState(initial === '' ? EXAMPLE : initial);
+  const [text, setText] = useState(initial);
+  /** The policy as the server has it now: '' for none. */
+  const [stored, setStored] = useState(initial);
   const [saved, setSaved] = useState('');
   const put = useAction(ssoAdmin.PutInlinePolicyToPermissionSet);
+  const remove = useAction(ssoAdmin.DeleteInlinePolicyFromPermissionSet);
   const findingsId = useId();
-  const analysis = useMemo(() => analyzePolicy(text, { name: `${name} inline policy` }), [text, name]);
-  const errors = analysis.findings.filter((finding) => finding.findingType === 'ERROR').length;
+  const empty = text.trim() === '';
+  const analysis = useMemo(() => (empty ? undefined : analyzePolicy(text, { name: `${name} inline policy` })), [text, name, empty]);
+  const errors = analysis?.findings.filter((finding) => finding.findingType === 'ERROR').length ?? 0;
+  const edit = (value: string): void => {
+    setText(value);
+    setSaved('');
+    // What the server said was about the text as it was; it is fixed or changed now.
+    put.reset();
+    remove.reset();
+  };
   return (
     <>
       <Form
         label={`Inline policy of ${name}`}
         onSubmit={async () => {
           setSaved('');
-          if ((await put.run({ PermissionSetArn: arn, InlinePolicy: text })) !== undefined) setSaved(`The inline policy of ${name} is saved; it applies to the next call of every role session.`);
+          if ((await put.run({ PermissionSetArn: arn, InlinePolicy: text })) === undefined) return;
+          setStored(text);
+          setSaved(`The inline policy of ${name} is saved; it applies to the next call of every role session.`);
         }}
       >
+        {stored === '' && <p className="hint">{name} has no inline policy: it grants what its managed policies grant, and nothing more.</p>}
         <TextAreaField
           label="Policy (JSON)"
           className="policy-text"
           rows={16}
           value={text}
-          onValue={(value) => {
-            setText(value);
-            setSaved('');
-          }}
+          onValue={edit}
+          placeholder='{"Version": "2012-10-17", "Statement": [ … ]}'
           describedBy={findingsId}
         />
-        <Findings id={findingsId} findings={analysis.findings} />
-        <SubmitButton pending={put.pending}>Save policy</SubmitButton>
+        {analysis === undefined ? <p id={findingsId} className="hint">Write a policy, or start from an example.</p> : <Findings id={findingsId} findings={analysis.findings} />}
+        <div className="actions">
+          <SubmitButton pending={put.pending} disabled={empty}>
+            Save policy
+          </SubmitButton>
+          {empty && (
+            <button type="button" onClick={() => edit(EXAMPLE)}>
+              Start from an example
+            </button>
+          )}
+          {stored !== '' && (
+            <button
+              type="button"
+              className="danger"
+              disabled={remove.pending}
+              onClick={() => {
+                if (!window.confirm(`Remove the inline policy of ${name}? Role sessions keep only what its managed policies grant.`)) return;
+                setSaved('');
+                void remove.run({ PermissionSetArn: arn }).then((result) => {
+                  if (result === undefined) return;
+                  setStored('');
+                  setText('');
+                  setSaved(`The inline policy of ${name} is removed.`);
+                });
+              }}
+            >
+              Remove inline policy
+            </button>
+          )}
+        </div>
         {errors > 0 && <p className="hint">The server refuses a policy with errors; fix them first.</p>}
       </Form>
-      <ErrorMessage error={put.error} />
+      <ErrorMessage error={put.error ?? remove.error} />
       <Done>{saved}</Done>
       <Simulator policyText={text} policyName={`${name} inline policy`} />
     </>
@@ -110,6 +151,10 @@ function Simulator({ policyText, policyName }: { policyText: string; policyName:
       return;
     }
     if (chosenInstance === undefined) return;
+    if (policyText.trim() === '') {
+      setVerdict({ allowed: false, text: 'There is no inline policy to simulate: write one above.' });
+      return;
+    }
     const { policy, findings } = analyzePolicy(policyText, { name: policyName });
     if (policy === undefined) {
       setVerdict({ allowed: false, text: `The policy has ${findings.filter((finding) => finding.findingType === 'ERROR').length} error(s); fix them to simulate.` });
