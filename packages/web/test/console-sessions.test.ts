@@ -215,6 +215,11 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
     await shell.locator('.shell-screen').click();
     await shell.keyboard.type('echo hello\n');
     await waitForScreen(shell, /^hello\s*$/m, 'the output of echo');
+    // A program's 24-bit colour shows (xterm.js sets it in a style attribute, which the page's policy must let through).
+    await shell.keyboard.type("printf '\\033[38;2;255;0;0mTRUERED\\033[0m\\n'\n");
+    await waitForScreen(shell, /^TRUERED\s*$/m, 'the coloured output');
+    const colour = await shell.locator('.xterm-rows span', { hasText: /^TRUERED$/ }).first().evaluate((span) => getComputedStyle(span).color);
+    assert.equal(colour, 'rgb(255, 0, 0)');
 
     const sizeOf = async () => ({ cols: Number(await shell.locator('.shell-screen').getAttribute('data-cols')), rows: Number(await shell.locator('.shell-screen').getAttribute('data-rows')) });
     const before = await sizeOf();

@@ -76,7 +76,7 @@ async function readConsole(dir: string): Promise<ConsoleFiles | undefined> {
 /**
  * The console's policy: scripts and styles only from files of this origin (no inline code: an
  * injected <script> or on* attribute does not run), style elements only with this answer's
- * nonce (the terminal makes some), images also from data: URLs (the MFA QR code), connections
+ * nonce (the terminal makes some), style attributes (the terminal's colours), images also from data: URLs (the MFA QR code), connections
  * to this origin only (API and WebSockets) and, with several nodes, to the nodes' own URLs (a
  * session's data channel goes to the node carrying it), and no framing by anyone.
  */
@@ -85,6 +85,8 @@ export function consolePolicy(nonce: string, streamOrigins: readonly string[] = 
     "default-src 'none'",
     "script-src 'self'",
     `style-src 'self' 'nonce-${nonce}'`,
+    // xterm.js sets a cell's 24-bit colours in a style attribute; an attribute can style, not run script.
+    "style-src-attr 'unsafe-inline'",
     "img-src 'self' data:",
     "font-src 'self'",
     ["connect-src 'self'", ...streamOrigins].join(' '),
