@@ -214,6 +214,12 @@ describe('the console: administration', () => {
     const { page } = admin;
     await goTo('Activations');
     await page.getByLabel('Default instance name').fill('web-server01');
+    // A typo in the tags is the input's fault, said as such, and nothing is created.
+    await page.getByLabel('Tags (key=value, one a line)').fill('project=Production\nnovalue');
+    await page.getByRole('button', { name: 'Create activation' }).click();
+    const typo = page.getByRole('alert');
+    await typo.getByText('Check what you entered').waitFor();
+    await typo.getByText('Tags: line 2 ("novalue") is not key=value.').waitFor();
     await page.getByLabel('Tags (key=value, one a line)').fill('project=Production\nteam=web');
     await page.getByRole('button', { name: 'Create activation' }).click();
     await page.getByRole('heading', { level: 2, name: 'Activation created' }).waitFor();

@@ -42,7 +42,23 @@ function explainDenial(message: string): Pick<Explained, 'detail' | 'original'> 
   return { detail: `${roleSessionName(who)} may not perform ${action}${on}: ${reason}`, original: message };
 }
 
+/** A failure the page itself found and can word for a person (a form's input, the browser's security key): not a fault. */
+export class PageProblem extends Error {
+  override readonly name = 'PageProblem';
+
+  constructor(
+    readonly title: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What a form says when the input is at fault before anything is sent. */
+export const inputProblem = (message: string): PageProblem => new PageProblem('Check what you entered', message);
+
 export function explain(error: unknown): Explained {
+  if (error instanceof PageProblem) return { title: error.title, detail: error.message };
   if (!(error instanceof AirlockApiError)) {
     return { title: 'Something went wrong in this page', detail: error instanceof Error ? error.message : String(error) };
   }

@@ -1,4 +1,6 @@
 /** Tags typed as `key=value`, one a line: how the admin forms take them. */
+import { inputProblem } from '../../app/errors';
+
 export interface TagInput {
   readonly Key: string;
   readonly Value: string;
@@ -11,7 +13,7 @@ export function parseTags(text: string): TagInput[] {
     const line = raw.trim();
     if (line === '') continue;
     const at = line.indexOf('=');
-    if (at <= 0) throw new Error(`Line ${index + 1} ("${line}") is not key=value.`);
+    if (at <= 0) throw inputProblem(`Tags: line ${index + 1} ("${line}") is not key=value.`);
     tags.push({ Key: line.slice(0, at).trim(), Value: line.slice(at + 1).trim() });
   }
   return tags;

@@ -7,15 +7,16 @@ import { portal } from '@airlock/protocol';
 import { startAuthentication, startRegistration, type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
 import { useState, type ReactNode } from 'react';
 import { useAction } from '../../app/api';
-import { ErrorMessage } from '../../app/errors';
+import { ErrorMessage, PageProblem } from '../../app/errors';
 import { Form, SubmitButton, TextField } from '../../app/forms';
 
 /** What the browser or the key refused, in words: cancelled, timed out, or a key already registered. */
-function keyProblem(error: unknown): Error {
+function keyProblem(error: unknown): PageProblem {
   const name = error instanceof Error ? error.name : '';
-  if (name === 'NotAllowedError') return new Error('The security key did not answer: the request was cancelled or timed out. Try again.');
-  if (name === 'InvalidStateError') return new Error('This security key is already registered to you.');
-  return new Error(`The browser could not use a security key: ${error instanceof Error ? error.message : String(error)}`);
+  const problem = (message: string): PageProblem => new PageProblem('The security key was not used', message);
+  if (name === 'NotAllowedError') return problem('The security key did not answer: the request was cancelled or timed out. Try again.');
+  if (name === 'InvalidStateError') return problem('This security key is already registered to you.');
+  return problem(`The browser could not use a security key: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 /** Signed in, or with the Session of an MFA_SETUP challenge (`session`), which comes back to `onRegistered`. */
