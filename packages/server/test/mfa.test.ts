@@ -88,14 +88,14 @@ describe('authenticator codes and challenge Sessions', () => {
     const user = await enrolledUser(server, 'replay01');
     // The code that registered the app cannot sign in: same step, same clock.
     const afterRegistration = await startApp(server, user);
-    await refused(answerApp(server, afterRegistration, user.registrationCode), 'CodeMismatchException');
+    await refused(answerApp(server, afterRegistration, user.registrationCode), 'CodeMismatchException', /already used: wait for the next code/);
 
     server.clock.advance(30 * SECOND);
     const code = authenticatorCode(user.secret, server.clock.now());
     assert.match(tokenOf(await answerApp(server, afterRegistration, code)), /^alp_/);
 
     const again = await startApp(server, user);
-    await refused(answerApp(server, again, code), 'CodeMismatchException', /code/);
+    await refused(answerApp(server, again, code), 'CodeMismatchException', /already used/);
     // The step before is within the drift allowed, but older than the code already taken.
     await refused(answerApp(server, again, authenticatorCode(user.secret, server.clock.now() - 30 * SECOND)), 'CodeMismatchException');
     server.clock.advance(30 * SECOND);
@@ -107,7 +107,7 @@ describe('authenticator codes and challenge Sessions', () => {
     server.clock.advance(10 * MINUTE);
     const session = await startApp(server, user);
     const now = server.clock.now();
-    await refused(answerApp(server, session, authenticatorCode(user.secret, now - 60 * SECOND)), 'CodeMismatchException');
+    await refused(answerApp(server, session, authenticatorCode(user.secret, now - 60 * SECOND)), 'CodeMismatchException', /use the code your authenticator app shows now/);
     await refused(answerApp(server, session, authenticatorCode(user.secret, now + 60 * SECOND)), 'CodeMismatchException');
     assert.match(tokenOf(await answerApp(server, session, authenticatorCode(user.secret, now - 30 * SECOND))), /^alp_/);
     const next = await startApp(server, user);

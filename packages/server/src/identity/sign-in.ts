@@ -329,8 +329,10 @@ async function answerChallenge(
       // Checked and hashed now, stored once the flow is claimed.
       return preparePassword(flow.user, answer('NEW_PASSWORD'));
     case 'SOFTWARE_TOKEN_MFA': {
-      const ok = await verifyUserCode(services, flow.user.user_id, answer('SOFTWARE_TOKEN_MFA_CODE'), now);
-      if (!ok) await failFlow(services, flow, sourceIp, now, 'Invalid code received for user: use the code your authenticator app shows now.');
+      const check = await verifyUserCode(services, flow.user.user_id, answer('SOFTWARE_TOKEN_MFA_CODE'), now);
+      // A used code still counts as a failed answer; saying so spares the person guessing at their clock.
+      if (check === 'replayed') await failFlow(services, flow, sourceIp, now, 'This code was already used: wait for the next code your authenticator app shows (a new one every 30 seconds).');
+      if (check === 'mismatch') await failFlow(services, flow, sourceIp, now, 'Invalid code received for user: use the code your authenticator app shows now.');
       return undefined;
     }
     case 'WEB_AUTHN': {

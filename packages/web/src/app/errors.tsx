@@ -71,7 +71,7 @@ export function explain(error: unknown): Explained {
     case 'NotAuthorizedException':
       return { title: 'Not accepted', detail: error.message, ...requestId };
     case 'CodeMismatchException':
-      return { title: 'Wrong code', detail: error.message, ...requestId };
+      return { title: /already used/.test(error.message) ? 'Code already used' : 'Wrong code', detail: error.message, ...requestId };
     case 'ThrottlingException':
       return { title: 'Too many attempts', detail: error.message, ...requestId };
     case 'InvalidPasswordException':
