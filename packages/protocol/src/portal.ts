@@ -144,7 +144,10 @@ export const ListMfaDevices = operation({
   summary: "The signed-in user's MFA devices.",
   caller: 'portal',
   input: s.struct({}),
-  output: s.struct({ Devices: s.required(s.list(mfaDevice)) }),
+  output: s.struct({
+    Devices: s.required(s.list(mfaDevice)),
+    AllowedMfaTypes: s.required(s.list(s.enum(MFA_TYPES), { doc: 'The types the MFA settings let the user register now.' })),
+  }),
 });
 
 export const DeleteMfaDevice = operation({

@@ -74,7 +74,7 @@ export async function verifySoftwareToken(input: InputOf<typeof api.VerifySoftwa
 }
 
 /** A user's confirmed devices (apps and security keys), oldest first: for the user (ListMfaDevices) or an administrator. */
-async function devicesOf(context: CallContext, userId: string): Promise<OutputOf<typeof api.ListMfaDevices>> {
+async function devicesOf(context: CallContext, userId: string): Promise<OutputOf<typeof directory.ListMfaDevicesForUser>> {
   const apps = await context.services.db.selectFrom('mfa_devices').selectAll().where('user_id', '=', userId).where('verified', '=', 1).execute();
   const keys = await credentialsOf(context.services, userId);
   const lastUsed = (at: number | null): { LastUsedDate?: number } => (at === null ? {} : { LastUsedDate: at / 1000 });
@@ -101,8 +101,10 @@ async function deleteDevice(context: CallContext, userId: string, deviceId: stri
   return {};
 }
 
-export function listMfaDevices(context: CallContext): Promise<OutputOf<typeof api.ListMfaDevices>> {
-  return devicesOf(context, portalUser(context));
+export async function listMfaDevices(context: CallContext): Promise<OutputOf<typeof api.ListMfaDevices>> {
+  const { Devices } = await devicesOf(context, portalUser(context));
+  // So the devices page offers only what registering would accept.
+  return { Devices, AllowedMfaTypes: [...(await mfaSettings(context.services.db)).AllowedMfaTypes] };
 }
 
 export function deleteMfaDevice(input: InputOf<typeof api.DeleteMfaDevice>, context: CallContext): Promise<OutputOf<typeof api.DeleteMfaDevice>> {

@@ -15,6 +15,8 @@ export function MfaDevicesPage(): ReactNode {
   const remove = useAction(portal.DeleteMfaDevice);
   const [registering, setRegistering] = useState(false);
   const [notice, setNotice] = useState<string>();
+  // What the MFA settings let one register: the other sections would only end in a refusal.
+  const allowed = devices.data?.AllowedMfaTypes ?? [];
   const removeDevice = async (id: string, name: string): Promise<void> => {
     if (!window.confirm(`Remove the MFA device “${name}”? You will no longer be able to sign in with it.`)) return;
     if ((await remove.run({ DeviceId: id })) !== undefined) {
@@ -74,37 +76,41 @@ export function MfaDevicesPage(): ReactNode {
           </table>
         )}
       </section>
-      <section aria-labelledby="register-heading">
-        <h2 id="register-heading">Register an authenticator app</h2>
-        {registering ? (
-          <AuthenticatorSetup
-            onVerified={() => {
-              setRegistering(false);
-              setNotice('Authenticator app registered.');
+      {allowed.includes('AUTHENTICATOR_APP') && (
+        <section aria-labelledby="register-heading">
+          <h2 id="register-heading">Register an authenticator app</h2>
+          {registering ? (
+            <AuthenticatorSetup
+              onVerified={() => {
+                setRegistering(false);
+                setNotice('Authenticator app registered.');
+                devices.reload();
+              }}
+            />
+          ) : (
+            <button
+              type="button"
+              onClick={() => {
+                setNotice(undefined);
+                setRegistering(true);
+              }}
+            >
+              Register an authenticator app
+            </button>
+          )}
+        </section>
+      )}
+      {allowed.includes('SECURITY_KEY') && (
+        <section aria-labelledby="security-key-heading">
+          <h2 id="security-key-heading">Register a security key or passkey</h2>
+          <SecurityKeyRegistration
+            onRegistered={(name) => {
+              setNotice(`Security key “${name}” registered.`);
               devices.reload();
             }}
           />
-        ) : (
-          <button
-            type="button"
-            onClick={() => {
-              setNotice(undefined);
-              setRegistering(true);
-            }}
-          >
-            Register an authenticator app
-          </button>
-        )}
-      </section>
-      <section aria-labelledby="security-key-heading">
-        <h2 id="security-key-heading">Register a security key or passkey</h2>
-        <SecurityKeyRegistration
-          onRegistered={(name) => {
-            setNotice(`Security key “${name}” registered.`);
-            devices.reload();
-          }}
-        />
-      </section>
+        </section>
+      )}
     </>
   );
 }
