@@ -171,6 +171,7 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
     await page.goto(`${server.url}/console/session-manager/terminal?target=${id(target)}`);
     await page.getByRole('alert').getByText(new RegExp(`${userName} may not perform ssm:StartSession on arn:\\S+:managed-instance/${id(target)}`)).waitFor();
     assert.equal(await page.locator('.shell-screen').isHidden(), true, 'no empty terminal under the error');
+    assert.equal(await page.getByLabel('Find in output').isDisabled(), true, 'nothing to search');
     await checkPage(page, person.problems, `shell-denied-${userName}`);
   }
 
@@ -322,6 +323,12 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
     await checkPage(shell, problems, 'shell-development');
     await shell.keyboard.type('exit\n');
     await shell.getByText('The shell exited (status 0).').waitFor();
+    // A shell that ended well is not shown as a failure.
+    assert.equal(await shell.locator('.session-state').getAttribute('class'), 'session-state state-exited');
+    // Find says when the output does not hold the text.
+    await shell.getByLabel('Find in output').fill('no-such-text-anywhere');
+    await shell.getByRole('button', { name: 'Find' }).click();
+    await shell.getByText('Not in the output.').waitFor();
     await shell.close();
     await expectDenied(developer, 'testuser02', 'prod-server01');
     await developer.context.close();

@@ -15,7 +15,8 @@ export type SessionState =
   | { readonly kind: 'starting' }
   | { readonly kind: 'connected'; readonly sessionId: string }
   | { readonly kind: 'reconnecting'; readonly sessionId: string; readonly reason: string }
-  | { readonly kind: 'ended'; readonly sessionId: string | undefined; readonly message: string }
+  /** clean: the shell exited with status 0, nothing went wrong. */
+  | { readonly kind: 'ended'; readonly sessionId: string | undefined; readonly message: string; readonly clean: boolean }
   | { readonly kind: 'failed'; readonly error: unknown };
 
 export interface LiveSession {
@@ -46,10 +47,10 @@ export function startLiveSession(terminal: Terminal, input: { readonly Target: s
   // An object, so the start (async) sees the close that came while it waited.
   const page = { closed: false };
   let ended = false;
-  const end = (message: string): void => {
+  const end = (message: string, clean = false): void => {
     if (ended) return;
     ended = true;
-    onState({ kind: 'ended', sessionId, message });
+    onState({ kind: 'ended', sessionId, message, clean });
     connection?.close();
   };
   const sendSize = (): void => {
@@ -96,9 +97,11 @@ export function startLiveSession(terminal: Terminal, input: { readonly Target: s
             return;
           }
           break;
-        case data.FrameType.Exit:
-          end(`The shell exited (status ${data.readExit(frame.payload).status}).`);
+        case data.FrameType.Exit: {
+          const { status } = data.readExit(frame.payload);
+          end(`The shell exited (status ${status}).`, status === 0);
           break;
+        }
         case data.FrameType.End:
           end(`The session ended: ${data.fromUtf8(frame.payload)}.`);
           break;

@@ -37,6 +37,7 @@ export function TerminalPage({ query }: PageProps): ReactNode {
   const [state, setState] = useState<SessionState>({ kind: 'starting' });
   const [size, setSize] = useState({ cols: 0, rows: 0 });
   const [term, setTerm] = useState('');
+  const [found, setFound] = useState(true);
   const [terminateError, setTerminateError] = useState<unknown>(undefined);
 
   useEffect(() => {
@@ -71,7 +72,7 @@ export function TerminalPage({ query }: PageProps): ReactNode {
   return (
     <div className="terminal-page">
       <div className="terminal-bar">
-        <p className={`session-state state-${state.kind}`} role="status" aria-live="polite">
+        <p className={`session-state state-${state.kind === 'ended' && state.clean ? 'exited' : state.kind}`} role="status" aria-live="polite">
           {describeState(state)}
         </p>
         <form
@@ -79,18 +80,27 @@ export function TerminalPage({ query }: PageProps): ReactNode {
           role="search"
           onSubmit={(event) => {
             event.preventDefault();
-            search.current?.findNext(term);
+            setFound(term === '' || (search.current?.findNext(term) ?? false));
           }}
         >
           <label htmlFor="terminal-search">Find in output</label>
           <input
             id="terminal-search"
             value={term}
+            disabled={state.kind === 'failed'}
             onChange={(event) => {
               setTerm(event.target.value);
+              setFound(true);
             }}
           />
-          <button type="submit">Find</button>
+          <button type="submit" disabled={state.kind === 'failed'}>
+            Find
+          </button>
+          {!found && (
+            <span className="hint" role="status">
+              Not in the output.
+            </span>
+          )}
         </form>
         <button
           type="button"
