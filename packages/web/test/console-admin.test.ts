@@ -143,6 +143,15 @@ describe('the console: administration', () => {
     const group = (await server.root.call(identitystore.ListGroups, {})).Groups.find((entry) => entry.DisplayName === 'ProductionAccess');
     assert.ok(group !== undefined);
     assert.equal((await server.root.call(identitystore.ListGroupMemberships, { GroupId: group.GroupId })).GroupMemberships.length, 1);
+
+    // A group made and deleted: the page says so, and no longer that it was created.
+    await page.getByRole('form', { name: 'Create a group' }).getByLabel('Group name').fill('ScratchGroup');
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await page.getByRole('status').getByText('Group ScratchGroup was created.').waitFor();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete group ScratchGroup' }).click();
+    await page.getByRole('status').getByText('Group ScratchGroup was deleted.').waitFor();
+    assert.equal(await page.getByText('Group ScratchGroup was created.').count(), 0);
   });
 
   test('Permission sets: a bad policy shows its finding; the simulator allows prod and denies dev with the reason; the policy is saved and assigned', async () => {

@@ -11,14 +11,19 @@ import './admin.css';
 export function GroupsPage(): ReactNode {
   const directory = useLoad(async () => ({ users: await listAllUsers(), groups: await listAllGroups() }), 'directory');
   const [chosen, setChosen] = useState<string | undefined>(undefined);
+  // The last deletion; the create form, keyed by the count, starts afresh after one (its message was of before).
+  const [deleted, setDeleted] = useState({ text: '', count: 0 });
   if (directory.error !== undefined) return <ErrorMessage error={directory.error} />;
   if (directory.data === undefined) return <Loading what="the groups" />;
   const { users, groups } = directory.data;
   const selected = groups.find((group) => group.GroupId === chosen);
   return (
     <>
+      <Done>{deleted.text}</Done>
       <CreateGroup
+        key={deleted.count}
         onCreated={(groupId) => {
+          setDeleted((last) => ({ ...last, text: '' }));
           setChosen(groupId);
           directory.reload();
         }}
@@ -61,6 +66,7 @@ export function GroupsPage(): ReactNode {
           users={users}
           onDeleted={() => {
             setChosen(undefined);
+            setDeleted((last) => ({ text: `Group ${selected.DisplayName ?? selected.GroupId} was deleted.`, count: last.count + 1 }));
             directory.reload();
           }}
         />

@@ -22,6 +22,8 @@ export function UsersPage(): ReactNode {
   const directory = useLoad(async () => ({ users: await listAllUsers(), groups: await listAllGroups() }), 'directory');
   const [search, setSearch] = useState('');
   const [chosen, setChosen] = useState<string | undefined>(undefined);
+  // The last deletion; the create form, keyed by the count, starts afresh after one (its message was of before).
+  const [deleted, setDeleted] = useState({ text: '', count: 0 });
   if (directory.error !== undefined) return <ErrorMessage error={directory.error} />;
   if (directory.data === undefined) return <Loading what="the users" />;
   const { users, groups } = directory.data;
@@ -29,7 +31,14 @@ export function UsersPage(): ReactNode {
   const selected = users.find((user) => user.UserId === chosen);
   return (
     <>
-      <CreateUser onCreated={directory.reload} />
+      <Done>{deleted.text}</Done>
+      <CreateUser
+        key={deleted.count}
+        onCreated={() => {
+          setDeleted((last) => ({ ...last, text: '' }));
+          directory.reload();
+        }}
+      />
       <section aria-labelledby="users-heading">
         <h2 id="users-heading">Users</h2>
         <TextField label="Search users" type="search" value={search} onValue={setSearch} hint="User name, name or email." />
@@ -74,6 +83,7 @@ export function UsersPage(): ReactNode {
           groups={groups}
           onDeleted={() => {
             setChosen(undefined);
+            setDeleted((last) => ({ text: `${selected.UserName ?? selected.UserId} was deleted.`, count: last.count + 1 }));
             directory.reload();
           }}
         />
