@@ -247,6 +247,7 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Sessions' }).click();
     await page.getByRole('link', { name: sessionId }).waitFor();
     await checkPage(page, user.problems, 'sessions-active');
+    await page.getByRole('row', { name: new RegExp(sessionId) }).getByRole('cell', { name: 'you', exact: true }).waitFor();
     await page.getByRole('button', { name: `Terminate ${sessionId}` }).click();
     await shell.getByText('The session ended: terminated by testuser01.').waitFor();
     await page.getByText('No session is open.').waitFor();

@@ -1,13 +1,14 @@
 /**
- * Sessions: the active ones and the history (last 30 days), newest first. The caller may
- * terminate their own active sessions (the button is theirs alone; the policy still decides);
- * each session links to its page with its log and replay.
+ * Sessions: the active ones and the history (last 30 days), newest first, with whose each is.
+ * Every active one has a Terminate button, as in AWS's console: the caller's policy decides (the
+ * guide's lets a person end their own only, an administrator's any); each session links to its
+ * page with its log and replay.
  */
 import { sessions, type OutputOf } from '@airlock/protocol';
 import { useState, type ReactNode } from 'react';
 import '../common/console.css';
 import { useAction, useOperation } from '../../app/api';
-import { ErrorMessage } from '../../app/errors';
+import { ErrorMessage, roleSessionName } from '../../app/errors';
 import { Loading } from '../../app/forms';
 import { useRoleSession } from '../../app/identity';
 import { Link } from '../../app/router';
@@ -49,6 +50,7 @@ function SessionTable({ state }: { state: 'Active' | 'History' }): ReactNode {
         <tr>
           <th scope="col">Session</th>
           <th scope="col">Target</th>
+          <th scope="col">Owner</th>
           <th scope="col">Status</th>
           <th scope="col">Started</th>
           {state === 'History' ? <th scope="col">Ended</th> : <th scope="col">Actions</th>}
@@ -63,12 +65,16 @@ function SessionTable({ state }: { state: 'Active' | 'History' }): ReactNode {
               </Link>
             </td>
             <td className="mono">{session.Target}</td>
+            <td>{session.Owner === me.arn ? 'you' : roleSessionName(session.Owner)}</td>
             <td>{session.Status}</td>
             <td>{formatTime(session.StartDate)}</td>
             {state === 'History' ? (
               <td>{session.EndDate === undefined ? '' : formatTime(session.EndDate)}</td>
             ) : (
-              <td>{session.Owner === me.arn && <TerminateButton session={session} onDone={listed.reload} />}</td>
+              // Anyone's, as AWS's console offers: the policy decides (an administrator's allows it; the guide's, one's own only).
+              <td>
+                <TerminateButton session={session} onDone={listed.reload} />
+              </td>
             )}
           </tr>
         ))}
