@@ -308,6 +308,11 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
     await page.getByRole('cell', { name: /^StartSession/ }).first().waitFor();
     await page.getByRole('cell', { name: 'testuser01' }).first().waitFor();
     await checkPage(page, user.problems, 'audit');
+    // Times the wrong way round: said in the form's words before anything is asked.
+    await page.getByLabel('From').fill('2026-11-30T10:00');
+    await page.getByLabel('To').fill('2026-11-29T10:00');
+    await page.getByRole('button', { name: 'Look up' }).click();
+    await page.getByRole('alert').getByText('From is after To').waitFor();
   });
 
   test('testuser02 (DevelopmentAccess), the reverse: dev-server01\'s shell runs hostname; prod-server01 is refused with the access-denied message', async () => {

@@ -178,6 +178,14 @@ test('alice registers an authenticator app through the QR page, changes her pass
 
 test('accounts → permission set → Management console: the top bar shows the role session and the account', async () => {
   const { page } = alice;
+  // Before choosing, a console address says where to go, in the page's frame.
+  await page.goto(`${server.url}/console/sessions`);
+  await page.getByText('The console works in a role session.').waitFor();
+  await heading(page, 'Sessions').waitFor();
+  await page.locator('header').getByRole('link', { name: 'Airlock' }).waitFor();
+  await checkPage(alice, 'console-without-role');
+  await page.getByRole('link', { name: 'Choose an account and a permission set in the portal' }).click();
+  await heading(page, 'Accounts').waitFor();
   await page.getByRole('link', { name: 'Accounts' }).click();
   await page.getByRole('button', { name: new RegExp(accountId) }).click();
   await page.getByRole('button', { name: 'Management console as ProductionPermissionSet' }).click();

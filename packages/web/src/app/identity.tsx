@@ -47,18 +47,22 @@ const here = (): string => window.location.pathname + window.location.search;
 
 const isUnauthorized = (error: unknown): boolean => error instanceof AirlockApiError && error.code === 'UnauthorizedException';
 
-export function PortalGate({ children }: { children: ReactNode }): ReactNode {
+/** How a gate shows what it says instead of the page (loading, an error, where to go): inside the page's frame. */
+export type GateFrame = (content: ReactNode) => ReactNode;
+const unframed: GateFrame = (content) => content;
+
+export function PortalGate({ children, frame = unframed }: { children: ReactNode; frame?: GateFrame }): ReactNode {
   const session = useOperation(portal.GetSession, {});
   const signedOut = isUnauthorized(session.error);
   useEffect(() => {
     if (signedOut) navigate(signInPath(here()), { replace: true });
   }, [signedOut]);
   if (session.data !== undefined) return <PortalUserContext.Provider value={session.data}>{children}</PortalUserContext.Provider>;
-  if (session.error !== undefined && !signedOut) return <ErrorMessage error={session.error} />;
-  return <Loading what="your session" />;
+  if (session.error !== undefined && !signedOut) return frame(<ErrorMessage error={session.error} />);
+  return frame(<Loading what="your session" />);
 }
 
-export function ConsoleGate({ children }: { children: ReactNode }): ReactNode {
+export function ConsoleGate({ children, frame = unframed }: { children: ReactNode; frame?: GateFrame }): ReactNode {
   const caller = useOperation(roleSessions.GetCallerIdentity, {});
   const accounts = useOperation(roleSessions.ListAccounts, {});
   const signedOut = isUnauthorized(caller.error);
@@ -66,16 +70,16 @@ export function ConsoleGate({ children }: { children: ReactNode }): ReactNode {
     // The role session ended (expired, revoked): back to the portal, which asks to sign in if need be.
     if (signedOut) navigate('/portal', { replace: true });
   }, [signedOut]);
-  if (caller.error !== undefined && !signedOut) return <ErrorMessage error={caller.error} />;
-  if (caller.data === undefined || accounts.loading) return <Loading what="your role session" />;
+  if (caller.error !== undefined && !signedOut) return frame(<ErrorMessage error={caller.error} />);
+  if (caller.data === undefined || accounts.loading) return frame(<Loading what="your role session" />);
   if (!caller.data.Arn.includes(':assumed-role/')) {
-    return (
+    return frame(
       <div className="notice" role="status">
         <p>The console works in a role session.</p>
         <p>
           <Link to="/portal">Choose an account and a permission set in the portal</Link>, then open the Management console.
         </p>
-      </div>
+      </div>,
     );
   }
   const accountId = caller.data.Account;

@@ -64,11 +64,25 @@ export function App({ routes, consoleNav }: { routes: readonly Route[]; consoleN
       </main>
     </>
   );
-  if (area === 'portal') return <PortalGate>{body}</PortalGate>;
+  // What a gate says instead of the page still has the bar and the page's heading (and a way out).
+  const framed = (content: ReactNode): ReactNode => (
+    <>
+      <header className="top-bar">
+        <Link to="/portal" className="brand">
+          Airlock
+        </Link>
+      </header>
+      <main id="main" className={`area-${area}`}>
+        <h1 tabIndex={-1}>{title}</h1>
+        {content}
+      </main>
+    </>
+  );
+  if (area === 'portal') return <PortalGate frame={framed}>{body}</PortalGate>;
   if (area === 'console') {
     return (
-      <PortalGate>
-        <ConsoleGate>{body}</ConsoleGate>
+      <PortalGate frame={framed}>
+        <ConsoleGate frame={framed}>{body}</ConsoleGate>
       </PortalGate>
     );
   }

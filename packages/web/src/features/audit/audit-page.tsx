@@ -7,7 +7,7 @@ import { cloudtrail, type InputOf } from '@airlock/protocol';
 import { useState, type ReactNode } from 'react';
 import '../common/console.css';
 import { useOperation } from '../../app/api';
-import { ErrorMessage } from '../../app/errors';
+import { ErrorMessage, inputProblem } from '../../app/errors';
 import { Loading, TextField } from '../../app/forms';
 import { formatTime } from '../common/time';
 
@@ -28,9 +28,15 @@ export function AuditPage(): ReactNode {
   const [pages, setPages] = useState<string[]>([]);
   const token = pages[pages.length - 1];
   const found = useOperation(cloudtrail.LookupEvents, token === undefined ? lookup : { ...lookup, NextToken: token });
+  const [problem, setProblem] = useState<unknown>(undefined);
   const submit = (): void => {
     const start = seconds(from);
     const end = seconds(to);
+    setProblem(undefined);
+    if (start !== undefined && end !== undefined && start > end) {
+      setProblem(inputProblem('From is after To: choose a From before the To, or leave one empty.'));
+      return;
+    }
     setPages([]);
     setLookup({
       MaxResults: 50,
@@ -72,7 +78,7 @@ export function AuditPage(): ReactNode {
           Look up
         </button>
       </form>
-      <ErrorMessage error={found.error} />
+      <ErrorMessage error={problem ?? found.error} />
       {found.loading && <Loading what="events" />}
       {found.data !== undefined && (
         <>
