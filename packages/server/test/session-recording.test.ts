@@ -34,11 +34,11 @@ for (const backend of BACKENDS) {
       return { id: started.SessionId, client, host };
     }
 
-    async function streamEvents(sessionId: string): Promise<string[]> {
+    async function streamEvents(sessionId: string, atLeast = 1): Promise<string[]> {
       for (let attempt = 0; attempt < 100; attempt++) {
         try {
           const { events } = await server.root.call(logs.GetLogEvents, { logGroupName: 'SessionManagerLogGroup', logStreamName: sessionId, startFromHead: true });
-          if (events.length > 0) return events.map((event) => event.message);
+          if (events.length >= atLeast) return events.map((event) => event.message);
         } catch {
           // the stream is made when the session's record is delivered
         }
@@ -98,13 +98,18 @@ for (const backend of BACKENDS) {
       const streaming = PREFERENCES.replace('"cloudWatchStreamingEnabled":false', '"cloudWatchStreamingEnabled":true');
       await server.root.call(documents.UpdateDocument, { Name: 'SSM-SessionManagerRunShell', Content: streaming, DocumentVersion: '$LATEST' });
       const { id, client, host } = await open();
-      client.sendText('uptime\r');
+      // Key by key, as a person types: one input event, so a search finds the command.
+      for (const key of Array.from('uptime\r')) client.sendText(key);
       await host.waitFor(() => host.text() === 'uptime\r', 'the input');
-      host.sendText(' 14:00:00 up 3 days\r\n$ ');
+      host.sendText(' 14:00:00 up 3 days\r\n');
+      host.sendText('$ ');
       await client.waitFor(() => client.text().endsWith('$ '), 'the output');
-      // Before the end: the streamer sends each second.
-      const live = await streamEvents(id);
-      assert.equal(live.length, 2);
+      // Before the end: the streamer sends each second what is whole; the prompt waits for what follows it.
+      const live = (await streamEvents(id, 2)).map((message) => JSON.parse(message) as Record<string, unknown>);
+      assert.deepEqual(
+        live.map((message) => message['input'] ?? message['output']),
+        ['uptime\r', ' 14:00:00 up 3 days\r\n'],
+      );
       await server.root.call(sessions.TerminateSession, { SessionId: id });
       // The objects are queued after the log events: once they are there, delivery is done.
       const { objects } = server.server.services;
@@ -117,7 +122,7 @@ for (const backend of BACKENDS) {
       const { events } = await server.root.call(logs.GetLogEvents, { logGroupName: 'SessionManagerLogGroup', logStreamName: id, startFromHead: true });
       assert.deepEqual(
         events.map((event) => Object.keys(JSON.parse(event.message) as object).find((key) => key === 'input' || key === 'output')),
-        ['input', 'output'],
+        ['input', 'output', 'output'],
       );
     });
 

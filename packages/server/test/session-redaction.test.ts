@@ -85,9 +85,9 @@ for (const backend of BACKENDS) {
       const messages = copies.events.map((message) => JSON.parse(message) as Record<string, unknown>);
       assert.deepEqual(
         messages.map((message) => message['input'] ?? message['output']),
-        ['sudo true\r', 'sudo true\r\n[sudo] password for ssm-user: ', ...Array<string>(PASSWORD.length + 1).fill(HIDDEN), '\r\n$ ', 'whoami\r', 'whoami\r\nssm-user\r\n$ '],
+        ['sudo true\r', 'sudo true\r\n[sudo] password for ssm-user: ', HIDDEN, '\r\n$ ', 'whoami\r', 'whoami\r\nssm-user\r\n$ '],
       );
-      assert.equal(messages.filter((message) => message['withheld'] === true).length, PASSWORD.length + 1);
+      assert.equal(messages.filter((message) => message['withheld'] === true).length, 1, 'one marker for the password typed key by key');
       assert.equal(copies.log, `sudo true\n[sudo] password for ssm-user: ${HIDDEN}\n$ whoami\nssm-user\n$ `);
       const markers = copies.cast.trim().split('\n').map((line) => JSON.parse(line) as unknown).filter((event) => Array.isArray(event) && event[1] === 'm');
       assert.deepEqual(markers.map((event) => (event as unknown[])[2]), [HIDDEN], 'one marker for the password typed key by key');

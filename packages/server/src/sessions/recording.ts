@@ -5,7 +5,7 @@
  * retries until the store has them). The record itself stays in the data directory either way.
  */
 import { ApiError } from '@airlock/protocol';
-import { appendEvents, ensureLogGroup, findLogGroup, logEventBatches, type LogEvent } from '../logs/store.js';
+import { appendEvents, ensureLogGroup, findLogGroup, logEventBatches } from '../logs/store.js';
 import type { ObjectService } from '../objects/service.js';
 import type { PutObject } from '../objects/store.js';
 import type { Db } from '../storage/db.js';
@@ -13,7 +13,7 @@ import type { SessionsTable } from '../storage/schema.js';
 import type { Preferences } from './documents.js';
 import { readRecord, recordPath, type RecordEntry } from './record.js';
 import { segmentedRecord } from './record-segments.js';
-import { asciicast, logEvents, transcript, type SessionFacts } from './transcripts.js';
+import { asciicast, logEvents, terminalEvents, transcript, type SessionFacts } from './transcripts.js';
 
 /** Kept with the session at its start. */
 export interface RecordingPlan {
@@ -101,12 +101,6 @@ export function planOf(row: Pick<SessionsTable, 'recording'>): RecordingPlan | u
   return row.recording == null ? undefined : (JSON.parse(row.recording) as RecordingPlan);
 }
 
-/** Every event the session's log stream holds once delivered, in the order they were stored (streamed terminal events first). */
-export function deliveredLogEvents(plan: RecordingPlan, facts: SessionFacts, entries: readonly RecordEntry[]): LogEvent[] {
-  if (plan.streaming !== true) return logEvents(facts, entries);
-  return [...logEvents(facts, entries.filter((entry) => entry.stream === 0)), ...logEvents(facts, entries.filter((entry) => entry.stream !== 0))];
-}
-
 /** The objects the bucket receives: `{prefix}/{id}.log` and `{prefix}/{id}.cast`; none without a bucket. */
 export function recordingObjects(plan: RecordingPlan, facts: SessionFacts, entries: readonly RecordEntry[]): (PutObject & { readonly body: Buffer })[] {
   const bucket = plan.bucket;
@@ -137,7 +131,9 @@ interface StreamTarget {
 
 /**
  * cloudWatchStreamingEnabled: a session's terminal input and output go to its log stream while
- * it runs, in batches (every `intervalMs`, and at its end, before the rest is delivered).
+ * it runs, in batches (every `intervalMs`, and at its end, before the rest is delivered), an
+ * event as soon as it is whole: the last group of frames (a line still being typed or printed)
+ * waits for the frame that ends it, or the session's end.
  */
 export class LogStreamer {
   private readonly waiting = new Map<string, RecordEntry[]>();
@@ -164,8 +160,9 @@ export class LogStreamer {
   /**
    * At start, before frames arrive: what the last server took and had not streamed yet when it
    * stopped (a crash loses up to a second of it) is sent from each open session's record, so the
-   * stream holds every terminal event once, in order. Streaming only appends, so the stream holds
-   * a first part of the record's events: the rest is what is missing.
+   * stream holds every terminal event once, in order. Streaming only appends, and the record's
+   * events do not depend on how it was cut (terminalGroups), so the stream holds a first part of
+   * them: the rest is what is missing, but for the last group, which waits here as it did there.
    */
   async catchUp(): Promise<void> {
     const open = await this.deps.db.selectFrom('sessions').selectAll().where('status', 'not in', ['Terminated', 'Failed']).execute();
@@ -173,7 +170,12 @@ export class LogStreamer {
       const plan = planOf(row);
       if (plan?.streaming !== true || plan.logGroupName === undefined) continue;
       const { entries } = await readRecord(recordPath(this.deps.dataDir, row.session_id));
-      const events = logEvents(factsOf(row), entries.filter((entry) => entry.stream === 0));
+      const facts = factsOf(row);
+      const { events, open } = terminalEvents(facts, entries, false);
+      if (open.length > 0) {
+        this.waiting.set(row.session_id, open);
+        this.targets.set(row.session_id, Promise.resolve({ accountId: row.account_id, logGroupName: plan.logGroupName, facts }));
+      }
       const group = await findLogGroup(this.deps.db, row.account_id, plan.logGroupName);
       const stream = group === undefined ? undefined : await this.deps.db.selectFrom('log_streams').select('last_seq').where('group_id', '=', group.group_id).where('name', '=', row.session_id).executeTakeFirst();
       const missing = events.slice(stream?.last_seq ?? 0);
@@ -194,9 +196,9 @@ export class LogStreamer {
     else list.push(entry);
   }
 
-  /** Sends what waits (of one session, or all); one flush at a time, so events keep their order. */
-  flush(sessionId?: string): Promise<void> {
-    this.flushing = this.flushing.then(() => this.send(sessionId)).catch((error: unknown) => {
+  /** Sends what waits (of one session, or all; `final`: its last group too); one flush at a time, so events keep their order. */
+  flush(sessionId?: string, final = false): Promise<void> {
+    this.flushing = this.flushing.then(() => this.send(sessionId, final)).catch((error: unknown) => {
       this.deps.log.error('sessions: streaming events to the log store failed', error);
     });
     return this.flushing;
@@ -204,7 +206,7 @@ export class LogStreamer {
 
   /** The session ended: what waits is sent, and it is forgotten. */
   async finish(sessionId: string): Promise<void> {
-    await this.flush(sessionId);
+    await this.flush(sessionId, true);
     this.targets.delete(sessionId);
     this.silent.delete(sessionId);
   }
@@ -213,15 +215,19 @@ export class LogStreamer {
     clearInterval(this.timer);
   }
 
-  private async send(only: string | undefined): Promise<void> {
+  private async send(only: string | undefined, final: boolean): Promise<void> {
     for (const [sessionId, entries] of [...this.waiting]) {
       if (only !== undefined && sessionId !== only) continue;
       this.waiting.delete(sessionId);
       const target = await this.targets.get(sessionId);
       if (target === undefined) continue;
+      const { events, open } = terminalEvents(target.facts, entries, final);
+      // The last group waits, ahead of whatever came meanwhile: the next frame says where it ends.
+      if (open.length > 0) this.waiting.set(sessionId, [...open, ...(this.waiting.get(sessionId) ?? [])]);
+      if (events.length === 0) continue;
       await this.deps.recorded(sessionId);
       await ensureLogGroup(this.deps.db, { accountId: target.accountId, logGroupName: target.logGroupName, now: this.deps.now() });
-      for (const batch of logEventBatches(logEvents(target.facts, entries))) {
+      for (const batch of logEventBatches(events)) {
         await appendEvents(this.deps.db, { accountId: target.accountId, logGroupName: target.logGroupName, logStreamName: sessionId, events: batch, now: this.deps.now() });
       }
     }

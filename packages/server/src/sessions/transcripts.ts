@@ -1,10 +1,10 @@
 /**
- * What a session's record becomes for people: log events (one per frame, its time and the input
- * or output as JSON text, so control bytes are escaped), a readable transcript (`.log`: the
+ * What a session's record becomes for people: log events (a line typed or printed each, its time
+ * and the input or output as JSON text, so control bytes are escaped), a readable transcript (`.log`: the
  * output with terminal escape sequences taken out) and an asciicast v2 recording (`.cast`, for
  * `asciinema play` and web players). Forwarded connections become one event each: destination,
  * bytes each way, duration. Input withheld from the record (typed at a password prompt) shows as
- * INPUT_HIDDEN: an event of its own, a note in the transcript, a marker in the asciicast.
+ * INPUT_HIDDEN: an event of its own (one for a password typed key by key), a note in the transcript, a marker in the asciicast.
  */
 import { data } from '@airlock/protocol';
 import type { LogEvent } from '../logs/store.js';
@@ -31,22 +31,108 @@ function text(payload: Uint8Array): string {
   return data.fromUtf8(payload);
 }
 
-/** One event per Data frame of the terminal, and one per forwarded connection once it closes. */
+/** Terminal frames further apart than this are separate events: a pause ends a line being typed or printed. */
+export const EVENT_GAP_MS = 1_000;
+/** Past this many bytes an event ends even mid-line (the log store takes 256 KiB an event). */
+const EVENT_MAX_BYTES = 16 * 1024;
+
+const CR = 0x0d;
+const LF = 0x0a;
+
+interface Group {
+  readonly entries: RecordEntry[];
+  bytes: number;
+  /** It holds a line end: the next frame of its direction begins another group. */
+  lined: boolean;
+  closed: boolean;
+}
+
+/**
+ * The terminal's Data and Exit entries gathered into what become log events: the keystrokes of a
+ * command typed key by key are one input event ("whoami\r") and their echoes one output event,
+ * though the two alternate frame by frame, so FilterLogEvents finds a command by its words.
+ * Each direction gathers on its own. A group ends: at a frame whose last byte is \r or \n;
+ * before the next frame, once it holds a line end anywhere (a prompt stays with the output
+ * before it); between withheld and recorded input (a password typed key by key is one marker);
+ * after a gap of more than EVENT_GAP_MS before its direction's next frame; at EVENT_MAX_BYTES;
+ * at an Exit (an event of its own). Events come in the order their groups began: `ready` are the
+ * groups before the first one still open, `waiting` the entries of the rest (in their order),
+ * which the next entries decide; `all` is every group, as the session's end has them. Decided by
+ * the entries alone, so a record gives the same events however it is cut: a streamed session
+ * sends what is ready as it comes, and the whole record gives the same list.
+ */
+export function terminalGroups(entries: readonly RecordEntry[]): { readonly all: RecordEntry[][]; readonly ready: RecordEntry[][]; readonly waiting: RecordEntry[] } {
+  const groups: Group[] = [];
+  const current = new Map<RecordEntry['direction'], Group>();
+  const close = (direction: RecordEntry['direction']): void => {
+    const group = current.get(direction);
+    if (group !== undefined) group.closed = true;
+    current.delete(direction);
+  };
+  for (const entry of entries) {
+    if (entry.stream !== 0) continue;
+    if (entry.type === data.FrameType.Exit) {
+      close('input');
+      close('output');
+      groups.push({ entries: [entry], bytes: 0, lined: false, closed: true });
+      continue;
+    }
+    if (entry.type !== data.FrameType.Data) continue;
+    const withheld = entry.withheld === true;
+    const open = current.get(entry.direction);
+    const last = open?.entries.at(-1);
+    // Withheld keys carry no bytes and end no line: a password is one group however slowly it is typed.
+    if (open !== undefined && last !== undefined && (open.lined || (last.withheld === true) !== withheld || (!withheld && entry.time - last.time > EVENT_GAP_MS))) close(entry.direction);
+    let group = current.get(entry.direction);
+    if (group === undefined) {
+      group = { entries: [], bytes: 0, lined: false, closed: false };
+      groups.push(group);
+      current.set(entry.direction, group);
+    }
+    group.entries.push(entry);
+    group.bytes += entry.payload.length;
+    group.lined ||= entry.payload.includes(CR) || entry.payload.includes(LF);
+    const end = entry.payload.at(-1);
+    if (end === CR || end === LF || group.bytes >= EVENT_MAX_BYTES) close(entry.direction);
+  }
+  const firstOpen = groups.findIndex((group) => !group.closed);
+  const ready = firstOpen < 0 ? groups : groups.slice(0, firstOpen);
+  const held = new Set((firstOpen < 0 ? [] : groups.slice(firstOpen)).flatMap((group) => group.entries));
+  return { all: groups.map((group) => group.entries), ready: ready.map((group) => group.entries), waiting: entries.filter((entry) => held.has(entry)) };
+}
+
+function terminalEvent(facts: SessionFacts, group: readonly RecordEntry[]): LogEvent {
+  const [first] = group;
+  if (first === undefined) throw new Error('a terminal event needs at least one frame');
+  const body =
+    first.type === data.FrameType.Exit
+      ? { exitStatus: data.readExit(first.payload).status }
+      : first.withheld === true
+        ? { input: INPUT_HIDDEN, withheld: true }
+        : // Joined before decoding: a character split between frames comes out whole.
+          { [first.direction]: text(Buffer.concat(group.map((entry) => entry.payload))) };
+  return { timestamp: Math.floor(first.time), message: JSON.stringify({ sessionId: facts.sessionId, target: facts.target, owner: facts.owner, ...body }) };
+}
+
+/** The terminal's events of these entries; `final` (the session ended): all of them, else those ready, the rest left `open`. */
+export function terminalEvents(facts: SessionFacts, entries: readonly RecordEntry[], final: boolean): { readonly events: LogEvent[]; readonly open: RecordEntry[] } {
+  const { all, ready, waiting } = terminalGroups(entries);
+  // At the end every group is whole, open or not.
+  if (final) return { events: all.map((group) => terminalEvent(facts, group)), open: [] };
+  return { events: ready.map((group) => terminalEvent(facts, group)), open: waiting };
+}
+
+/** An ended session's events: its terminal's (terminalGroups), then one per forwarded connection, as each closed. */
 export function logEvents(facts: SessionFacts, entries: readonly RecordEntry[]): LogEvent[] {
+  return [...terminalEvents(facts, entries, true).events, ...connectionEvents(facts, entries)];
+}
+
+/** One event per forwarded connection once it closes: destination, bytes each way, duration. */
+function connectionEvents(facts: SessionFacts, entries: readonly RecordEntry[]): LogEvent[] {
   const events: LogEvent[] = [];
   const connections = new Map<number, { opened: number; input: number; output: number }>();
   for (const entry of entries) {
-    if (entry.stream === 0) {
-      if (entry.type !== data.FrameType.Data && entry.type !== data.FrameType.Exit) continue;
-      const body =
-        entry.type === data.FrameType.Exit
-          ? { exitStatus: data.readExit(entry.payload).status }
-          : entry.withheld === true
-            ? { input: INPUT_HIDDEN, withheld: true }
-            : { [entry.direction]: text(entry.payload) };
-      events.push({ timestamp: Math.floor(entry.time), message: JSON.stringify({ sessionId: facts.sessionId, target: facts.target, owner: facts.owner, ...body }) });
-      continue;
-    }
+    if (entry.stream === 0) continue;
     let connection = connections.get(entry.stream);
     if (entry.type === data.FrameType.Open && connection === undefined) connections.set(entry.stream, (connection = { opened: entry.time, input: 0, output: 0 }));
     if (connection === undefined) continue;

@@ -12,7 +12,8 @@ import type { LogEvent } from '../logs/store.js';
 import type { ObjectStore } from '../objects/store.js';
 import type { Db } from '../storage/db.js';
 import type { RecordEntry } from './record.js';
-import { deliveredLogEvents, factsOf, planOf, recordingObjects } from './recording.js';
+import { factsOf, planOf, recordingObjects } from './recording.js';
+import { logEvents } from './transcripts.js';
 
 const DAY_MS = 86_400_000;
 /** How far ahead an edit is looked for when deciding between an added, a deleted and an edited event. */
@@ -54,7 +55,7 @@ export async function verifyDeliveredCopies(deps: DeliveryCheckDeps, sessionId: 
   let events = 0;
   let expired = 0;
   if (plan.logGroupName !== undefined) {
-    const checked = await checkLogStream(deps, row.account_id, plan.logGroupName, sessionId, deliveredLogEvents(plan, facts, entries));
+    const checked = await checkLogStream(deps, row.account_id, plan.logGroupName, sessionId, logEvents(facts, entries));
     problems.push(...checked.problems);
     events = checked.compared;
     expired = checked.expired;
