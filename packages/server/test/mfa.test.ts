@@ -353,10 +353,14 @@ describe("one's own apps, session and password", () => {
     server.clock.advance(MINUTE);
     const tablet = await me.call(portal.AssociateSoftwareToken, {});
     assert.notEqual(tablet.SecretCode, user.secret);
+    // Confirmed a little after the secret was shown: registered then.
+    server.clock.advance(20 * SECOND);
     await me.call(portal.VerifySoftwareToken, { UserCode: authenticatorCode(tablet.SecretCode, server.clock.now()), FriendlyDeviceName: 'tablet' });
 
     const listed = await me.call(portal.ListMfaDevices, {});
     assert.deepEqual(listed.Devices.map((device) => [device.FriendlyDeviceName, device.Type]), [['phone', 'AUTHENTICATOR_APP'], ['tablet', 'AUTHENTICATOR_APP']]);
+    assert.equal(listed.Devices.at(1)?.CreatedDate, server.clock.now() / 1000);
+    assert.deepEqual(listed.AllowedMfaTypes, ['AUTHENTICATOR_APP']);
     await refused(me.call(portal.AssociateSoftwareToken, {}), 'ServiceQuotaExceededException', /at most 2/);
 
     // Another user sees none of them and cannot remove them.

@@ -69,7 +69,8 @@ export async function verifySoftwareToken(input: InputOf<typeof api.VerifySoftwa
   }
   if (!result.ok) throw new ApiError('CodeMismatchException', message);
   const name = input.FriendlyDeviceName ?? `Authenticator ${new Date(now).toISOString().slice(0, 10)}`;
-  await services.db.updateTable('mfa_devices').set({ verified: 1, name, last_used_step: result.step, last_used_at: now }).where('device_id', '=', pending.device_id).execute();
+  // Registered now, when its code proved it, not when the secret was shown.
+  await services.db.updateTable('mfa_devices').set({ verified: 1, name, last_used_step: result.step, last_used_at: now, created_at: now }).where('device_id', '=', pending.device_id).execute();
   return { Status: 'SUCCESS', ...(input.Session === undefined ? {} : { Session: input.Session }) };
 }
 
