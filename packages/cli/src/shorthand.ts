@@ -82,3 +82,36 @@ function parseJson(option: string, word: string): unknown {
     throw new UsageError(`--${option} is not valid JSON: ${word}`);
   }
 }
+
+/** A scalar's placeholder in a synopsis: its values when there are a few, else its kind. */
+function scalarSynopsis(shape: AnyShape): string {
+  switch (shape.kind) {
+    case 'string':
+      return shape.enum !== undefined && shape.enum.length <= 4 ? shape.enum.join('|') : 'string';
+    case 'boolean':
+      return 'true|false';
+    case 'timestamp':
+      return 'time';
+    case 'integer':
+      return 'integer';
+    case 'list': {
+      const item = scalarSynopsis(shape.member);
+      return `${item},${item}`;
+    }
+    default:
+      // A structure, map or document inside shorthand is given as JSON.
+      return 'JSON';
+  }
+}
+
+/**
+ * How an option of this shape is written in shorthand, for help: `Key=string,Values=string,…`
+ * for a structure, the same followed by `…` for a list of them (one a word), undefined for what
+ * is written plainly (a string, a number, a list of words).
+ */
+export function shorthandSynopsis(shape: AnyShape): string | undefined {
+  if (shape.kind === 'structure') return Object.entries(shape.members).map(([name, member]) => `${name}=${scalarSynopsis(member.shape)}`).join(',');
+  if (shape.kind === 'map') return 'Key1=string,Key2=string';
+  if (shape.kind === 'list' && (shape.member.kind === 'structure' || shape.member.kind === 'map')) return `${shorthandSynopsis(shape.member) ?? ''} …`;
+  return undefined;
+}

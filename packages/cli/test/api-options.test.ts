@@ -47,3 +47,11 @@ test('any option may be file://path: the file is read in its place; a missing fi
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /Cannot read .*absent\.json: no such file/);
 });
+
+test("an option's help shows how to write it in shorthand", async () => {
+  const { code, stdout } = await airlock(['ssm', 'describe-instance-information', '--help']);
+  assert.equal(code, 0);
+  assert.match(stdout, /--filters <list> +.*Shorthand: Key=string,Values=string,string … \(or JSON\)\./);
+  const targets = await airlock(['events', 'put-targets', '--help']);
+  assert.match(targets.stdout, /--targets <list> +\(required\) Shorthand: Id=string,Arn=string,/);
+});

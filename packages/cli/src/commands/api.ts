@@ -11,7 +11,7 @@ import { endpointUrl, explicitToken, loginToken, profileName } from '../environm
 import { outputFormat, render } from '../formats.js';
 import { readProfile, roleToken } from '../profiles.js';
 import { readParameter } from '../params.js';
-import { parseOptionValue } from '../shorthand.js';
+import { parseOptionValue, shorthandSynopsis } from '../shorthand.js';
 import { VERSION } from '../version.js';
 
 /** The AWS CLI's exit code when the service answered with an error. */
@@ -39,11 +39,16 @@ const GENERIC_OPTIONS: readonly OptionSpec[] = [
 
 function operationCommand(spec: AnyOperation): Command {
   const members = Object.entries(spec.input.members);
-  const options: OptionSpec[] = members.map(([name, member]) => ({
-    name: kebab(name),
-    value: member.shape.kind === 'boolean' ? '' : `<${member.shape.kind === 'structure' || member.shape.kind === 'map' ? 'shorthand | json' : member.shape.kind}>`,
-    help: `${member.required ? '(required) ' : ''}${member.shape.doc ?? name}`,
-  }));
+  const options: OptionSpec[] = members.map(([name, member]) => {
+    const synopsis = shorthandSynopsis(member.shape);
+    const doc = member.shape.doc ?? (member.shape.kind === 'list' ? member.shape.member.doc : undefined);
+    const parts = [member.required ? '(required)' : '', doc ?? (synopsis === undefined ? name : ''), synopsis === undefined ? '' : `Shorthand: ${synopsis} (or JSON).`];
+    return {
+      name: kebab(name),
+      value: member.shape.kind === 'boolean' ? '' : `<${member.shape.kind === 'structure' || member.shape.kind === 'map' ? 'shorthand | json' : member.shape.kind}>`,
+      help: parts.filter((part) => part !== '').join(' '),
+    };
+  });
   return {
     path: `${spec.service} ${kebab(spec.name)}`,
     summary: spec.summary,
