@@ -13,8 +13,9 @@ export const identityStoreId = s.string({ min: 1, max: 36, pattern: /^d-[0-9a-f]
 export const resourceId = s.string({ min: 1, max: 47, pattern: UUID, doc: 'A user, group or membership id.' });
 /** AWS's pattern for the directory's text: printable characters, tabs, line breaks and spaces; no other control character, no lone surrogate. */
 const PRINTABLE = /^[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\r \u00a0\u3000]+$/u;
-const sensitive = (max: number, doc?: string) => s.string({ min: 1, max, pattern: PRINTABLE, sensitive: true, ...(doc === undefined ? {} : { doc }) });
-const text = (max: number, doc?: string) => s.string({ min: 1, max, pattern: PRINTABLE, ...(doc === undefined ? {} : { doc }) });
+const PRINTABLE_DOC = 'Printable characters, spaces, tabs and line breaks; no other control character.';
+const sensitive = (max: number, doc = PRINTABLE_DOC) => s.string({ min: 1, max, pattern: PRINTABLE, sensitive: true, doc });
+const text = (max: number, doc = PRINTABLE_DOC) => s.string({ min: 1, max, pattern: PRINTABLE, doc });
 const maxResults = s.integer({ min: 1, max: 100, doc: 'At most this many items in one page.' });
 const nextToken = s.string({ min: 1, max: 65535, doc: 'The token a previous page returned.' });
 

@@ -133,7 +133,8 @@ function check(shape: AnyShape, value: unknown, path: string, problems: Validati
       if (shape.enum !== undefined && !shape.enum.includes(value)) { fail(`must be one of ${shape.enum.join(', ')}.`); return; }
       if (shape.min !== undefined && value.length < shape.min) { fail(`must have at least ${shape.min} character${shape.min === 1 ? '' : 's'}.`); return; }
       if (shape.max !== undefined && value.length > shape.max) { fail(`must have at most ${shape.max} characters.`); return; }
-      if (shape.pattern !== undefined && !shape.pattern.test(value)) { fail(`must match ${shape.pattern.source}.`); return; }
+      // The pattern as AWS shows it, then what it means in words where the schema says.
+      if (shape.pattern !== undefined && !shape.pattern.test(value)) { fail(`must match ${shape.pattern.source}${shape.doc === undefined ? '' : ` (${shape.doc.replace(/\.$/, '')})`}.`); return; }
       return;
     }
     case 'integer':

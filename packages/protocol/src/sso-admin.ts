@@ -31,7 +31,7 @@ export const CreatePermissionSet = operation({
   summary: 'Create a permission set: a policy and a session duration, to assign in accounts.',
   input: s.struct({
     ...instance,
-    Name: s.required(s.string({ min: 1, max: 32, pattern: PERMISSION_SET_NAME })),
+    Name: s.required(s.string({ min: 1, max: 32, pattern: PERMISSION_SET_NAME, doc: 'Letters, digits and + = , . @ - _; no spaces.' })),
     Description: s.optional(s.string({ min: 1, max: 700 })),
     SessionDuration: s.optional(sessionDuration),
     RelayState: s.optional(s.string({ min: 1, max: 240 })),
