@@ -176,6 +176,10 @@ for (const backend of BACKENDS) {
       ]);
       await refused(server.root.call(events.PutTargets, { Rule: 'targets', Targets: [{ Id: 'sns', Arn: 'arn:aws:sns:us-east-1:111122223333:alerts' }] }), 'ValidationException', /Targets\[0\]\.Arn: Airlock does not deliver to AWS resources/);
       await refused(server.root.call(events.PutTargets, { Rule: 'targets', Targets: [{ Id: 'x', Arn: 'mailto:not-an-address' }] }), 'ValidationException', /not an email address/);
+      // The cloud metadata service (the server's credentials) is never a webhook.
+      for (const arn of ['http://169.254.169.254/latest/meta-data/', 'http://[fe80::1]/', 'http://metadata.google.internal/computeMetadata/v1/']) {
+        await refused(server.root.call(events.PutTargets, { Rule: 'targets', Targets: [{ Id: 'x', Arn: arn }] }), 'ValidationException', /is forbidden: link-local and instance metadata addresses are never called/);
+      }
       await refused(
         server.root.call(events.PutTargets, { Rule: 'targets', Targets: [{ Id: 'x', Arn: 'https://h.example.com/', HttpParameters: { HeaderParameters: { 'X-Airlock-Signature': 'forged' } } }] }),
         'ValidationException',

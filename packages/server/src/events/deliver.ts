@@ -4,7 +4,8 @@
  * good (the endpoint refused it in a way a retry will not change).
  */
 import { createHmac } from 'node:crypto';
-import { events as api } from '@airlock/protocol';
+import { lookup } from 'node:dns/promises';
+import { events as api, forwarding } from '@airlock/protocol';
 import type { Mailer } from '../mail/mailer.js';
 import { MailDeliveryError } from '../mail/smtp.js';
 import { escapeHtml } from '../mail/templates.js';
@@ -37,8 +38,25 @@ export function signature(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
 }
 
+/**
+ * Whether the webhook's host is, or names, a link-local or metadata address. PutTargets refused
+ * such a host as written; a name may still point there, so it is looked up before each POST (fetch
+ * looks it up again: a name that changes between the two is not caught, a name that stays is).
+ */
+async function forbiddenHost(hostname: string): Promise<boolean> {
+  if (forwarding.isForbiddenForwardHost(hostname)) return true;
+  try {
+    const addresses = await lookup(hostname.replace(/^\[(.*)\]$/, '$1'), { all: true });
+    return addresses.some(({ address }) => forwarding.isForbiddenAddress(address));
+  } catch {
+    // Not resolved: fetch fails on its own and says why.
+    return false;
+  }
+}
+
 export async function postWebhook(request: WebhookRequest): Promise<Outcome> {
   const url = new URL(request.endpoint);
+  if (await forbiddenHost(url.hostname)) return { ok: false, retry: false, error: `${url.origin}: ${url.hostname} is, or resolves to, a link-local or instance metadata address; Airlock never calls those.` };
   for (const [key, value] of Object.entries(request.parameters.QueryStringParameters ?? {})) url.searchParams.append(key, value);
   let response: Response;
   try {

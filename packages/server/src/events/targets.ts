@@ -7,7 +7,7 @@
  * - `mailto:ADDRESS[,ADDRESS…]`: each event is mailed to each address through the server's mailer.
  */
 import { randomBytes } from 'node:crypto';
-import { ApiError, events as api } from '@airlock/protocol';
+import { ApiError, events as api, forwarding } from '@airlock/protocol';
 
 export type Destination = { readonly kind: 'webhook'; readonly url: URL } | { readonly kind: 'email'; readonly addresses: readonly string[] };
 
@@ -34,6 +34,9 @@ function readUrl(text: string, at: string): URL {
   }
   if (url.username !== '' || url.password !== '') throw new ApiError('ValidationException', `${at}: a webhook URL may not carry a user name or password; use HttpParameters.HeaderParameters (Authorization) instead.`);
   if (url.hash !== '') throw new ApiError('ValidationException', `${at}: a webhook URL has no #fragment.`);
+  if (forwarding.isForbiddenForwardHost(url.hostname)) {
+    throw new ApiError('ValidationException', `${at}: ${url.hostname} is forbidden: link-local and instance metadata addresses are never called (they hand out the server's cloud credentials).`);
+  }
   return url;
 }
 
