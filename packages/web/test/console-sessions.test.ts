@@ -191,6 +191,9 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
     await page.getByText('1 of 2 instances').waitFor();
     await page.getByRole('cell', { name: 'prod-server01' }).waitFor();
     await checkPage(page, user.problems, 'instances');
+    await page.getByLabel('Search').fill('no-such-server');
+    await page.getByRole('cell', { name: 'No instance matches the search and filter.' }).waitFor();
+    await page.getByLabel('Search').fill('');
   });
 
   test('Session Manager: prod-server01 may be chosen; dev-server01 is disabled and says which tag the policy wants', async () => {

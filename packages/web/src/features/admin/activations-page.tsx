@@ -54,6 +54,13 @@ export function ActivationsPage(): ReactNode {
               </tr>
             </thead>
             <tbody>
+              {list.data.ActivationList.length === 0 && (
+                <tr>
+                  <td colSpan={7} className="muted">
+                    No activation yet.
+                  </td>
+                </tr>
+              )}
               {list.data.ActivationList.map((activation) => (
                 <tr key={activation.ActivationId}>
                   <td className="mono">{activation.ActivationId}</td>

@@ -39,6 +39,13 @@ export function EventRulesPage(): ReactNode {
               </tr>
             </thead>
             <tbody>
+              {rules.data.Rules.length === 0 && (
+                <tr>
+                  <td colSpan={4} className="muted">
+                    No rule yet: create one below.
+                  </td>
+                </tr>
+              )}
               {rules.data.Rules.map((rule) => (
                 <tr key={rule.Name}>
                   <td>

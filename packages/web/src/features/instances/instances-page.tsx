@@ -105,6 +105,13 @@ export function InstancesPage(): ReactNode {
           </tr>
         </thead>
         <tbody>
+          {shown.length === 0 && (
+            <tr>
+              <td colSpan={5} className="muted">
+                {rows.length === 0 ? 'No instance is registered yet: create an activation, then run airlock-agent register on the server.' : 'No instance matches the search and filter.'}
+              </td>
+            </tr>
+          )}
           {shown.map(({ instance, tags }) => (
             <tr key={instance.InstanceId}>
               <td>{instance.Name ?? instance.ComputerName ?? ''}</td>
