@@ -70,6 +70,15 @@ export const AcceptInvitation = operation({
   output: s.struct({ UserName: s.required(s.string()) }),
 });
 
+export const DescribeInvitation = operation({
+  service: 'portal',
+  name: 'DescribeInvitation',
+  summary: "Airlock's own: whose invitation (or password-reset) link this is and until when, so the page can say so before a password is chosen; NotAuthorizedException for a link used, expired or unknown.",
+  caller: 'public',
+  input: s.struct({ InvitationToken: s.required(secret(256)) }),
+  output: s.struct({ UserName: s.required(s.string()), ExpiresAt: s.required(s.timestamp()) }),
+});
+
 export const ChangePassword = operation({
   service: 'portal',
   name: 'ChangePassword',
@@ -187,6 +196,7 @@ export const PORTAL_OPERATIONS = [
   InitiateAuth,
   RespondToAuthChallenge,
   AcceptInvitation,
+  DescribeInvitation,
   ChangePassword,
   AssociateSoftwareToken,
   VerifySoftwareToken,

@@ -51,9 +51,14 @@ for (const backend of BACKENDS) {
       const token = link.searchParams.get('token') ?? '';
       assert.match(token, /^[A-Za-z0-9_-]{43}$/);
 
+      // The page asks first whose link it is; used, the link is no one's.
+      const described = await anonymous.call(portal.DescribeInvitation, { InvitationToken: token });
+      assert.equal(described.UserName, 'testuser01');
+      assert.equal(described.ExpiresAt, (server.clock.now() + 7 * 24 * 3600_000) / 1000);
       const password = goodPassword();
       assert.deepEqual(await anonymous.call(portal.AcceptInvitation, { InvitationToken: token, Password: password }), { UserName: 'testuser01' });
       await refused(anonymous.call(portal.AcceptInvitation, { InvitationToken: token, Password: goodPassword() }), 'NotAuthorizedException');
+      await refused(anonymous.call(portal.DescribeInvitation, { InvitationToken: token }), 'NotAuthorizedException', /used already/);
 
       // No app yet: the default settings mail a code.
       const first = await anonymous.call(portal.InitiateAuth, { Username: 'testuser01', Password: password });

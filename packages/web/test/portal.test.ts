@@ -95,6 +95,7 @@ test('an invited user sets a password from the mailed link; the token leaves the
   await alice.page.goto(mailedTo(server, 'alice@example.com', 'link'));
   await heading(alice.page, 'Set your password').waitFor();
   assert.doesNotMatch(alice.page.url(), /token=/);
+  await alice.page.getByText('Choose a password for alice.').waitFor();
   await checkPage(alice, 'accept-invitation');
   await alice.page.getByLabel('New password', { exact: true }).fill(PASSWORD);
   await alice.page.getByLabel('New password again').fill('something else entirely');
@@ -103,6 +104,12 @@ test('an invited user sets a password from the mailed link; the token leaves the
   await alice.page.getByLabel('New password again').fill(PASSWORD);
   await alice.page.getByRole('button', { name: 'Set password' }).click();
   await alice.page.getByText('Your password is set, alice.').waitFor();
+  // The link again: used, it says so at once, with no form to fill in.
+  const again = await openPage(browser);
+  await again.page.goto(mailedTo(server, 'alice@example.com', 'link'));
+  await again.page.getByRole('alert').getByText(/This link is not valid: it may have expired or been used already/).waitFor();
+  assert.equal(await again.page.getByLabel('New password', { exact: true }).count(), 0);
+  await again.context.close();
 });
 
 test('a wrong password is refused in plain words, then the lockout says how long; then the emailed code signs in', async () => {

@@ -8,20 +8,31 @@ import { verifyPassword } from './passwords.js';
 import { revokePortalSession } from './portal-sessions.js';
 import { IDENTITY_SOURCE_OPERATIONS } from './sources/operations.js';
 import { signInWithPassword } from './sources/password-sign-in.js';
-import type { Db } from '../storage/db.js';
 import { assertCanCheckPassword, guarded, preparePassword, respondToAuthChallenge, setPassword, storePassword } from './sign-in.js';
 import { hashToken } from './tokens.js';
 import { findUser } from './users.js';
 
 const BAD_LINK = 'This link is not valid: it may have expired or been used already. Ask an administrator for a new one.';
 
-async function acceptInvitation(input: InputOf<typeof api.AcceptInvitation>, { services, sourceIp, now }: CallContext) {
-  const tokenHash = hashToken(input.InvitationToken);
-  const live = (db: Db) => db.selectFrom('one_time_tokens').selectAll().where('token_hash', '=', tokenHash).where('used_at', 'is', null).where('expires_at', '>', now);
-  const row = await live(services.db).executeTakeFirst();
+/** The link's token row while it may still be used; a wrong token counts against the caller's address, as a wrong password does. */
+async function liveInvitation(token: string, { services, sourceIp, now }: CallContext) {
+  const row = await services.db.selectFrom('one_time_tokens').selectAll().where('token_hash', '=', hashToken(token)).where('used_at', 'is', null).where('expires_at', '>', now).executeTakeFirst();
   if (!(await guarded(services, undefined, sourceIp, now, () => Promise.resolve(row !== undefined))) || row === undefined) {
     throw new ApiError('NotAuthorizedException', BAD_LINK);
   }
+  return row;
+}
+
+async function describeInvitation(input: InputOf<typeof api.DescribeInvitation>, context: CallContext) {
+  const row = await liveInvitation(input.InvitationToken, context);
+  const user = await findUser(context.services.db, row.user_id);
+  return { UserName: user.user_name, ExpiresAt: row.expires_at / 1000 };
+}
+
+async function acceptInvitation(input: InputOf<typeof api.AcceptInvitation>, context: CallContext) {
+  const { services, now } = context;
+  const tokenHash = hashToken(input.InvitationToken);
+  const row = await liveInvitation(input.InvitationToken, context);
   const user = await findUser(services.db, row.user_id);
   const passwordHash = await preparePassword(user, input.Password);
   // Single use: the link is claimed and the password stored together; of two requests at
@@ -56,6 +67,7 @@ export const PORTAL_OPERATIONS: readonly BoundOperation[] = [
   bind(api.InitiateAuth, signInWithPassword),
   bind(api.RespondToAuthChallenge, respondToAuthChallenge),
   bind(api.AcceptInvitation, acceptInvitation),
+  bind(api.DescribeInvitation, describeInvitation),
   bind(api.ChangePassword, changePassword),
   bind(api.AssociateSoftwareToken, associateSoftwareToken),
   bind(api.VerifySoftwareToken, verifySoftwareToken),

@@ -4,9 +4,10 @@
  */
 import { portal } from '@airlock/protocol';
 import { useEffect, useState, type ReactNode } from 'react';
-import { useAction } from '../../app/api';
+import { call, useAction, useLoad } from '../../app/api';
 import { ErrorMessage } from '../../app/errors';
-import { Form, SubmitButton } from '../../app/forms';
+import { Form, Loading, SubmitButton } from '../../app/forms';
+import { formatTime } from '../common/time';
 import { Link, type PageProps } from '../../app/router';
 import { NewPasswordFields, usePasswordPair } from './new-password';
 
@@ -17,6 +18,8 @@ export function AcceptInvitationPage({ query }: PageProps): ReactNode {
   }, []);
   const pair = usePasswordPair();
   const accept = useAction(portal.AcceptInvitation);
+  // Whose link, asked at once: a used or expired one says so before a password is typed.
+  const invitation = useLoad(() => (token === '' ? Promise.resolve(undefined) : call(portal.DescribeInvitation, { InvitationToken: token })), token);
   const [userName, setUserName] = useState<string>();
   if (token === '') {
     return (
@@ -32,6 +35,8 @@ export function AcceptInvitationPage({ query }: PageProps): ReactNode {
       </p>
     );
   }
+  if (invitation.error !== undefined) return <ErrorMessage error={invitation.error} />;
+  if (invitation.data === undefined) return <Loading what="your invitation" />;
   const submit = async (): Promise<void> => {
     if (!pair.check()) return;
     const answer = await accept.run({ InvitationToken: token, Password: pair.password });
@@ -39,6 +44,9 @@ export function AcceptInvitationPage({ query }: PageProps): ReactNode {
   };
   return (
     <Form onSubmit={submit} label="Set your password">
+      <p>
+        Choose a password for <strong>{invitation.data.UserName}</strong>. This link works once, until {formatTime(invitation.data.ExpiresAt)}.
+      </p>
       <NewPasswordFields pair={pair} />
       <ErrorMessage error={accept.error} />
       <SubmitButton pending={accept.pending}>Set password</SubmitButton>
