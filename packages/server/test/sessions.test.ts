@@ -277,6 +277,8 @@ for (const backend of BACKENDS) {
       assert.equal(first.Sessions.length, 2);
       assert.ok(first.NextToken !== undefined);
       const second = await user1.call(sessions.DescribeSessions, { State: 'History', MaxResults: 2, NextToken: first.NextToken });
+      // A History token is no place in the Active list.
+      await refused(user1.call(sessions.DescribeSessions, { State: 'Active', MaxResults: 2, NextToken: first.NextToken }), 'InvalidNextToken', /for State Active/);
       const ids = [...first.Sessions, ...second.Sessions].map((session) => session.SessionId);
       assert.equal(new Set(ids).size, ids.length);
       const starts = [...first.Sessions, ...second.Sessions].map((session) => session.StartDate);

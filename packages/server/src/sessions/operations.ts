@@ -240,15 +240,20 @@ async function describeSessions(input: InputOf<typeof api.DescribeSessions>, { s
         break;
     }
   }
-  const after = decodeToken(input.NextToken);
-  if (after !== undefined) {
-    const [startedAt, sessionId] = [Number(after.slice(0, after.indexOf(' '))), after.slice(after.indexOf(' ') + 1)];
+  // The token names the State it pages through: one from the other list is not a place in this one.
+  const token = decodeToken(input.NextToken);
+  const [tokenState, startedText, sessionId] = token?.split(' ') ?? [];
+  const startedAt = Number(startedText);
+  if (token !== undefined && (tokenState !== input.State || !Number.isSafeInteger(startedAt) || sessionId === undefined)) {
+    throw new ApiError('InvalidNextToken', `NextToken is not a token DescribeSessions returned for State ${input.State}.`);
+  }
+  if (token !== undefined && sessionId !== undefined) {
     query = query.where((eb) => eb.or([eb('started_at', '<', startedAt), eb.and([eb('started_at', '=', startedAt), eb('session_id', '<', sessionId)])]));
   }
   const rows = await query.orderBy('started_at', 'desc').orderBy('session_id', 'desc').limit(size + 1).execute();
   const page = rows.slice(0, size);
   const last = page[page.length - 1];
-  return { Sessions: page.map(describe), ...(rows.length > size && last !== undefined ? { NextToken: encodeToken(`${last.started_at} ${last.session_id}`) } : {}) };
+  return { Sessions: page.map(describe), ...(rows.length > size && last !== undefined ? { NextToken: encodeToken(`${input.State} ${last.started_at} ${last.session_id}`) } : {}) };
 }
 
 export const SESSION_OPERATIONS: readonly BoundOperation[] = [
