@@ -1,10 +1,11 @@
 /**
- * What a session's record becomes for people: log events (a line typed or printed each, its time
- * and the input or output as JSON text, so control bytes are escaped), a readable transcript (`.log`: the
- * output with terminal escape sequences taken out) and an asciicast v2 recording (`.cast`, for
- * `asciinema play` and web players). Forwarded connections become one event each: destination,
- * bytes each way, duration. Input withheld from the record (typed at a password prompt) shows as
- * INPUT_HIDDEN: an event of its own (one for a password typed key by key), a note in the transcript, a marker in the asciicast.
+ * What a session's record becomes for people: log events (a line typed or printed each, its
+ * time and the input or output as JSON text, so control bytes are escaped), a readable
+ * transcript (`.log`: the output with terminal escape sequences taken out) and an asciicast v2
+ * recording (`.cast`, for `asciinema play` and web players). Forwarded connections become one
+ * event each: destination, bytes each way, duration. Input withheld from the record (typed at a
+ * password prompt) shows as INPUT_HIDDEN: an event of its own (one for a password typed key by
+ * key), a note in the transcript, a marker in the asciicast.
  */
 import { data } from '@airlock/protocol';
 import type { LogEvent } from '../logs/store.js';
