@@ -26,9 +26,9 @@ import { BACKENDS, MovableClock, quietLogger, temporaryDirectory, withSchema } f
 const START = Date.parse('2026-11-29T09:00:00Z');
 const LOG_GROUP = '/airlock/moved-sessions';
 
-/** A terminal frame as the broker records it; `at` orders it in time (ms after START). */
+/** A terminal frame as the broker records it, a line each (so a log event each); `at` orders it in time (ms after START). */
 function frame(direction: Direction, inSeq: number, at: number): RecordEntry {
-  return { direction, type: data.FrameType.Data, flags: 0, stream: 0, inSeq, outSeq: inSeq, time: START + at, payload: Buffer.from(`${direction} ${inSeq}`) };
+  return { direction, type: data.FrameType.Data, flags: 0, stream: 0, inSeq, outSeq: inSeq, time: START + at, payload: Buffer.from(`${direction} ${inSeq}\n`) };
 }
 
 /** Input and output frames `from`..`to`, input n at n·10 ms (+`shift`), its output 1 ms after. */
