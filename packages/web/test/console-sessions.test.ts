@@ -279,6 +279,9 @@ describe('the console: Session Manager, the browser shell, sessions and replay, 
     // testuser01's policy does not let them read the log group: the page says so in plain words.
     await page.getByRole('alert').getByText(/may not perform logs:GetLogEvents/).waitFor();
     await checkPage(page, user.problems, 'session-replay');
+    // An address naming no session says so.
+    await page.goto(`${server.url}/console/sessions/x`);
+    await page.getByRole('alert').getByText('There is no session x (active, or ended in the last 30 days).').waitFor();
   });
 
   test('as AuditorPermissionSet: the log group, the session stream with its typed commands, a search, and the audit trail', async () => {

@@ -9,7 +9,7 @@ import '../common/console.css';
 import { useOperation } from '../../app/api';
 import { ErrorMessage } from '../../app/errors';
 import { Loading } from '../../app/forms';
-import type { PageProps } from '../../app/router';
+import { Link, type PageProps } from '../../app/router';
 import { formatMillis, formatTime } from '../common/time';
 import { ReplayPlayer } from './replay';
 
@@ -31,10 +31,21 @@ function SessionLog({ logGroupName, sessionId }: { logGroupName: string; session
 
 export function SessionPage({ params }: PageProps): ReactNode {
   const sessionId = params['sessionId'] ?? '';
-  const found = useOperation(sessions.DescribeSessions, { State: 'History', Filters: [{ key: 'SessionId', value: sessionId }] });
-  const active = useOperation(sessions.DescribeSessions, { State: 'Active', Filters: [{ key: 'SessionId', value: sessionId }] });
-  const recording = useOperation(sessions.GetSessionRecording, { SessionId: sessionId });
+  // An address that names no session in the form AWS gives them is not asked about.
+  const wellFormed = sessions.SESSION_ID.test(sessionId);
+  const found = useOperation(sessions.DescribeSessions, wellFormed ? { State: 'History', Filters: [{ key: 'SessionId', value: sessionId }] } : undefined);
+  const active = useOperation(sessions.DescribeSessions, wellFormed ? { State: 'Active', Filters: [{ key: 'SessionId', value: sessionId }] } : undefined);
+  const recording = useOperation(sessions.GetSessionRecording, wellFormed ? { SessionId: sessionId } : undefined);
   const session = found.data?.Sessions[0] ?? active.data?.Sessions[0];
+  // Listed nowhere and no recording either (an older session may still have its recording).
+  const unknown = !wellFormed || (found.data !== undefined && active.data !== undefined && session === undefined && recording.error !== undefined);
+  if (unknown) {
+    return (
+      <p role="alert">
+        There is no session {sessionId} (active, or ended in the last 30 days). <Link to="/console/sessions">See the sessions</Link>.
+      </p>
+    );
+  }
   return (
     <>
       <section aria-labelledby="facts-heading">
