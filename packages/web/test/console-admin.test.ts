@@ -157,6 +157,10 @@ describe('the console: administration', () => {
   test('Permission sets: a bad policy shows its finding; the simulator allows prod and denies dev with the reason; the policy is saved and assigned', async () => {
     const { page } = admin;
     await goTo('Permission sets');
+    // A refusal names the box to fix as the form labels it.
+    await page.getByLabel('Permission set name').fill('Bad Name');
+    await page.getByRole('button', { name: 'Create permission set' }).click();
+    await page.getByRole('alert').getByText(/Permission set name must match .*no spaces\)\./).waitFor();
     await page.getByLabel('Permission set name').fill('ProductionPermissionSet');
     await page.getByRole('button', { name: 'Create permission set' }).click();
     await page.getByRole('heading', { level: 2, name: 'ProductionPermissionSet' }).waitFor();

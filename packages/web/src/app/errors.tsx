@@ -85,10 +85,20 @@ export function explain(error: unknown): Explained {
   }
 }
 
-/** The error box pages show; nothing when there is no error. Announced to screen readers. */
-export function ErrorMessage({ error }: { readonly error: unknown }): ReactNode {
+/**
+ * A refusal's wording with the API's field names (DisplayName) as the form labels them (Group
+ * name), so a person knows which box to fix; the server's own words stay under Details.
+ */
+export function withLabels(explained: Explained, labels: Readonly<Record<string, string>>): Explained {
+  let detail = explained.detail;
+  for (const [field, label] of Object.entries(labels)) detail = detail.replace(new RegExp(`\\b${field.replace(/[.[\]]/g, '\\$&')}\\b`, 'g'), label);
+  return detail === explained.detail ? explained : { ...explained, detail, original: explained.original ?? explained.detail };
+}
+
+/** The error box pages show; nothing when there is no error. Announced to screen readers. `labels`: API field names as the form calls them. */
+export function ErrorMessage({ error, labels }: { readonly error: unknown; readonly labels?: Readonly<Record<string, string>> }): ReactNode {
   if (error === undefined || error === null) return null;
-  const explained = explain(error);
+  const explained = labels === undefined ? explain(error) : withLabels(explain(error), labels);
   return (
     <div className="error" role="alert">
       <p className="error-title">{explained.title}</p>

@@ -122,7 +122,7 @@ function PutRule({ onSaved }: { onSaved: (name: string) => void }): ReactNode {
         />
         <SubmitButton pending={put.pending}>Save rule</SubmitButton>
       </Form>
-      <ErrorMessage error={put.error} />
+      <ErrorMessage error={put.error} labels={{ Name: 'Rule name', EventPattern: 'Event pattern', Description: 'Rule description' }} />
       <Done>{done}</Done>
     </section>
   );

@@ -99,7 +99,7 @@ function CreateGroup({ onCreated }: { onCreated: (groupId: string) => void }): R
         <TextField label="Group description" value={description} onValue={setDescription} autoComplete="off" />
         <SubmitButton pending={create.pending}>Create group</SubmitButton>
       </Form>
-      <ErrorMessage error={create.error} />
+      <ErrorMessage error={create.error} labels={{ DisplayName: 'Group name', Description: 'Group description' }} />
       <Done>{done}</Done>
     </section>
   );

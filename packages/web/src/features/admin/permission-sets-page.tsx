@@ -120,7 +120,7 @@ function CreatePermissionSet({ onCreated }: { onCreated: (arn: string) => void }
         <SelectField label="Session duration" value={duration} onValue={setDuration} options={DURATIONS} />
         <SubmitButton pending={create.pending}>Create permission set</SubmitButton>
       </Form>
-      <ErrorMessage error={create.error} />
+      <ErrorMessage error={create.error} labels={{ Name: 'Permission set name' }} />
       <Done>{done}</Done>
     </section>
   );

@@ -143,7 +143,7 @@ function CreateUser({ onCreated }: { onCreated: () => void }): ReactNode {
         />
         <SubmitButton pending={create.pending}>Create user</SubmitButton>
       </Form>
-      <ErrorMessage error={create.error} />
+      <ErrorMessage error={create.error} labels={{ UserName: 'User name', 'Name.GivenName': 'Given name', 'Name.FamilyName': 'Family name', 'Emails[0].Value': 'Email' }} />
       {result !== undefined && <Done>{result.text}</Done>}
       {result?.oneTimePassword !== undefined && <CopyBox label="One-time password" text={result.oneTimePassword} />}
     </section>
