@@ -17,7 +17,8 @@ export interface Explained {
   readonly signIn?: boolean;
 }
 
-const DENIAL = /^User: (\S+) is not authorized to perform: (\S+) on resource: (\S+) (.+)$/;
+// The resource runs to the reason (it may hold a space: a Target is whatever was asked for).
+const DENIAL = /^User: (\S+) is not authorized to perform: (\S+) on resource: (.+?) ((?:because|with) .+)$/;
 
 /** `arn:aws:sts::1111:assumed-role/AWSReservedSSO_Prod_0123/alice` → `AWSReservedSSO_Prod_0123/alice`. */
 export function roleSessionName(arn: string): string {
