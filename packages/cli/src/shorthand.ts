@@ -3,7 +3,7 @@
  * as several words, structures and maps as shorthand (`GivenName=Test,FamilyName=User01`) or
  * JSON. Wrong values are usage errors that name the option.
  */
-import type { AnyShape, Members } from '@airlock/protocol';
+import { ownValue, type AnyShape, type Members } from '@airlock/protocol';
 import { UsageError } from './args.js';
 
 export function parseOptionValue(option: string, shape: AnyShape, words: readonly string[]): unknown {
@@ -66,7 +66,7 @@ function pairs(option: string, word: string): [string, string][] {
 function structure(option: string, members: Members, word: string): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   for (const [key, value] of pairs(option, word)) {
-    const member = Object.hasOwn(members, key) ? members[key] : undefined;
+    const member = ownValue(members, key);
     if (member === undefined) {
       throw new UsageError(`--${option}: ${key} is not a field. Fields: ${Object.keys(members).join(', ')}.`);
     }

@@ -5,6 +5,7 @@
 export * from './errors.js';
 export * from './operation.js';
 export * from './schema.js';
+export { ownValue } from './own.js';
 export * as identitystore from './identitystore.js';
 export * as portal from './portal.js';
 export * as identitySources from './identity-sources.js';

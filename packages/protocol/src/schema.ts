@@ -4,6 +4,7 @@
  * and structures. One shape serves validation on the server, argument parsing in the CLI and the
  * reference docs. Validation refuses unknown members and names the member at fault.
  */
+import { ownValue } from './own.js';
 
 interface Base<T> {
   /** Phantom: carries the TypeScript type. */
@@ -225,7 +226,7 @@ export function redact(shape: AnyShape, value: unknown): unknown {
       if (!isPlainObject(value)) return value;
       return Object.fromEntries(
         Object.entries(value).map(([k, v]) => {
-          const member = Object.hasOwn(shape.members, k) ? shape.members[k] : undefined;
+          const member = ownValue(shape.members, k);
           // A field the schema does not know (a refused request) may be anything, a password too.
           return [k, member === undefined ? HIDDEN : redact(member.shape, v)];
         }),

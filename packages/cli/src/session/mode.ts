@@ -11,6 +11,7 @@
  * AWS's documents are known by name; any other is read with ssm:GetDocument when the server
  * has that operation, and is a terminal when it does not.
  */
+import { ownValue } from '@airlock/protocol';
 import { parse as parseYaml } from 'yaml';
 
 export type SessionMode = 'terminal' | 'command' | 'port' | 'pipe';
@@ -32,8 +33,7 @@ export function documentName(nameOrArn: string): string {
 /** The mode of one of the built-in documents, or undefined for any other. */
 export function knownMode(nameOrArn: string | undefined): SessionMode | undefined {
   if (nameOrArn === undefined) return 'terminal';
-  const name = documentName(nameOrArn);
-  return Object.hasOwn(KNOWN, name) ? KNOWN[name] : undefined;
+  return ownValue(KNOWN, documentName(nameOrArn));
 }
 
 /** The mode a Session document's content (JSON or YAML, as GetDocument returns it) asks for. */

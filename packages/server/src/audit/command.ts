@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { ownValue } from '@airlock/protocol';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { openStore } from '../objects/service.js';
 import type { ObjectStore } from '../objects/store.js';
@@ -96,7 +97,7 @@ export async function runAuditCommand(argv: readonly string[], env: Readonly<Rec
     return 0;
   }
   try {
-    const allowed = Object.hasOwn(OPTIONS, subcommand) ? OPTIONS[subcommand] : undefined;
+    const allowed = ownValue(OPTIONS, subcommand);
     if (allowed === undefined) throw new UsageError(subcommand === '' ? 'Say what to do: verify or export.' : `There is no audit command "${subcommand}"; use verify or export.`);
     const flags = parseFlags(rest, allowed);
     const since = parseTime('since', flags.get('since'));

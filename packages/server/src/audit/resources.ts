@@ -4,6 +4,7 @@
  * request's top level and the objects in it; lists, such as a List operation's items, are not
  * read). Only what the record itself holds counts, so a redacted value is never indexed.
  */
+import { ownValue } from '@airlock/protocol';
 import { field } from './chain.js';
 
 export interface AuditResource {
@@ -53,7 +54,7 @@ export function arnType(arn: string): string | undefined {
   const resource = parts.slice(5).join(':');
   if (parts.length < 6 || service === undefined || service === '' || resource === '') return undefined;
   const kind = resource.split(/[/:]/)[0] ?? '';
-  return `AWS::${(Object.hasOwn(SERVICE_NAMES, service) ? SERVICE_NAMES[service] : undefined) ?? pascal(service)}::${pascal(kind === '' ? service : kind)}`;
+  return `AWS::${ownValue(SERVICE_NAMES, service) ?? pascal(service)}::${pascal(kind === '' ? service : kind)}`;
 }
 
 function instanceType(id: string): string | undefined {
@@ -65,8 +66,7 @@ function instanceType(id: string): string | undefined {
 /** The type of the resource a member names, or undefined when it names none. */
 function typeOf(key: string, value: string, parent: Readonly<Record<string, unknown>>): string | undefined {
   if (key.endsWith('Arn') && value.startsWith('arn:')) return arnType(value);
-  // Own keys only: a request's field may be named toString or constructor.
-  const known = Object.hasOwn(ID_FIELDS, key) ? ID_FIELDS[key] : undefined;
+  const known = ownValue(ID_FIELDS, key);
   if (known !== undefined) return known;
   switch (key) {
     case 'Target':

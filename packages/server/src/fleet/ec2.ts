@@ -8,13 +8,13 @@
  * tagged here (ssm:DescribeInstanceInformation still lists it, Inactive).
  */
 import { createHash } from 'node:crypto';
-import { ApiError, ec2 as api, fleet, type InputOf } from '@airlock/protocol';
+import { ApiError, ec2 as api, fleet, ownValue, type InputOf } from '@airlock/protocol';
 import { callerAccount } from '../identity/principal.js';
 import { bind, type BoundOperation, type CallContext, type ResourceRef } from '../registry/handler.js';
 import type { Services } from '../services.js';
 import type { InstancesTable } from '../storage/schema.js';
 import { instanceResource } from './arns.js';
-import { ownValue, pageWithTags, wildcard, type Candidate } from './filters.js';
+import { pageWithTags, wildcard, type Candidate } from './filters.js';
 import { putTags, type InstanceQuery } from './instances.js';
 import { decodeToken } from './paging.js';
 import { checkTags, type Tag } from './tags.js';

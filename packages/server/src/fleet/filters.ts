@@ -66,11 +66,6 @@ export async function tagsOf(db: Kysely<Database>, instanceIds: readonly string[
   return tags;
 }
 
-/** A record's own value for a key (never one inherited: a key may be called constructor). */
-export function ownValue(record: Readonly<Record<string, string>>, key: string): string | undefined {
-  return Object.hasOwn(record, key) ? record[key] : undefined;
-}
-
 /** An instance as a filter sees it: its row, what the operation shows of it, and its tags. */
 export interface Candidate<T> {
   readonly row: InstancesTable;

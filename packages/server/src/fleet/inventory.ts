@@ -5,11 +5,11 @@
  * AWS's types have no attribute for (kernel, memory, every address), Custom:AirlockHost. Only
  * registered instances whose agent has reported are listed.
  */
-import { ApiError, inventory as api, type control, type InputOf } from '@airlock/protocol';
+import { ApiError, inventory as api, ownValue, type control, type InputOf } from '@airlock/protocol';
 import { callerAccount } from '../identity/principal.js';
 import { bind, type BoundOperation, type CallContext } from '../registry/handler.js';
 import type { InstancesTable } from '../storage/schema.js';
-import { ownValue, passes } from './filters.js';
+import { passes } from './filters.js';
 import { pageOfInstances } from './instances.js';
 import { decodeToken } from './paging.js';
 import { propertyHandlers } from './properties.js';
@@ -100,7 +100,7 @@ async function getInventory(input: InputOf<typeof api.GetInventory>, { services,
       const data = dataOf(row, inventory);
       if (!tests.every((test) => test(data))) return undefined;
       if (only === undefined) return { Id: row.instance_id, Data: data };
-      const item = Object.hasOwn(data, only) ? data[only] : undefined;
+      const item = ownValue(data, only);
       return item === undefined ? undefined : { Id: row.instance_id, Data: { [only]: item } };
     }),
   );

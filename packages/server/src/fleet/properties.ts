@@ -3,13 +3,13 @@
  * of them, DescribeInstanceInformation's fields and a cloud instance's launch time and state,
  * filtered with AWS's operators on what is stored (and the tags).
  */
-import { ApiError, fleet, inventory as api, type InputOf } from '@airlock/protocol';
+import { ApiError, fleet, inventory as api, ownValue, type InputOf } from '@airlock/protocol';
 import { callerAccount } from '../identity/principal.js';
 import type { CallContext } from '../registry/handler.js';
 import type { Services } from '../services.js';
 import type { InstancesTable } from '../storage/schema.js';
 import { stateOf } from './ec2.js';
-import { ownValue, pageWithTags, passes, type Candidate, type Operator } from './filters.js';
+import { pageWithTags, passes, type Candidate, type Operator } from './filters.js';
 import { information } from './instances.js';
 import { decodeToken } from './paging.js';
 
@@ -59,9 +59,9 @@ function filterOf(key: string, values: readonly string[], operator: Operator): (
     const tagKey = key.slice(4);
     return ({ tags }) => passes(operator, values, [ownValue(tags, tagKey)]);
   }
-  const read = Object.hasOwn(PROPERTIES, key) ? PROPERTIES[key] : undefined;
+  const read = ownValue(PROPERTIES, key);
   if (read === undefined) throw new ApiError('InvalidFilterKey', `${key} is not a filter key. Keys: ${api.PROPERTY_FILTER_KEYS.join(', ')}.`);
-  const allowed = Object.hasOwn(ENUMERATED, key) ? ENUMERATED[key] : undefined;
+  const allowed = ownValue(ENUMERATED, key);
   if (allowed !== undefined && (operator === 'Equal' || operator === 'NotEqual')) {
     const wrong = values.find((value) => !allowed.includes(value));
     if (wrong !== undefined) throw new ApiError('InvalidInstancePropertyFilterValue', `${wrong} is not a value of the ${key} filter: use ${allowed.join(', ')}.`);

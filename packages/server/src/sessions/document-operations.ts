@@ -5,7 +5,7 @@
  * AWS's without the account), with its tags. AWS's documents are read-only; the account's
  * SSM-SessionManagerRunShell holds its session preferences.
  */
-import { ApiError, documents as api, type InputOf } from '@airlock/protocol';
+import { ApiError, documents as api, ownValue, type InputOf } from '@airlock/protocol';
 import { decodeToken, encodeToken } from '../fleet/paging.js';
 import { checkTags } from '../fleet/tags.js';
 import { callerAccount } from '../identity/principal.js';
@@ -180,7 +180,7 @@ function filter(key: string | undefined, values: readonly string[] | undefined):
   switch (key) {
     case 'Owner': {
       const owners = values.map((value) => {
-        const match = Object.hasOwn(OWNERS, value) ? OWNERS[value] : undefined;
+        const match = ownValue(OWNERS, value);
         if (match === undefined) throw new ApiError('ValidationException', `Owner ${value} is not an owner: use ${Object.keys(OWNERS).join(', ')}.`);
         return match;
       });

@@ -5,7 +5,7 @@
  * so the agent interprets nothing. AWS's own documents are built in, written as AWS's content;
  * an account's are stored (document-store.ts).
  */
-import { ApiError, forwarding as forwardRules, type control } from '@airlock/protocol';
+import { ApiError, forwarding as forwardRules, ownValue, type control } from '@airlock/protocol';
 import { DEFAULT_INPUTS, parameterProblem, portNumberProblem, readContent, readPreferences, REFERENCE, type DocumentContent, type DocumentParameter, type Preferences } from './document-content.js';
 
 export { SESSION_TYPES, type DocumentParameter, type Preferences, type SessionType } from './document-content.js';
@@ -132,7 +132,7 @@ export function resolveParameters(document: SessionDocument, given: Readonly<Rec
 
 /** `{{ name }}` replaced by the value (a StringList's values joined by spaces). */
 export function substitute(template: string, values: Readonly<Record<string, readonly string[]>>): string {
-  return template.replace(REFERENCE, (reference, name: string) => (Object.hasOwn(values, name) ? values[name]?.join(' ') : undefined) ?? reference);
+  return template.replace(REFERENCE, (reference, name: string) => ownValue(values, name)?.join(' ') ?? reference);
 }
 
 /** The document's commands with the values put in, no longer than the agent takes. */
