@@ -46,9 +46,14 @@ export async function cacheToken(dir: string, endpoint: string, entry: Entry): P
   return join(dir, FILE);
 }
 
+/**
+ * Forgets the endpoint's portal token and the role sessions cached from it (`endpoint#account#role`,
+ * profiles.ts), as `aws sso logout` deletes the role credentials it cached. Those sessions are not
+ * revoked: like AWS's role credentials they last until they expire.
+ */
 export async function forgetToken(dir: string, endpoint: string): Promise<void> {
   const store = await load(dir);
-  if (store[key(endpoint)] === undefined) return;
-  const { [key(endpoint)]: _gone, ...rest } = store;
-  await save(dir, rest);
+  const kept = Object.fromEntries(Object.entries(store).filter(([name]) => key(name.split('#')[0] ?? '') !== key(endpoint)));
+  if (Object.keys(kept).length === Object.keys(store).length) return;
+  await save(dir, kept);
 }

@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { identitystore, organizations, ssoAdmin } from '@airlock/protocol';
 import { createPerson, signInToken, startTestServer, temporaryDirectory, type TestServer } from '@airlock/testkit';
-import { airlock } from './helpers.js';
+import { airlock, repoFile } from './helpers.js';
 
 let server: TestServer;
 let config: { path: string; remove: () => Promise<void> };
@@ -59,4 +59,17 @@ test('with several, the CLI asks for a profile, and the profile decides', async 
   assert.equal(created.code, 0, created.stderr);
   const found = await server.root.call(identitystore.GetUserId, { AlternateIdentifier: { UniqueAttribute: { AttributePath: 'UserName', AttributeValue: 'made-with-profile' } } });
   assert.match(found.UserId, /^[0-9a-f-]{36}$/);
+});
+
+test('airlock apply runs in the profile\'s role session, as the API commands do', async () => {
+  const planned = await airlock(['apply', '-f', repoFile('examples/guide-walkthrough.yaml'), '--dry-run', '--profile', 'admin']);
+  assert.equal(planned.code, 0, planned.stderr);
+  assert.match(planned.stdout, /ProductionAccess/);
+});
+
+test('airlock logout forgets the portal token and the role sessions cached from it', async () => {
+  const out = await airlock(['logout', '--endpoint-url', server.url]);
+  assert.equal(out.code, 0, out.stderr);
+  const cached = JSON.parse(await readFile(`${config.path}/credentials.json`, 'utf8')) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(cached).filter((key) => key.startsWith(server.url)), []);
 });

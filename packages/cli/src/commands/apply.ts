@@ -13,7 +13,7 @@ import { formatProblem, SetupError, type Setup } from '../apply/model.js';
 import { makePlan, renderEntry, resolveAccount, summary } from '../apply/planner.js';
 import { readSetup } from '../apply/reader.js';
 import { readState } from '../apply/state.js';
-import { CONNECTION_OPTIONS, connection, reportError } from './api.js';
+import { CONNECTION_OPTIONS, connection, PROFILE_OPTION, reportError } from './api.js';
 
 const BAD_FILE_EXIT = 2;
 
@@ -24,6 +24,7 @@ export const apply: Command = {
     { name: 'file', value: '<path>', help: '(required; also -f) The setup file (YAML). Policy files it names are read relative to it.' },
     { name: 'dry-run', value: '', help: 'Print the plan and change nothing.' },
     ...CONNECTION_OPTIONS,
+    PROFILE_OPTION,
   ],
   examples: ['airlock apply -f examples/guide-walkthrough.yaml --dry-run', 'airlock apply -f examples/guide-walkthrough.yaml'],
   // Read its own arguments, so that -f works as well as --file.
@@ -48,7 +49,8 @@ export const apply: Command = {
       throw error;
     }
 
-    const api = new Api(new AirlockClient(await connection(flags)), false);
+    // After airlock login, in a role session (the profile's, or the only permission set), as every API command.
+    const api = new Api(new AirlockClient(await connection(flags, true)), false);
     const out = (line: string): void => {
       io.stdout.write(`${line}\n`);
     };
