@@ -344,6 +344,16 @@ describe('the data channel', () => {
     await session.done;
   });
 
+  test('the agent stopping ends its sessions with an Exit that says why, so the server need not wait for it', { timeout: 15_000 }, async () => {
+    const stopping = new SessionManager({ ...options, report: () => undefined });
+    const { hub: peer, session } = open(command('echo started; sleep 30'), stopping);
+    await peer.waitForText('started');
+    await stopping.stopAll('the agent stopped');
+    assert.equal(await session.done, 'the agent stopped');
+    await waitFor(() => peer.exit !== undefined, 'the Exit frame');
+    assert.deepEqual(peer.exit, { status: 255, reason: 'the agent stopped' });
+  });
+
   test('a second session-open for a running session (the server is back) dials at once, with its nonce', { timeout: 15_000 }, async () => {
     // Backoff long enough that only the session-open can bring the agent back within the test.
     const slow = new SessionManager({ ...options, report: () => undefined, link: { backoffBaseMs: 60_000, backoffCapMs: 60_000, random: () => 0.5 } });

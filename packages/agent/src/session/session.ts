@@ -29,6 +29,9 @@ type SessionOpen = Extract<control.ServerMessage, { type: 'session-open' }>;
 const INPUT_BACKLOG = 256 * 1024;
 const INITIAL_SIZE = { cols: 80, rows: 24 };
 
+/** The exit status a session gets when the agent ends it (stopping, deregistered): ssh's for a connection that went away. */
+const AGENT_ENDED_STATUS = 255;
+
 export interface SessionManagerOptions {
   readonly endpointUrl: string;
   readonly instanceId: string;
@@ -119,7 +122,7 @@ export class SessionManager {
 
   /** Ends every session (the agent is stopping); resolves once their programs are gone. */
   async stopAll(reason = 'the agent stopped'): Promise<void> {
-    await Promise.all([...this.#sessions.values()].map((session) => session.end(reason)));
+    await Promise.all([...this.#sessions.values()].map((session) => session.end(reason, { tellServer: true })));
   }
 }
 
@@ -218,14 +221,23 @@ export class Session {
     }
   }
 
-  /** Ends the session here: its process tree, its connections, its channel. */
-  end(reason: string): Promise<void> {
+  /**
+   * Ends the session here: its process tree, its connections, its channel. `tellServer`: the
+   * agent ends it on its own (it is stopping, or the instance was deregistered), so an Exit with
+   * the reason goes first, after whatever output was sent: the server ends the session at once
+   * rather than waiting a minute for an agent that will not come back.
+   */
+  end(reason: string, { tellServer = false }: { readonly tellServer?: boolean } = {}): Promise<void> {
     if (this.#ended !== undefined) return this.#ended;
     this.#endReason = reason;
     this.#ended = (async () => {
       clearTimeout(this.#consumeTimer);
       this.#modes?.stop();
       this.#forwarder?.close();
+      if (tellServer && !this.#exited) {
+        this.#exited = true;
+        this.#link?.send({ type: data.FrameType.Exit, payload: data.exitPayload(AGENT_ENDED_STATUS, reason) });
+      }
       this.#link?.close(reason);
       try {
         await this.#program?.terminate(this.options.killGraceMs ?? 2_000);
