@@ -153,6 +153,17 @@ describe('with the real agent and OpenSSH', () => {
     assert.equal(stdout.trim().split(/\s+/)[0], sha256(input));
   });
 
+  test('a shell fed from a pipe runs the commands and ends with the input, a slow command included, as with ssh', { timeout: 30_000 }, async () => {
+    const child = spawn(process.execPath, [repoFile('packages/cli/bin/airlock.js'), 'ssm', 'start-session', '--target', instanceId], { env });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdin.end('echo first-$((6*7))\nsleep 1; echo second-$((6*8))\n');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /first-42/);
+    assert.match(stdout, /second-48/);
+  });
+
   test('a shell on a real PTY through a terminal (script): the window size, keystrokes, the exit status, the terminal restored', { timeout: 30_000 }, async () => {
     const command = `stty cols 101 rows 31; airlock ssm start-session --target ${instanceId}; code=$?; echo "STTY: $(stty -a | tr '\\n' ' ')"; exit $code`;
     const { code, screen } = await inTerminal(command, { ...env, SHELL: '/bin/sh', TERM: 'xterm' }, 'echo "size=$(stty size) user=$(id -un)"; exit 3\r');

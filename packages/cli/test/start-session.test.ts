@@ -125,6 +125,21 @@ describe('airlock ssm start-session', () => {
     assert.match(running.stderr, new RegExp(`\nExiting session with sessionId: ${peer.sessionId}\\.\n$`));
   });
 
+  test("a shell's input from a pipe ends as a person ends it: Enter for an open last line, then Ctrl-D whenever the output is quiet", { timeout: 30_000 }, async () => {
+    const typedTwice = (line: string): RegExp => new RegExp(`^${line}\u0004\u0004+$`);
+    for (const [input, expected] of [
+      ['uptime\n', typedTwice('uptime\n')],
+      ['uptime', typedTwice('uptime\r')],
+    ] as const) {
+      const { running, peer } = await start([]);
+      running.child.stdin.end(input);
+      // Typed again: the first may have gone to a command still running.
+      await peer.waitFor(() => expected.test(Buffer.from(peer.inputBytes).toString('utf8')), `the input ${String(expected)}`);
+      peer.exit(0);
+      assert.equal(await within(running.exited, 'the exit'), 0, running.stderr);
+    }
+  });
+
   test('a session ended by the server (TerminateSession elsewhere) prints its reason and exits 255', { timeout: 30_000 }, async () => {
     const { running, peer } = await start(['--document-name', 'AWS-StartNonInteractiveCommand', '--parameters', '{"command":["sleep 100"]}']);
     await connected(peer.sessionId);

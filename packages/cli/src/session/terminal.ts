@@ -44,6 +44,13 @@ export function rawMode(stdin: TtyIn & { fd?: number }): () => void {
   return restore;
 }
 
+/** VEOF, Ctrl-D: at the start of a line, the end of a terminal's input. */
+const EOF_CHARACTER = '\u0004';
+/** How long the output is quiet before Ctrl-D is typed (again) after piped input ended. */
+const EOF_QUIET_MS = 300;
+const LF = 0x0a;
+const CR = 0x0d;
+
 export async function runTerminal(context: SessionContext, interactive: boolean): Promise<Outcome> {
   const { connection, io } = context;
   const stdin = io.stdin as TtyIn;
@@ -71,6 +78,7 @@ export async function runTerminal(context: SessionContext, interactive: boolean)
         switch (frame.type) {
           case data.FrameType.Data:
             if (frame.stream !== 0) break;
+            lastOutputAt = Date.now();
             writing++;
             stdout.write(frame.payload, () => {
               writing--;
@@ -95,13 +103,34 @@ export async function runTerminal(context: SessionContext, interactive: boolean)
         finish({ code: SESSION_FAILED_EXIT, message: `The session's connection was lost: ${reason}`, normal: false });
       });
 
+      let lastByte: number | undefined;
+      let lastOutputAt = Date.now();
       const onData = (chunk: Buffer): void => {
+        lastByte = chunk.at(-1) ?? lastByte;
         for (const frame of streams.dataFrames(0, chunk)) connection.send(frame);
         if (!connection.writable) stdin.pause();
       };
+      const sendText = (text: string): void => {
+        for (const frame of streams.dataFrames(0, data.utf8(text))) connection.send(frame);
+      };
       const onEnd = (): void => {
-        // A command reads its stdin to the end; a shell's ends with its own exit.
-        if (!interactive) connection.send(streams.finFrame(0));
+        // A command reads its stdin to the end.
+        if (!interactive) {
+          connection.send(streams.finFrame(0));
+          return;
+        }
+        // A terminal's input from a pipe or a file (a TTY in raw mode never ends) ends as a
+        // person ends it: Enter for a last line left open, then Ctrl-D at the prompt, so
+        // `echo uptime | airlock ssm start-session` ends once the shell has run it, as with ssh.
+        // A Ctrl-D that comes while a command runs is that command's (the terminal gives it the
+        // end of file), so it is typed again whenever the output has been quiet a while.
+        if (lastByte !== undefined && lastByte !== LF && lastByte !== CR) sendText('\r');
+        const eof = setInterval(() => {
+          if (!finished && Date.now() - lastOutputAt >= EOF_QUIET_MS) sendText(EOF_CHARACTER);
+        }, EOF_QUIET_MS);
+        cleanups.push(() => {
+          clearInterval(eof);
+        });
       };
       connection.onWritable = () => {
         if (!finished) stdin.resume();
