@@ -344,6 +344,16 @@ describe('the data channel', () => {
     await session.done;
   });
 
+  test("an interactive command starts at the client's window size, which comes just after the channel opens", { timeout: 15_000 }, async () => {
+    const { hub: peer, session } = open(onPty('stty size; tput cols'));
+    await waitFor(() => peer.connections === 1, 'the agent to dial the data channel');
+    peer.resize(132, 40);
+    await peer.waitForText(/40 132\s+132/);
+    await waitFor(() => peer.exit !== undefined, 'the Exit frame');
+    peer.end('done');
+    await session.done;
+  });
+
   test('the agent stopping ends its sessions with an Exit that says why, so the server need not wait for it', { timeout: 15_000 }, async () => {
     const stopping = new SessionManager({ ...options, report: () => undefined });
     const { hub: peer, session } = open(command('echo started; sleep 30'), stopping);

@@ -28,6 +28,8 @@ type SessionOpen = Extract<control.ServerMessage, { type: 'session-open' }>;
 /** Input waiting in the PTY beyond this is not acknowledged until the program reads it. */
 const INPUT_BACKLOG = 256 * 1024;
 const INITIAL_SIZE = { cols: 80, rows: 24 };
+/** How long an interactive command waits for the client's window size before it starts at INITIAL_SIZE. */
+const FIRST_SIZE_WAIT_MS = 1_000;
 
 /** The exit status a session gets when the agent ends it (stopping, deregistered): ssh's for a connection that went away. */
 const AGENT_ENDED_STATUS = 255;
@@ -137,6 +139,8 @@ export class Session {
    * or a script may type at once): held, unacknowledged, until the program can take them.
    */
   #early: data.Frame[] | undefined;
+  /** An interactive command's first window size, from the client's first Resize (see start). */
+  #firstSize: ((size: { cols: number; rows: number }) => void) | undefined;
   /** The terminal's line mode, told to the server (a PTY's only). */
   #modes: ModeWatch | undefined;
   #forwarder: PortForwarder | undefined;
@@ -205,7 +209,7 @@ export class Session {
         log.info(`Session ${this.id}: forwarding to ${work.host}:${work.port}.`);
       } else {
         await this.options.beforeLaunch?.(this.id);
-        this.#program = await this.#launch(work);
+        this.#program = await this.#launch(work, work.kind === 'interactive-command' ? await this.#clientSize() : INITIAL_SIZE);
         // end() may have come while it started.
         if (this.#endReason !== undefined) void this.#program.terminate(this.options.killGraceMs ?? 2_000);
         const early = this.#early ?? [];
@@ -275,7 +279,7 @@ export class Session {
     );
   }
 
-  async #launch(work: Exclude<control.SessionWork, { kind: 'port' }>): Promise<Program> {
+  async #launch(work: Exclude<control.SessionWork, { kind: 'port' }>, size: { cols: number; rows: number }): Promise<Program> {
     const identity = this.#identity;
     if (identity === undefined) throw new Error('no account');
     const { account } = identity;
@@ -299,7 +303,7 @@ export class Session {
     env['TERM'] = 'xterm-256color';
     const argv: [string, ...string[]] = work.kind === 'shell' ? [shell, '-l'] : ['/bin/sh', '-c', work.command];
     this.options.log.info(`Session ${this.id}: ${work.kind === 'shell' ? 'a login shell' : 'a command on a terminal'} as ${who}.`);
-    const program = spawnPty({ identity, argv, env, cwd, ...INITIAL_SIZE }, events);
+    const program = spawnPty({ identity, argv, env, cwd, ...size }, events);
     const reader = this.options.modeReader ?? modeReader();
     this.#modes = new ModeWatch(
       () => {
@@ -339,9 +343,33 @@ export class Session {
     this.#link?.send({ type: data.FrameType.Exit, payload: data.exitPayload(status, reason) });
   }
 
+  /**
+   * The client's window size, for a command that reads it once at its start (ps, systemctl,
+   * journalctl would format for 80 columns otherwise): the client sends it as soon as it is
+   * connected, so the command waits for it, FIRST_SIZE_WAIT_MS at most (a client without a
+   * terminal sends none). A login shell starts at once: it follows the resize that comes after.
+   */
+  #clientSize(): Promise<{ cols: number; rows: number }> {
+    const resize = this.#early?.find((frame) => frame.type === data.FrameType.Resize);
+    if (resize !== undefined) return Promise.resolve(data.readResize(resize.payload));
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#firstSize = undefined;
+        resolve(INITIAL_SIZE);
+      }, FIRST_SIZE_WAIT_MS);
+      this.#firstSize = (size) => {
+        clearTimeout(timer);
+        this.#firstSize = undefined;
+        resolve(size);
+      };
+    });
+  }
+
   #onFrames(frames: readonly data.Frame[]): void {
     if (this.#early !== undefined) {
       this.#early.push(...frames);
+      const resize = frames.find((frame) => frame.type === data.FrameType.Resize);
+      if (resize !== undefined) this.#firstSize?.(data.readResize(resize.payload));
       return;
     }
     for (const frame of frames) {
